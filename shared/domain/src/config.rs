@@ -1,0 +1,218 @@
+//! The one config loader: every setting is read once, at cold start, into a typed struct. A
+//! missing or malformed variable stops the function with a message that names it.
+
+use std::str::FromStr;
+
+use crate::password::HashParams;
+
+/// Reads settings from a lookup function (the process environment in production, a map in
+/// tests), naming the variable in every error.
+pub struct Env<F>(F);
+
+impl Env<fn(&str) -> Option<String>> {
+    /// The process environment.
+    pub fn process() -> Self {
+        Env(|name| std::env::var(name).ok())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// A custom lookup (tests).
+    pub fn from_fn(lookup: F) -> Self {
+        Env(lookup)
+    }
+
+    /// A required, non-empty variable.
+    pub fn required(&self, name: &str) -> anyhow::Result<String> {
+        match (self.0)(name) {
+            Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+            _ => anyhow::bail!("missing required environment variable {name}"),
+        }
+    }
+
+    /// An optional variable parsed as `T`, or `default` when unset or empty.
+    pub fn parse_or<T: FromStr>(&self, name: &str, default: T) -> anyhow::Result<T> {
+        match (self.0)(name) {
+            Some(v) if !v.trim().is_empty() => v.trim().parse().map_err(|_| {
+                anyhow::anyhow!("environment variable {name} has an invalid value {v:?}")
+            }),
+            _ => Ok(default),
+        }
+    }
+
+    /// An optional comma-separated list (empty when unset).
+    pub fn list(&self, name: &str) -> Vec<String> {
+        (self.0)(name)
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+/// Domain settings shared by the token functions. Defaults follow DESIGN.md.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// `iss` of issued tokens and the only issuer accepted (`TOKENGATE_ISSUER`, required).
+    pub issuer: String,
+    /// `aud` of issued tokens (`TOKENGATE_AUDIENCE`, required).
+    pub audience: String,
+    /// Access-token lifetime (`TOKENGATE_ACCESS_TTL_SECONDS`, default 900).
+    pub access_ttl_secs: i64,
+    /// Absolute session lifetime (`TOKENGATE_REFRESH_TTL_SECONDS`, default 7 days).
+    pub refresh_ttl_secs: i64,
+    /// Idle timeout of a session (`TOKENGATE_REFRESH_IDLE_SECONDS`, default 1 day).
+    pub refresh_idle_secs: i64,
+    /// Grace window for the immediate predecessor (`TOKENGATE_REFRESH_GRACE_SECONDS`, default 10).
+    pub grace_secs: i64,
+    /// Origins allowed to use the refresh cookie (`TOKENGATE_ALLOWED_ORIGINS`, comma list,
+    /// default none: cookie-carried refresh/logout is refused until configured).
+    pub allowed_origins: Vec<String>,
+    /// Failures before an account locks (`TOKENGATE_LOCKOUT_THRESHOLD`, default 5).
+    pub lockout_threshold: u32,
+    /// First lock duration; doubles per further failure (`TOKENGATE_LOCKOUT_BASE_SECONDS`, 30).
+    pub lockout_base_secs: i64,
+    /// Longest lock (`TOKENGATE_LOCKOUT_MAX_SECONDS`, default 900).
+    pub lockout_max_secs: i64,
+    /// Login attempts allowed per source IP per window (`TOKENGATE_IP_LIMIT`, default 30).
+    pub ip_limit: u64,
+    /// Window of the per-IP limit (`TOKENGATE_IP_WINDOW_SECONDS`, default 60).
+    pub ip_window_secs: i64,
+    /// Argon2id parameters (`TOKENGATE_ARGON2_MEMORY_KIB` 19456, `_ITERATIONS` 2, `_PARALLELISM` 1).
+    pub hash_params: HashParams,
+}
+
+impl AuthConfig {
+    /// Defaults for everything but issuer and audience.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            access_ttl_secs: 900,
+            refresh_ttl_secs: 7 * 24 * 3600,
+            refresh_idle_secs: 24 * 3600,
+            grace_secs: 10,
+            allowed_origins: Vec::new(),
+            lockout_threshold: 5,
+            lockout_base_secs: 30,
+            lockout_max_secs: 900,
+            ip_limit: 30,
+            ip_window_secs: 60,
+            hash_params: HashParams::default(),
+        }
+    }
+
+    /// Reads the `TOKENGATE_*` variables.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> anyhow::Result<Self> {
+        let d = Self::new(
+            env.required("TOKENGATE_ISSUER")?,
+            env.required("TOKENGATE_AUDIENCE")?,
+        );
+        let hp = d.hash_params;
+        let cfg = Self {
+            access_ttl_secs: env.parse_or("TOKENGATE_ACCESS_TTL_SECONDS", d.access_ttl_secs)?,
+            refresh_ttl_secs: env.parse_or("TOKENGATE_REFRESH_TTL_SECONDS", d.refresh_ttl_secs)?,
+            refresh_idle_secs: env
+                .parse_or("TOKENGATE_REFRESH_IDLE_SECONDS", d.refresh_idle_secs)?,
+            grace_secs: env.parse_or("TOKENGATE_REFRESH_GRACE_SECONDS", d.grace_secs)?,
+            allowed_origins: env.list("TOKENGATE_ALLOWED_ORIGINS"),
+            lockout_threshold: env.parse_or("TOKENGATE_LOCKOUT_THRESHOLD", d.lockout_threshold)?,
+            lockout_base_secs: env.parse_or("TOKENGATE_LOCKOUT_BASE_SECONDS", d.lockout_base_secs)?,
+            lockout_max_secs: env.parse_or("TOKENGATE_LOCKOUT_MAX_SECONDS", d.lockout_max_secs)?,
+            ip_limit: env.parse_or("TOKENGATE_IP_LIMIT", d.ip_limit)?,
+            ip_window_secs: env.parse_or("TOKENGATE_IP_WINDOW_SECONDS", d.ip_window_secs)?,
+            hash_params: HashParams {
+                memory_kib: env.parse_or("TOKENGATE_ARGON2_MEMORY_KIB", hp.memory_kib)?,
+                iterations: env.parse_or("TOKENGATE_ARGON2_ITERATIONS", hp.iterations)?,
+                parallelism: env.parse_or("TOKENGATE_ARGON2_PARALLELISM", hp.parallelism)?,
+            },
+            ..d
+        };
+        for (name, v) in [
+            ("TOKENGATE_ACCESS_TTL_SECONDS", cfg.access_ttl_secs),
+            ("TOKENGATE_REFRESH_TTL_SECONDS", cfg.refresh_ttl_secs),
+            ("TOKENGATE_REFRESH_IDLE_SECONDS", cfg.refresh_idle_secs),
+            ("TOKENGATE_IP_WINDOW_SECONDS", cfg.ip_window_secs),
+        ] {
+            anyhow::ensure!(v > 0, "environment variable {name} must be positive");
+        }
+        anyhow::ensure!(
+            cfg.grace_secs >= 0,
+            "environment variable TOKENGATE_REFRESH_GRACE_SECONDS must not be negative"
+        );
+        Ok(cfg)
+    }
+
+    /// Lock duration after `failures` consecutive failures: none below the threshold, then
+    /// `base · 2^(failures − threshold)`, capped.
+    pub fn lockout_secs(&self, failures: u32) -> i64 {
+        if failures < self.lockout_threshold {
+            return 0;
+        }
+        let doublings = (failures - self.lockout_threshold).min(20);
+        (self.lockout_base_secs << doublings).min(self.lockout_max_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Env::from_fn(move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn missing_issuer_names_the_variable() {
+        let err = AuthConfig::from_env(&env(&[("TOKENGATE_AUDIENCE", "a")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing required environment variable TOKENGATE_ISSUER"
+        );
+    }
+
+    #[test]
+    fn malformed_number_names_the_variable() {
+        let err = AuthConfig::from_env(&env(&[
+            ("TOKENGATE_ISSUER", "i"),
+            ("TOKENGATE_AUDIENCE", "a"),
+            ("TOKENGATE_ACCESS_TTL_SECONDS", "15m"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("TOKENGATE_ACCESS_TTL_SECONDS"));
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let cfg = AuthConfig::from_env(&env(&[
+            ("TOKENGATE_ISSUER", "i"),
+            ("TOKENGATE_AUDIENCE", "a"),
+            ("TOKENGATE_ALLOWED_ORIGINS", "https://a.example, https://b.example"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.access_ttl_secs, 900);
+        assert_eq!(cfg.refresh_ttl_secs, 604_800);
+        assert_eq!(cfg.grace_secs, 10);
+        assert_eq!(
+            cfg.allowed_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+    }
+
+    #[test]
+    fn lockout_backs_off_exponentially_with_a_cap() {
+        let cfg = AuthConfig::new("i", "a");
+        assert_eq!(cfg.lockout_secs(4), 0);
+        assert_eq!(cfg.lockout_secs(5), 30);
+        assert_eq!(cfg.lockout_secs(6), 60);
+        assert_eq!(cfg.lockout_secs(9), 480);
+        assert_eq!(cfg.lockout_secs(10), 900);
+        assert_eq!(cfg.lockout_secs(1000), 900);
+    }
+}

@@ -1,0 +1,100 @@
+//! Issues access tokens: builds the JWS signing input here and has the signer (KMS) sign it.
+
+use std::sync::Arc;
+
+use tokengate_claims::{assemble, signing_input, AccessClaims, Header, ACCESS_TOKEN_TYPE};
+
+use crate::error::PortResult;
+use crate::ports::TokenSigner;
+use crate::refresh_token::random_id;
+
+/// A signed access token and what the response needs to say about it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedAccessToken {
+    /// The compact JWS.
+    pub token: String,
+    /// Its `jti`.
+    pub jti: String,
+    /// Its `exp`.
+    pub exp: i64,
+    /// Seconds until `exp`.
+    pub expires_in: i64,
+}
+
+impl std::fmt::Debug for IssuedAccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedAccessToken")
+            .field("jti", &self.jti)
+            .field("exp", &self.exp)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whom a token is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// `sub`.
+    pub user_id: &'a str,
+    /// `roles`.
+    pub roles: &'a [String],
+    /// `ver`.
+    pub token_version: u64,
+    /// `sid`.
+    pub sid: &'a str,
+}
+
+/// Builds and signs access tokens.
+#[derive(Clone)]
+pub struct AccessTokenIssuer {
+    signer: Arc<dyn TokenSigner>,
+    issuer: String,
+    audience: String,
+    ttl_secs: i64,
+}
+
+impl AccessTokenIssuer {
+    /// An issuer signing with `signer`.
+    pub fn new(
+        signer: Arc<dyn TokenSigner>,
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        ttl_secs: i64,
+    ) -> Self {
+        Self {
+            signer,
+            issuer: issuer.into(),
+            audience: audience.into(),
+            ttl_secs,
+        }
+    }
+
+    /// Signs a fresh token for `subject` valid from `now` for the configured lifetime.
+    pub async fn issue(&self, subject: Subject<'_>, now: i64) -> PortResult<IssuedAccessToken> {
+        let header = Header {
+            alg: self.signer.alg(),
+            typ: ACCESS_TOKEN_TYPE.to_owned(),
+            kid: self.signer.kid().to_owned(),
+        };
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: subject.user_id.to_owned(),
+            exp: now + self.ttl_secs,
+            iat: now,
+            nbf: now,
+            jti: random_id(),
+            roles: subject.roles.to_vec(),
+            ver: subject.token_version,
+            scope: None,
+            sid: Some(subject.sid.to_owned()),
+        };
+        let input = signing_input(&header, &claims);
+        let signature = self.signer.sign(input.as_bytes()).await?;
+        Ok(IssuedAccessToken {
+            token: assemble(&input, &signature),
+            jti: claims.jti,
+            exp: claims.exp,
+            expires_in: self.ttl_secs,
+        })
+    }
+}

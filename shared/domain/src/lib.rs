@@ -1,0 +1,25 @@
+//! tokengate's domain: users, sessions (refresh-token families), access-token issue, rotation
+//! and revocation. Pure logic behind narrow async ports; no AWS types. The AWS adapters live in
+//! `tokengate-aws`, in-memory twins in [`memory`].
+#![deny(missing_docs)]
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod issuer;
+pub mod login;
+pub mod logout;
+pub mod memory;
+pub mod password;
+pub mod ports;
+pub mod refresh;
+pub mod refresh_token;
+pub mod username;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::AuthConfig;
+pub use error::{AuthError, ErrorCode, PortError, PortResult};
+pub use issuer::{AccessTokenIssuer, IssuedAccessToken};
+pub use password::{Password, PasswordHasher};
+pub use refresh_token::{RefreshToken, TokenHash};
+pub use username::Username;

@@ -1,0 +1,364 @@
+//! In-memory twins of every port, for fast tests of the domain and the handlers without AWS.
+//! They keep the same conditional semantics as the DynamoDB adapters.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::hmac;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use tokengate_claims::{Algorithm, VerifyingKey};
+
+use crate::error::{PortError, PortResult};
+use crate::ports::{
+    Denylist, LockState, LockoutStore, Principal, RateLimiter, RefreshMac, RevocationSource,
+    RevocationStatus, Rotation, Session, SessionStore, TokenSigner, User, UserStatus, UserStore,
+    WriteOutcome,
+};
+use crate::refresh_token::TokenHash;
+use crate::username::Username;
+
+#[derive(Default)]
+struct State {
+    users: HashMap<String, User>,
+    sessions: HashMap<String, (Session, HashSet<TokenHash>)>,
+    denied: HashMap<String, i64>,
+    locks: HashMap<String, LockState>,
+    rates: HashMap<String, u64>,
+}
+
+/// Every store in one process-local map. `set_unavailable(true)` makes every call fail as a
+/// throttled AWS call would, to test 503 paths.
+#[derive(Default)]
+pub struct MemoryBackend {
+    state: Mutex<State>,
+    unavailable: AtomicBool,
+    calls: AtomicUsize,
+}
+
+impl MemoryBackend {
+    /// An empty backend.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every following call fail with [`PortError::Unavailable`] (or succeed again).
+    pub fn set_unavailable(&self, on: bool) {
+        self.unavailable.store(on, Ordering::SeqCst);
+    }
+
+    /// Number of store calls so far.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// A copy of a stored session, for assertions.
+    pub fn session(&self, sid: &str) -> Option<Session> {
+        self.lock().sessions.get(sid).map(|(s, _)| s.clone())
+    }
+
+    /// Whether a `jti` is denylisted.
+    pub fn is_denied(&self, jti: &str) -> bool {
+        self.lock().denied.contains_key(jti)
+    }
+
+    /// Number of stored sessions.
+    pub fn session_count(&self) -> usize {
+        self.lock().sessions.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn enter(&self) -> PortResult<std::sync::MutexGuard<'_, State>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(PortError::Unavailable(anyhow::anyhow!(
+                "simulated ThrottlingException"
+            )));
+        }
+        Ok(self.lock())
+    }
+}
+
+fn principal_ok(state: &State, user_id: &str, version: u64) -> bool {
+    state
+        .users
+        .values()
+        .any(|u| u.user_id == user_id && u.token_version == version && u.status == UserStatus::Active)
+}
+
+fn update_user(
+    state: &mut State,
+    pred: impl Fn(&User) -> bool,
+    change: impl FnOnce(&mut User),
+) -> Option<u64> {
+    let user = state.users.values_mut().find(|u| pred(u))?;
+    change(user);
+    user.token_version += 1;
+    Some(user.token_version)
+}
+
+#[async_trait]
+impl UserStore for MemoryBackend {
+    async fn get_user(&self, username: &Username) -> PortResult<Option<User>> {
+        Ok(self.enter()?.users.get(username.as_str()).cloned())
+    }
+    async fn create_user(&self, user: &User) -> PortResult<bool> {
+        let mut s = self.enter()?;
+        if s.users.contains_key(user.username.as_str()) {
+            return Ok(false);
+        }
+        s.users.insert(user.username.as_str().to_owned(), user.clone());
+        Ok(true)
+    }
+    async fn set_password_hash(&self, username: &Username, hash: &str) -> PortResult<()> {
+        if let Some(u) = self.enter()?.users.get_mut(username.as_str()) {
+            u.password_hash = hash.to_owned();
+        }
+        Ok(())
+    }
+    async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>> {
+        let mut s = self.enter()?;
+        Ok(update_user(&mut s, |u| &u.username == username, |u| {
+            u.roles = roles.to_vec()
+        }))
+    }
+    async fn set_status(
+        &self,
+        username: &Username,
+        status: UserStatus,
+    ) -> PortResult<Option<u64>> {
+        let mut s = self.enter()?;
+        Ok(update_user(&mut s, |u| &u.username == username, |u| {
+            u.status = status
+        }))
+    }
+    async fn bump_token_version(&self, user_id: &str) -> PortResult<Option<u64>> {
+        let mut s = self.enter()?;
+        Ok(update_user(&mut s, |u| u.user_id == user_id, |_| {}))
+    }
+}
+
+#[async_trait]
+impl LockoutStore for MemoryBackend {
+    async fn get_lock(&self, username: &Username) -> PortResult<LockState> {
+        Ok(self
+            .enter()?
+            .locks
+            .get(username.as_str())
+            .copied()
+            .unwrap_or_default())
+    }
+    async fn record_failure(
+        &self,
+        username: &Username,
+        now: i64,
+        _expires_at: i64,
+    ) -> PortResult<LockState> {
+        let mut s = self.enter()?;
+        let lock = s.locks.entry(username.as_str().to_owned()).or_default();
+        lock.failures += 1;
+        lock.last_failure_at = now;
+        Ok(*lock)
+    }
+    async fn clear(&self, username: &Username) -> PortResult<()> {
+        self.enter()?.locks.remove(username.as_str());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RateLimiter for MemoryBackend {
+    async fn hit(&self, key: &str, window_start: i64, _window_end: i64) -> PortResult<u64> {
+        let mut s = self.enter()?;
+        let count = s.rates.entry(format!("{key}#{window_start}")).or_default();
+        *count += 1;
+        Ok(*count)
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryBackend {
+    async fn create_session(&self, session: &Session) -> PortResult<()> {
+        let mut s = self.enter()?;
+        if s.sessions.contains_key(&session.sid) {
+            return Err(PortError::Unexpected(anyhow::anyhow!("session id collision")));
+        }
+        s.sessions
+            .insert(session.sid.clone(), (session.clone(), HashSet::new()));
+        Ok(())
+    }
+    async fn get_session(&self, sid: &str) -> PortResult<Option<Session>> {
+        Ok(self.enter()?.sessions.get(sid).map(|(s, _)| s.clone()))
+    }
+    async fn rotate(&self, r: &Rotation) -> PortResult<WriteOutcome> {
+        let mut s = self.enter()?;
+        if !principal_ok(&s, &r.user_id, r.token_version) {
+            return Ok(WriteOutcome::PrincipalChanged);
+        }
+        let Some((session, spent)) = s.sessions.get_mut(&r.sid) else {
+            return Ok(WriteOutcome::SessionChanged);
+        };
+        if session.revoked || session.current_hash != r.from {
+            return Ok(WriteOutcome::SessionChanged);
+        }
+        spent.insert(r.from.clone());
+        session.previous_hash = Some(r.from.clone());
+        session.current_hash = r.to.clone();
+        session.rotated_at = r.now;
+        session.last_used_at = r.now;
+        session.generation += 1;
+        Ok(WriteOutcome::Written)
+    }
+    async fn touch(
+        &self,
+        sid: &str,
+        user_id: &str,
+        token_version: u64,
+        current: &TokenHash,
+        now: i64,
+    ) -> PortResult<WriteOutcome> {
+        let mut s = self.enter()?;
+        if !principal_ok(&s, user_id, token_version) {
+            return Ok(WriteOutcome::PrincipalChanged);
+        }
+        match s.sessions.get_mut(sid) {
+            Some((session, _)) if !session.revoked && &session.current_hash == current => {
+                session.last_used_at = now;
+                Ok(WriteOutcome::Written)
+            }
+            _ => Ok(WriteOutcome::SessionChanged),
+        }
+    }
+    async fn revoke_session(&self, sid: &str) -> PortResult<()> {
+        if let Some((session, _)) = self.enter()?.sessions.get_mut(sid) {
+            session.revoked = true;
+        }
+        Ok(())
+    }
+    async fn revoke_if_spent(&self, sid: &str, hash: &TokenHash) -> PortResult<bool> {
+        match self.enter()?.sessions.get_mut(sid) {
+            Some((session, spent)) if spent.contains(hash) => {
+                session.revoked = true;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn delete_session(&self, sid: &str) -> PortResult<()> {
+        self.enter()?.sessions.remove(sid);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Denylist for MemoryBackend {
+    async fn deny(&self, jti: &str, until: i64) -> PortResult<()> {
+        self.enter()?.denied.insert(jti.to_owned(), until);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RevocationSource for MemoryBackend {
+    async fn revocation_status(&self, jti: &str, user_id: &str) -> PortResult<RevocationStatus> {
+        let s = self.enter()?;
+        Ok(RevocationStatus {
+            jti_denied: s.denied.contains_key(jti),
+            principal: s.users.values().find(|u| u.user_id == user_id).map(|u| Principal {
+                token_version: u.token_version,
+                status: u.status,
+            }),
+        })
+    }
+}
+
+/// An ES256 signer with a key generated in process (the twin of the KMS signer).
+pub struct MemorySigner {
+    kid: String,
+    key: EcdsaKeyPair,
+    rng: SystemRandom,
+    unavailable: AtomicBool,
+}
+
+impl MemorySigner {
+    /// A signer with a fresh P-256 key.
+    pub fn generate(kid: impl Into<String>) -> Self {
+        Self {
+            kid: kid.into(),
+            key: EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                .expect("P-256 key generation"),
+            rng: SystemRandom::new(),
+            unavailable: AtomicBool::new(false),
+        }
+    }
+
+    /// The matching verifying key.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        let der = self
+            .key
+            .public_key()
+            .as_der()
+            .expect("public key encodes as SPKI");
+        VerifyingKey::from_spki_der(self.kid.clone(), Algorithm::ES256, der.as_ref())
+            .expect("generated key is a valid P-256 key")
+    }
+
+    /// Makes signing fail as throttled KMS would (or succeed again).
+    pub fn set_unavailable(&self, on: bool) {
+        self.unavailable.store(on, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl TokenSigner for MemorySigner {
+    fn kid(&self) -> &str {
+        &self.kid
+    }
+    fn alg(&self) -> Algorithm {
+        Algorithm::ES256
+    }
+    async fn sign(&self, signing_input: &[u8]) -> PortResult<Vec<u8>> {
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(PortError::Unavailable(anyhow::anyhow!(
+                "simulated KMS ThrottlingException"
+            )));
+        }
+        let sig = self
+            .key
+            .sign(&self.rng, signing_input)
+            .map_err(|_| PortError::Unexpected(anyhow::anyhow!("ECDSA signing failed")))?;
+        Ok(sig.as_ref().to_vec())
+    }
+}
+
+/// HMAC-SHA-256 with a random in-process key (the twin of the KMS MAC key).
+pub struct MemoryMac {
+    key: hmac::Key,
+}
+
+impl Default for MemoryMac {
+    fn default() -> Self {
+        Self {
+            key: hmac::Key::new(
+                hmac::HMAC_SHA256,
+                &crate::refresh_token::random_bytes::<32>(),
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl RefreshMac for MemoryMac {
+    async fn mac(&self, message: &[u8]) -> PortResult<[u8; 32]> {
+        let tag = hmac::sign(&self.key, message);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        Ok(out)
+    }
+}

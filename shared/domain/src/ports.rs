@@ -1,0 +1,245 @@
+//! The narrow capabilities the domain needs from the outside world. Each has a DynamoDB/KMS
+//! adapter in `tokengate-aws` and an in-memory twin in [`crate::memory`].
+
+use async_trait::async_trait;
+use tokengate_claims::Algorithm;
+
+use crate::error::PortResult;
+use crate::refresh_token::TokenHash;
+use crate::username::Username;
+
+/// Whether a user may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    /// May sign in.
+    Active,
+    /// May not sign in; existing tokens are dead (token version was bumped on disable).
+    Disabled,
+}
+
+impl UserStatus {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "disabled" => Some(Self::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// A user record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Normalised login name (the store key).
+    pub username: Username,
+    /// Opaque, stable id: the `sub` claim. Not personal data.
+    pub user_id: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Roles copied into access tokens.
+    pub roles: Vec<String>,
+    /// Active or disabled.
+    pub status: UserStatus,
+    /// Token version: access tokens and sessions with an older version are dead.
+    pub token_version: u64,
+}
+
+/// Users and the principal record the authorizer reads (`user_id` → version, status).
+/// Every change of version/status/roles updates both atomically.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Reads a user by normalised name.
+    async fn get_user(&self, username: &Username) -> PortResult<Option<User>>;
+    /// Creates a user; `false` if the name is taken (nothing changed).
+    async fn create_user(&self, user: &User) -> PortResult<bool>;
+    /// Replaces the password hash (re-hash on login when parameters rose).
+    async fn set_password_hash(&self, username: &Username, hash: &str) -> PortResult<()>;
+    /// Sets roles and bumps the token version, so old tokens with old roles die. Returns the new
+    /// version, or `None` if there is no such user.
+    async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>>;
+    /// Sets the status and bumps the token version. `None` if there is no such user.
+    async fn set_status(&self, username: &Username, status: UserStatus)
+        -> PortResult<Option<u64>>;
+    /// Bumps the token version of the user with this id ("sign out everywhere"). `None` if
+    /// there is no such user.
+    async fn bump_token_version(&self, user_id: &str) -> PortResult<Option<u64>>;
+}
+
+/// Failed-login state of one account name. Kept apart from the user record and for unknown
+/// names too, so lockout behaves the same whether or not the account exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LockState {
+    /// Consecutive failures.
+    pub failures: u32,
+    /// Unix time of the last failure.
+    pub last_failure_at: i64,
+}
+
+/// Per-account failure counters.
+#[async_trait]
+pub trait LockoutStore: Send + Sync {
+    /// Current state (default if none).
+    async fn get_lock(&self, username: &Username) -> PortResult<LockState>;
+    /// Atomically counts one more failure at `now`; keeps the record until `expires_at`.
+    async fn record_failure(
+        &self,
+        username: &Username,
+        now: i64,
+        expires_at: i64,
+    ) -> PortResult<LockState>;
+    /// Clears the counters after a successful login.
+    async fn clear(&self, username: &Username) -> PortResult<()>;
+}
+
+/// Fixed-window counters (per source IP).
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one hit for `key` in the window starting at `window_start` (the record expires at
+    /// `window_end`) and returns the count including this hit.
+    async fn hit(&self, key: &str, window_start: i64, window_end: i64) -> PortResult<u64>;
+}
+
+/// A session: one refresh-token family, started by a login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Session id (public; part of the refresh token and the `sid` claim).
+    pub sid: String,
+    /// `sub` of the owner.
+    pub user_id: String,
+    /// Roles at login (a role change bumps the token version, which ends the session).
+    pub roles: Vec<String>,
+    /// Owner's token version at login; the session dies when the user's version moves on.
+    pub token_version: u64,
+    /// Unix time of the login.
+    pub created_at: i64,
+    /// Absolute end of the session (also the item's TTL).
+    pub expires_at: i64,
+    /// Last successful refresh or login; with the idle timeout bounds inactivity.
+    pub last_used_at: i64,
+    /// Hash of the current (unspent) refresh token.
+    pub current_hash: TokenHash,
+    /// Hash of the immediate predecessor, for the grace window.
+    pub previous_hash: Option<TokenHash>,
+    /// When `current_hash` was installed.
+    pub rotated_at: i64,
+    /// Number of rotations so far.
+    pub generation: u64,
+    /// Revoked by logout or reuse detection.
+    pub revoked: bool,
+}
+
+/// One rotation step: `from` (current) becomes spent, `to` becomes current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// Session id.
+    pub sid: String,
+    /// Owner, for the token-version check.
+    pub user_id: String,
+    /// Token version the session was issued under.
+    pub token_version: u64,
+    /// Hash expected to be current.
+    pub from: TokenHash,
+    /// Hash of the successor.
+    pub to: TokenHash,
+    /// Now (rotated_at, last_used_at).
+    pub now: i64,
+}
+
+/// Result of a conditional session write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Written.
+    Written,
+    /// The session was not in the expected state (already rotated, revoked or gone); re-read
+    /// to find out why.
+    SessionChanged,
+    /// The owner's token version or status moved on: signed out everywhere or disabled.
+    PrincipalChanged,
+}
+
+/// Sessions (refresh-token families).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session (must not exist).
+    async fn create_session(&self, session: &Session) -> PortResult<()>;
+    /// Reads a session with a strongly consistent read.
+    async fn get_session(&self, sid: &str) -> PortResult<Option<Session>>;
+    /// One conditional write: succeeds only if the session is not revoked, `from` is current,
+    /// and the owner's token version equals `token_version` and the owner is active. Records
+    /// `from` as spent.
+    async fn rotate(&self, rotation: &Rotation) -> PortResult<WriteOutcome>;
+    /// Grace-window answer: marks the session used at `now` if `current` is still current and
+    /// the owner unchanged; nothing else changes.
+    async fn touch(
+        &self,
+        sid: &str,
+        user_id: &str,
+        token_version: u64,
+        current: &TokenHash,
+        now: i64,
+    ) -> PortResult<WriteOutcome>;
+    /// Revokes the whole family. Idempotent.
+    async fn revoke_session(&self, sid: &str) -> PortResult<()>;
+    /// Revokes the family if `hash` is one of its spent tokens (reuse); `true` if it was.
+    async fn revoke_if_spent(&self, sid: &str, hash: &TokenHash) -> PortResult<bool>;
+    /// Deletes a session (undo of a login whose token could not be signed).
+    async fn delete_session(&self, sid: &str) -> PortResult<()>;
+}
+
+/// Access-token denylist (keyed on `jti`, never on token bytes).
+#[async_trait]
+pub trait Denylist: Send + Sync {
+    /// Denies `jti` until `until` (its `exp`; the record's TTL).
+    async fn deny(&self, jti: &str, until: i64) -> PortResult<()>;
+}
+
+/// What the authorizer needs to know about a token beyond its signature, in one read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevocationStatus {
+    /// The `jti` is denylisted.
+    pub jti_denied: bool,
+    /// The owner's current token version and status; `None` if the user no longer exists.
+    pub principal: Option<Principal>,
+}
+
+/// The authorizer's view of a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    /// Current token version.
+    pub token_version: u64,
+    /// Active or disabled.
+    pub status: UserStatus,
+}
+
+/// Denylist + principal lookup in one round trip.
+#[async_trait]
+pub trait RevocationSource: Send + Sync {
+    /// Looks up `jti` in the denylist and the principal `user_id` together.
+    async fn revocation_status(&self, jti: &str, user_id: &str) -> PortResult<RevocationStatus>;
+}
+
+/// Signs JWS signing inputs with the current signing key.
+#[async_trait]
+pub trait TokenSigner: Send + Sync {
+    /// `kid` header value of the signing key.
+    fn kid(&self) -> &str;
+    /// Algorithm of the signing key.
+    fn alg(&self) -> Algorithm;
+    /// Signs `signing_input`; returns the signature in JWS form (64-byte r‖s for ES256).
+    async fn sign(&self, signing_input: &[u8]) -> PortResult<Vec<u8>>;
+}
+
+/// Keyed MAC used to derive a refresh token's successor (see [`crate::refresh`]).
+#[async_trait]
+pub trait RefreshMac: Send + Sync {
+    /// MAC of `message` (32 bytes, HMAC-SHA-256).
+    async fn mac(&self, message: &[u8]) -> PortResult<[u8; 32]>;
+}

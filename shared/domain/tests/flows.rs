@@ -1,0 +1,414 @@
+//! Login → refresh → logout flows on the in-memory twins. Each security rule has a test named
+//! after it that asserts the exact error code and the stored state afterwards.
+
+use std::sync::Arc;
+
+use tokengate_claims::{Validation, Verifier};
+use tokengate_domain::login::{Grant, Login, LoginAttempt};
+use tokengate_domain::logout::{Logout, LogoutRequest};
+use tokengate_domain::memory::{MemoryBackend, MemoryMac, MemorySigner};
+use tokengate_domain::password::HashParams;
+use tokengate_domain::ports::{User, UserStatus, UserStore};
+use tokengate_domain::refresh::Refresh;
+use tokengate_domain::{
+    AccessTokenIssuer, AuthConfig, ErrorCode, ManualClock, Password, PasswordHasher, Username,
+};
+
+const T0: i64 = 1_800_000_000;
+
+struct App {
+    store: Arc<MemoryBackend>,
+    signer: Arc<MemorySigner>,
+    clock: Arc<ManualClock>,
+    login: Login,
+    refresh: Refresh,
+    logout: Logout,
+    verifier: Verifier,
+}
+
+fn cheap_params() -> HashParams {
+    // Tests exercise the logic, not the cost; production uses the OWASP defaults.
+    HashParams {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    }
+}
+
+async fn app() -> App {
+    let store = Arc::new(MemoryBackend::new());
+    let signer = Arc::new(MemorySigner::generate("test-key"));
+    let clock = Arc::new(ManualClock::new(T0));
+    let mut config = AuthConfig::new("https://auth.test", "api");
+    config.hash_params = cheap_params();
+    let hasher = PasswordHasher::new(cheap_params()).unwrap();
+    let issuer = AccessTokenIssuer::new(signer.clone(), &config.issuer, &config.audience, 900);
+    let verifier = Verifier::new(
+        [signer.verifying_key()],
+        Validation::new("https://auth.test", vec!["api".to_owned()]),
+    );
+    store
+        .create_user(&User {
+            username: Username::parse("alice").unwrap(),
+            user_id: "u-alice".to_owned(),
+            password_hash: hasher.hash(&Password::new("correct horse")).unwrap(),
+            roles: vec!["reader".to_owned()],
+            status: UserStatus::Active,
+            token_version: 1,
+        })
+        .await
+        .unwrap();
+    App {
+        login: Login {
+            users: store.clone(),
+            lockout: store.clone(),
+            rate: store.clone(),
+            sessions: store.clone(),
+            issuer: issuer.clone(),
+            hasher,
+            clock: clock.clone(),
+            config: config.clone(),
+        },
+        refresh: Refresh {
+            sessions: store.clone(),
+            mac: Arc::new(MemoryMac::default()),
+            issuer,
+            clock: clock.clone(),
+            config,
+        },
+        logout: Logout {
+            sessions: store.clone(),
+            users: store.clone(),
+            denylist: store.clone(),
+            verifier: Arc::new(verifier.clone()),
+            clock: clock.clone(),
+        },
+        verifier,
+        store,
+        signer,
+        clock,
+    }
+}
+
+fn attempt(user: &str, pw: &str) -> LoginAttempt {
+    LoginAttempt {
+        username: user.to_owned(),
+        password: Password::new(pw),
+        source_ip: "203.0.113.7".to_owned(),
+    }
+}
+
+async fn login(app: &App) -> Grant {
+    app.login.login(attempt("Alice", "correct horse")).await.unwrap()
+}
+
+#[tokio::test]
+async fn login_issues_a_verifiable_token_and_stores_only_a_hash() {
+    let app = app().await;
+    let g = login(&app).await;
+    let claims = app.verifier.verify(&g.access.token, T0).unwrap();
+    assert_eq!(claims.sub, "u-alice");
+    assert_eq!(claims.roles, vec!["reader"]);
+    assert_eq!(claims.ver, 1);
+    assert_eq!(claims.sid.as_deref(), Some(g.refresh.sid()));
+    assert_eq!(claims.exp - claims.iat, 900);
+    let s = app.store.session(g.refresh.sid()).unwrap();
+    assert_eq!(s.current_hash, g.refresh.hash());
+    assert_ne!(s.current_hash.as_str(), g.refresh.expose());
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_are_indistinguishable() {
+    let app = app().await;
+    let unknown = app.login.login(attempt("mallory", "x")).await.unwrap_err();
+    let wrong = app.login.login(attempt("alice", "x")).await.unwrap_err();
+    assert_eq!(unknown, wrong);
+    assert_eq!(wrong.code, ErrorCode::InvalidCredentials);
+}
+
+#[tokio::test]
+async fn disabled_user_cannot_log_in() {
+    let app = app().await;
+    app.store
+        .set_status(&Username::parse("alice").unwrap(), UserStatus::Disabled)
+        .await
+        .unwrap();
+    let err = app
+        .login
+        .login(attempt("alice", "correct horse"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidCredentials);
+}
+
+#[tokio::test]
+async fn account_locks_after_repeated_failures_with_back_off() {
+    let app = app().await;
+    for _ in 0..5 {
+        let e = app.login.login(attempt("alice", "nope")).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidCredentials);
+    }
+    let locked = app
+        .login
+        .login(attempt("alice", "correct horse"))
+        .await
+        .unwrap_err();
+    assert_eq!(locked.code, ErrorCode::AccountLocked);
+    assert_eq!(locked.retry_after, Some(30));
+    app.clock.advance(31);
+    login(&app).await;
+}
+
+#[tokio::test]
+async fn unknown_accounts_lock_too_so_lockout_does_not_enumerate() {
+    let app = app().await;
+    for _ in 0..5 {
+        app.login.login(attempt("mallory", "nope")).await.unwrap_err();
+    }
+    let e = app.login.login(attempt("mallory", "nope")).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::AccountLocked);
+}
+
+#[tokio::test]
+async fn per_ip_limit_answers_rate_limited_with_retry_after() {
+    let app = app().await;
+    for _ in 0..30 {
+        let _ = app.login.login(attempt("bob", "x")).await;
+        // Spread over names so the per-account lock does not fire first.
+        app.store.clear(&Username::parse("bob").unwrap()).await.unwrap();
+    }
+    let e = app.login.login(attempt("alice", "correct horse")).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::RateLimited);
+    assert_eq!(e.retry_after, Some(60 - (T0 % 60) as u64));
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_the_old_token_is_spent() {
+    let app = app().await;
+    let g0 = login(&app).await;
+    app.clock.advance(60);
+    let g1 = app.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    assert_ne!(g1.refresh.expose(), g0.refresh.expose());
+    assert_eq!(g1.refresh.sid(), g0.refresh.sid());
+    let s = app.store.session(g0.refresh.sid()).unwrap();
+    assert_eq!(s.current_hash, g1.refresh.hash());
+    assert_eq!(s.previous_hash, Some(g0.refresh.hash()));
+    assert_eq!(s.generation, 1);
+    app.verifier.verify(&g1.access.token, T0 + 60).unwrap();
+}
+
+#[tokio::test]
+async fn refresh_token_reuse_after_grace_revokes_the_family() {
+    let app = app().await;
+    let g0 = login(&app).await;
+    let g1 = app.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    app.clock.advance(11);
+    let e = app.refresh.refresh(&g0.refresh.expose()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::RefreshTokenReused);
+    assert!(app.store.session(g0.refresh.sid()).unwrap().revoked);
+    // The newest token of the family is dead too.
+    let e = app.refresh.refresh(&g1.refresh.expose()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidRefreshToken);
+}
+
+#[tokio::test]
+async fn refresh_token_replay_within_grace_returns_the_current_token_without_a_new_branch() {
+    let app = app().await;
+    let g0 = login(&app).await;
+    let g1 = app.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    app.clock.advance(5);
+    let again = app.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    assert_eq!(again.refresh.expose(), g1.refresh.expose());
+    let s = app.store.session(g0.refresh.sid()).unwrap();
+    assert_eq!(s.generation, 1);
+    assert!(!s.revoked);
+    // The current token still rotates normally.
+    app.refresh.refresh(&g1.refresh.expose()).await.unwrap();
+}
+
+#[tokio::test]
+async fn refresh_token_older_than_the_predecessor_is_reuse_even_within_grace() {
+    let app = app().await;
+    let g0 = login(&app).await;
+    let g1 = app.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    app.refresh.refresh(&g1.refresh.expose()).await.unwrap();
+    let e = app.refresh.refresh(&g0.refresh.expose()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::RefreshTokenReused);
+}
+
+#[tokio::test]
+async fn forged_refresh_token_for_a_known_session_revokes_nothing() {
+    let app = app().await;
+    let g0 = login(&app).await;
+    let forged = tokengate_domain::RefreshToken::with_secret(g0.refresh.sid(), [7u8; 32]);
+    let e = app.refresh.refresh(&forged.expose()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidRefreshToken);
+    assert!(!app.store.session(g0.refresh.sid()).unwrap().revoked);
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_yield_one_successor() {
+    let app = Arc::new(app().await);
+    let g0 = login(&app).await;
+    let token = g0.refresh.expose();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (app, token) = (app.clone(), token.clone());
+        tasks.push(tokio::spawn(async move { app.refresh.refresh(&token).await }));
+    }
+    let mut successors = std::collections::HashSet::new();
+    for t in tasks {
+        successors.insert(t.await.unwrap().unwrap().refresh.expose());
+    }
+    assert_eq!(successors.len(), 1);
+    assert_eq!(app.store.session(g0.refresh.sid()).unwrap().generation, 1);
+}
+
+#[tokio::test]
+async fn session_absolute_lifetime_and_idle_timeout_are_enforced_in_code() {
+    let app = app().await;
+    let g0 = login(&app).await;
+    app.clock.advance(24 * 3600 + 1);
+    let e = app.refresh.refresh(&g0.refresh.expose()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::SessionExpired);
+
+    // Refreshing every 23 h keeps the session from idling out; it still ends after 7 days.
+    let app = app().await;
+    let mut token = login(&app).await.refresh;
+    for _ in 0..7 {
+        app.clock.advance(23 * 3600);
+        token = app.refresh.refresh(&token.expose()).await.unwrap().refresh;
+    }
+    app.clock.advance(23 * 3600);
+    let e = app.refresh.refresh(&token.expose()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::SessionExpired);
+}
+
+#[tokio::test]
+async fn throttled_store_answers_service_unavailable_and_writes_nothing() {
+    let app = app().await;
+    app.store.set_unavailable(true);
+    let e = app
+        .login
+        .login(attempt("alice", "correct horse"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ServiceUnavailable);
+    assert_eq!(e.retry_after, Some(2));
+    app.store.set_unavailable(false);
+    assert_eq!(app.store.session_count(), 0);
+}
+
+#[tokio::test]
+async fn signing_failure_at_login_leaves_no_session() {
+    let app = app().await;
+    app.signer.set_unavailable(true);
+    let e = app
+        .login
+        .login(attempt("alice", "correct horse"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ServiceUnavailable);
+    assert_eq!(app.store.session_count(), 0);
+}
+
+#[tokio::test]
+async fn signing_failure_at_refresh_leaves_the_family_unrotated_or_recoverable() {
+    let app = app().await;
+    let g0 = login(&app).await;
+    app.signer.set_unavailable(true);
+    let e = app.refresh.refresh(&g0.refresh.expose()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ServiceUnavailable);
+    app.signer.set_unavailable(false);
+    // The write may have committed while signing failed: the retry inside the grace window
+    // is answered with the current token, not treated as reuse.
+    let g1 = app.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    app.refresh.refresh(&g1.refresh.expose()).await.unwrap();
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_and_denylists_the_jti() {
+    let app = app().await;
+    let g = login(&app).await;
+    let jti = app.verifier.verify(&g.access.token, T0).unwrap().jti;
+    let token = g.refresh.expose();
+    app.logout
+        .logout(LogoutRequest {
+            refresh_token: Some(&token),
+            access_token: Some(&g.access.token),
+            global: false,
+        })
+        .await
+        .unwrap();
+    assert!(app.store.is_denied(&jti));
+    assert!(app.store.session(g.refresh.sid()).unwrap().revoked);
+    let e = app.refresh.refresh(&token).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidRefreshToken);
+    // Idempotent.
+    app.logout
+        .logout(LogoutRequest {
+            refresh_token: Some(&token),
+            access_token: Some(&g.access.token),
+            global: false,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn logout_with_a_session_id_but_wrong_secret_ends_nothing() {
+    let app = app().await;
+    let g = login(&app).await;
+    let forged = tokengate_domain::RefreshToken::with_secret(g.refresh.sid(), [1u8; 32]).expose();
+    app.logout
+        .logout(LogoutRequest {
+            refresh_token: Some(&forged),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!app.store.session(g.refresh.sid()).unwrap().revoked);
+}
+
+#[tokio::test]
+async fn global_logout_bumps_the_token_version_and_ends_every_session() {
+    let app = app().await;
+    let a = login(&app).await;
+    let b = login(&app).await;
+    app.logout
+        .logout(LogoutRequest {
+            refresh_token: Some(&a.refresh.expose()),
+            access_token: None,
+            global: true,
+        })
+        .await
+        .unwrap();
+    let user = app
+        .store
+        .get_user(&Username::parse("alice").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.token_version, 2);
+    let e = app.refresh.refresh(&b.refresh.expose()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::SessionExpired);
+}
+
+#[tokio::test]
+async fn login_rehashes_passwords_made_with_weaker_parameters() {
+    let mut app = app().await;
+    let stronger = HashParams {
+        memory_kib: 2048,
+        iterations: 2,
+        parallelism: 1,
+    };
+    app.login.hasher = PasswordHasher::new(stronger).unwrap();
+    login(&app).await;
+    let user = app
+        .store
+        .get_user(&Username::parse("alice").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.password_hash.contains("m=2048,t=2,p=1"));
+}

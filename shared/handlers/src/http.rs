@@ -1,0 +1,260 @@
+//! HTTP plumbing shared by the token endpoints: body limits and JSON parsing, the error
+//! mapper, the refresh cookie, the CSRF origin check and the caller's source IP.
+
+use lambda_http::http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, COOKIE, ORIGIN, RETRY_AFTER, SET_COOKIE,
+};
+use lambda_http::http::{HeaderMap, HeaderValue, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokengate_domain::{AuthError, ErrorCode, IssuedAccessToken};
+
+/// Largest accepted body (DESIGN.md): larger gets 413.
+pub const MAX_BODY_BYTES: usize = 8 * 1024;
+/// Name of the refresh cookie. `__Secure-` makes browsers refuse it without `Secure`.
+pub const REFRESH_COOKIE: &str = "__Secure-refresh_token";
+
+/// The one error mapper: stable code, fixed message, `Retry-After` where it applies. No
+/// internal detail ever reaches the body.
+pub fn error_response(err: AuthError) -> Response<Body> {
+    #[derive(Serialize)]
+    struct ErrorBody {
+        error: &'static str,
+        message: &'static str,
+    }
+    let body = ErrorBody {
+        error: err.code.code(),
+        message: err.code.message(),
+    };
+    let mut resp = json_response(err.code.status(), &body);
+    if let Some(secs) = err.retry_after {
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+/// A JSON response that no cache may store (it carries tokens or errors about them).
+pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response<Body> {
+    // Serialising our own plain structs cannot fail.
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    let mut resp = Response::new(Body::Text(text));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// The body of a token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenBody {
+    /// The access token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// The refresh token, only for native clients (body channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Where the refresh token travels: cookie for browsers, body for native clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// `__Secure-refresh_token` cookie.
+    Cookie,
+    /// `refresh_token` field of the JSON body.
+    Body,
+}
+
+/// A 200 token response; the refresh token goes back on the channel it came in.
+pub fn token_response(
+    access: IssuedAccessToken,
+    refresh: &tokengate_domain::RefreshToken,
+    refresh_max_age: i64,
+    channel: Channel,
+) -> Response<Body> {
+    let body = TokenBody {
+        access_token: access.token,
+        token_type: "Bearer",
+        expires_in: access.expires_in,
+        refresh_token: (channel == Channel::Body).then(|| refresh.expose()),
+    };
+    let mut resp = json_response(200, &body);
+    if channel == Channel::Cookie {
+        set_cookie(&mut resp, &refresh_cookie(&refresh.expose(), refresh_max_age));
+    }
+    resp
+}
+
+/// The one cookie builder: `HttpOnly` (no script access), `Secure`, `SameSite=Strict` and
+/// `Path=/auth` so the token is sent to the auth endpoints only.
+pub fn refresh_cookie(value: &str, max_age: i64) -> String {
+    format!(
+        "{REFRESH_COOKIE}={value}; HttpOnly; Secure; SameSite=Strict; Path=/auth; Max-Age={}",
+        max_age.max(0)
+    )
+}
+
+/// A cookie that deletes the refresh cookie.
+pub fn cleared_refresh_cookie() -> String {
+    refresh_cookie("", 0)
+}
+
+/// Appends a `Set-Cookie` header.
+pub fn set_cookie(resp: &mut Response<Body>, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+}
+
+/// The refresh cookie's value, if sent. Two cookies of that name (cookie tossing from a
+/// sibling domain) are refused rather than guessed between.
+pub fn refresh_cookie_value(headers: &HeaderMap) -> Result<Option<String>, AuthError> {
+    let mut found = None;
+    for header in headers.get_all(COOKIE) {
+        let Ok(text) = header.to_str() else {
+            return Err(ErrorCode::InvalidRequest.into());
+        };
+        for pair in text.split(';') {
+            if let Some((name, value)) = pair.trim().split_once('=') {
+                if name == REFRESH_COOKIE {
+                    if found.is_some() {
+                        return Err(ErrorCode::InvalidRequest.into());
+                    }
+                    found = Some(value.to_owned());
+                }
+            }
+        }
+    }
+    Ok(found.filter(|v| !v.is_empty()))
+}
+
+/// CSRF check for cookie-carried requests: the browser-set `Origin` must be allowed; without
+/// `Origin`, `Sec-Fetch-Site: same-origin` is accepted. Anything else is refused: the cookie
+/// would be sent by any page, so only the origin tells a cross-site forgery apart.
+pub fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<(), AuthError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let ok = match header(ORIGIN.as_str()) {
+        Some(origin) => allowed.iter().any(|a| a == origin),
+        None => header("sec-fetch-site") == Some("same-origin"),
+    };
+    if ok {
+        Ok(())
+    } else {
+        tracing::warn!(event = "csrf_refused", origin = ?header(ORIGIN.as_str()));
+        Err(ErrorCode::CsrfRejected.into())
+    }
+}
+
+/// Parses a JSON body into `T` (whose fields are validated by serde: wrong types, unknown
+/// fields, non-UTF-8 all fail). Over 8 KiB → 413; not `application/json` → 400.
+pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, AuthError> {
+    let bytes = body_bytes(req)?;
+    let is_json = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ErrorCode::InvalidRequest.into());
+    }
+    serde_json::from_slice(bytes).map_err(|_| ErrorCode::InvalidRequest.into())
+}
+
+/// Like [`parse_json`], but an empty body is `T::default()` (refresh and logout by cookie).
+pub fn parse_optional_json<T: DeserializeOwned + Default>(req: &Request) -> Result<T, AuthError> {
+    if body_bytes(req)?.is_empty() {
+        return Ok(T::default());
+    }
+    parse_json(req)
+}
+
+fn body_bytes(req: &Request) -> Result<&[u8], AuthError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ErrorCode::PayloadTooLarge.into());
+    }
+    Ok(bytes)
+}
+
+/// API Gateway's view of the caller's IP. Never `X-Forwarded-For`: the client writes that.
+pub fn source_ip(req: &Request) -> String {
+    let ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    ip.unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The bearer token of an `Authorization` header, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    strip_bearer(value)
+}
+
+/// `Bearer <token>` → `<token>` (scheme case-insensitive, RFC 7235).
+pub fn strip_bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_cookie_has_every_protective_attribute() {
+        assert_eq!(
+            refresh_cookie("tok", 604800),
+            "__Secure-refresh_token=tok; HttpOnly; Secure; SameSite=Strict; Path=/auth; Max-Age=604800"
+        );
+        assert!(cleared_refresh_cookie().ends_with("Max-Age=0"));
+    }
+
+    #[test]
+    fn duplicate_refresh_cookies_are_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("__Secure-refresh_token=a; __Secure-refresh_token=b"),
+        );
+        assert_eq!(
+            refresh_cookie_value(&h).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn csrf_requires_an_allowed_origin_or_same_origin_fetch() {
+        let allowed = vec!["https://app.example.com".to_owned()];
+        let mut h = HeaderMap::new();
+        assert!(check_origin(&h, &allowed).is_err());
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(check_origin(&h, &allowed).is_err());
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(check_origin(&h, &allowed).is_ok());
+        h.insert(ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(check_origin(&h, &allowed).is_err());
+        h.insert(ORIGIN, HeaderValue::from_static("https://app.example.com"));
+        assert!(check_origin(&h, &allowed).is_ok());
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_required() {
+        assert_eq!(strip_bearer("Bearer abc"), Some("abc"));
+        assert_eq!(strip_bearer("bearer abc"), Some("abc"));
+        assert_eq!(strip_bearer("Basic abc"), None);
+        assert_eq!(strip_bearer("Bearer "), None);
+        assert_eq!(strip_bearer("abc"), None);
+    }
+}

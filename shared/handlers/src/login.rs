@@ -1,0 +1,48 @@
+//! `POST /auth/login`.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use tokengate_domain::login::{Login, LoginAttempt};
+use tokengate_domain::Password;
+
+use crate::http::{error_response, parse_json, source_ip, token_response, Channel};
+
+/// The login body. Unknown fields (say, `roles`) are refused, not ignored.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    username: String,
+    password: String,
+    #[serde(default)]
+    client: ClientKind,
+}
+
+/// Browsers get the refresh token as an HttpOnly cookie; native clients in the body.
+#[derive(Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum ClientKind {
+    #[default]
+    Web,
+    Native,
+}
+
+/// Handles a login request.
+pub async fn handle(login: &Login, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+    let body: LoginBody = match parse_json(&req) {
+        Ok(b) => b,
+        Err(e) => return Ok(error_response(e)),
+    };
+    let channel = match body.client {
+        ClientKind::Web => Channel::Cookie,
+        ClientKind::Native => Channel::Body,
+    };
+    let attempt = LoginAttempt {
+        username: body.username,
+        password: Password::new(body.password),
+        source_ip: source_ip(&req),
+    };
+    Ok(match login.login(attempt).await {
+        Ok(g) => token_response(g.access, &g.refresh, g.refresh_max_age, channel),
+        Err(e) => error_response(e),
+    })
+}

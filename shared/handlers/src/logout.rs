@@ -1,0 +1,58 @@
+//! `POST /auth/logout`.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use tokengate_domain::logout::{Logout, LogoutRequest};
+use tokengate_domain::AuthError;
+
+use crate::http::{bearer_token, cleared_refresh_cookie, error_response, parse_optional_json, set_cookie};
+use crate::refresh::presented_token;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LogoutBody {
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    scope: Option<Scope>,
+}
+
+#[derive(Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Scope {
+    Local,
+    Global,
+}
+
+/// Handles a logout request: 204 and a cleared cookie, whether or not anything was ended.
+pub async fn handle(
+    logout: &Logout,
+    allowed_origins: &[String],
+    req: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    Ok(match run(logout, allowed_origins, &req).await {
+        Ok(()) => {
+            let mut resp = Response::new(Body::Empty);
+            *resp.status_mut() = lambda_http::http::StatusCode::NO_CONTENT;
+            resp.headers_mut().insert(
+                lambda_http::http::header::CACHE_CONTROL,
+                lambda_http::http::HeaderValue::from_static("no-store"),
+            );
+            set_cookie(&mut resp, &cleared_refresh_cookie());
+            resp
+        }
+        Err(e) => error_response(e),
+    })
+}
+
+async fn run(logout: &Logout, allowed_origins: &[String], req: &Request) -> Result<(), AuthError> {
+    let body: LogoutBody = parse_optional_json(req)?;
+    let refresh = presented_token(req, body.refresh_token, allowed_origins)?;
+    logout
+        .logout(LogoutRequest {
+            refresh_token: refresh.as_ref().map(|(t, _)| t.as_str()),
+            access_token: bearer_token(req.headers()),
+            global: body.scope == Some(Scope::Global),
+        })
+        .await
+}

@@ -1,0 +1,59 @@
+//! `POST /auth/refresh`.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use tokengate_domain::refresh::Refresh;
+use tokengate_domain::{AuthError, ErrorCode};
+
+use crate::http::{
+    check_origin, error_response, parse_optional_json, refresh_cookie_value, token_response,
+    Channel,
+};
+
+/// Optional body: native clients send their refresh token here.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TokenBody {
+    #[serde(default)]
+    pub(crate) refresh_token: Option<String>,
+}
+
+/// Finds the presented refresh token and its channel. A body token needs no CSRF check (a
+/// forging page cannot know it); a cookie does.
+pub(crate) fn presented_token(
+    req: &Request,
+    body_token: Option<String>,
+    allowed_origins: &[String],
+) -> Result<Option<(String, Channel)>, AuthError> {
+    if let Some(t) = body_token {
+        return Ok(Some((t, Channel::Body)));
+    }
+    match refresh_cookie_value(req.headers())? {
+        Some(t) => {
+            check_origin(req.headers(), allowed_origins)?;
+            Ok(Some((t, Channel::Cookie)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Handles a refresh request.
+pub async fn handle(refresh: &Refresh, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+    Ok(match run(refresh, &req).await {
+        Ok(resp) => resp,
+        Err(e) => error_response(e),
+    })
+}
+
+async fn run(refresh: &Refresh, req: &Request) -> Result<Response<Body>, AuthError> {
+    let body: TokenBody = parse_optional_json(req)?;
+    let (token, channel) = presented_token(req, body.refresh_token, &refresh.config.allowed_origins)?
+        .ok_or(ErrorCode::InvalidRefreshToken)?;
+    let grant = refresh.refresh(&token).await?;
+    Ok(token_response(
+        grant.access,
+        &grant.refresh,
+        grant.refresh_max_age,
+        channel,
+    ))
+}

@@ -1,0 +1,138 @@
+//! Cold-start wiring shared by the function binaries: configuration from the environment
+//! (failing fast with the variable's name), AWS clients and keys built once.
+
+use std::sync::Arc;
+
+use tokengate_aws::{DynamoStore, KmsRefreshMac, KmsSigner};
+use tokengate_claims::{Jwks, Validation, Verifier};
+use tokengate_domain::config::Env;
+use tokengate_domain::login::Login;
+use tokengate_domain::logout::Logout;
+use tokengate_domain::refresh::Refresh;
+use tokengate_domain::{AccessTokenIssuer, AuthConfig, PasswordHasher, SystemClock};
+
+use crate::authorizer::Authorizer;
+use crate::policy::RoutePolicy;
+
+/// Names of the AWS resources, from `TOKENGATE_TABLE`, `TOKENGATE_SIGNING_KEY`,
+/// `TOKENGATE_TRUSTED_KEYS` and `TOKENGATE_REFRESH_MAC_KEY`.
+struct Resources {
+    table: String,
+    sdk: aws_config::SdkConfig,
+}
+
+async fn resources() -> anyhow::Result<Resources> {
+    let env = Env::process();
+    Ok(Resources {
+        table: env.required("TOKENGATE_TABLE")?,
+        sdk: tokengate_aws::config::sdk_config().await,
+    })
+}
+
+impl Resources {
+    fn store(&self) -> Arc<DynamoStore> {
+        Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            self.table.clone(),
+        ))
+    }
+    fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.sdk)
+    }
+}
+
+async fn issuer(res: &Resources, cfg: &AuthConfig) -> anyhow::Result<AccessTokenIssuer> {
+    let key = Env::process().required("TOKENGATE_SIGNING_KEY")?;
+    let signer = KmsSigner::connect(res.kms(), &key).await?;
+    Ok(AccessTokenIssuer::new(
+        Arc::new(signer),
+        &cfg.issuer,
+        &cfg.audience,
+        cfg.access_ttl_secs,
+    ))
+}
+
+/// The trusted public keys (`TOKENGATE_TRUSTED_KEYS`), fetched from KMS once.
+async fn verifier(res: &Resources, cfg: &AuthConfig) -> anyhow::Result<Verifier> {
+    let key_ids = Env::process().list("TOKENGATE_TRUSTED_KEYS");
+    anyhow::ensure!(
+        !key_ids.is_empty(),
+        "missing required environment variable TOKENGATE_TRUSTED_KEYS"
+    );
+    let keys = tokengate_aws::load_verifying_keys(&res.kms(), &key_ids).await?;
+    Ok(Verifier::new(
+        keys,
+        Validation::new(cfg.issuer.clone(), vec![cfg.audience.clone()]),
+    ))
+}
+
+fn config() -> anyhow::Result<AuthConfig> {
+    AuthConfig::from_env(&Env::process())
+}
+
+/// The login function's dependencies.
+pub async fn login() -> anyhow::Result<Login> {
+    let cfg = config()?;
+    let res = resources().await?;
+    let store = res.store();
+    Ok(Login {
+        users: store.clone(),
+        lockout: store.clone(),
+        rate: store.clone(),
+        sessions: store,
+        issuer: issuer(&res, &cfg).await?,
+        hasher: PasswordHasher::new(cfg.hash_params)?,
+        clock: Arc::new(SystemClock),
+        config: cfg,
+    })
+}
+
+/// The refresh function's dependencies.
+pub async fn refresh() -> anyhow::Result<Refresh> {
+    let cfg = config()?;
+    let res = resources().await?;
+    let mac_key = Env::process().required("TOKENGATE_REFRESH_MAC_KEY")?;
+    Ok(Refresh {
+        sessions: res.store(),
+        mac: Arc::new(KmsRefreshMac::new(res.kms(), mac_key)),
+        issuer: issuer(&res, &cfg).await?,
+        clock: Arc::new(SystemClock),
+        config: cfg,
+    })
+}
+
+/// The logout function's dependencies and the CSRF allow-list.
+pub async fn logout() -> anyhow::Result<(Logout, Vec<String>)> {
+    let cfg = config()?;
+    let res = resources().await?;
+    let store = res.store();
+    let logout = Logout {
+        sessions: store.clone(),
+        users: store.clone(),
+        denylist: store,
+        verifier: Arc::new(verifier(&res, &cfg).await?),
+        clock: Arc::new(SystemClock),
+    };
+    Ok((logout, cfg.allowed_origins))
+}
+
+/// The authorizer's dependencies (`TOKENGATE_ROUTE_ROLES` for the route policy).
+pub async fn authorizer() -> anyhow::Result<Authorizer> {
+    let cfg = config()?;
+    let res = resources().await?;
+    let policy = RoutePolicy::parse(&std::env::var("TOKENGATE_ROUTE_ROLES").unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("environment variable TOKENGATE_ROUTE_ROLES: {e}"))?;
+    Ok(Authorizer {
+        verifier: Arc::new(verifier(&res, &cfg).await?),
+        revocations: res.store(),
+        policy,
+        clock: Arc::new(SystemClock),
+    })
+}
+
+/// The key set the JWKS endpoint serves: exactly the keys the authorizer trusts.
+pub async fn jwks() -> anyhow::Result<Jwks> {
+    let cfg = config()?;
+    let res = resources().await?;
+    Ok(verifier(&res, &cfg).await?.jwks())
+}
