@@ -362,3 +362,106 @@ impl RefreshMac for MemoryMac {
         Ok(out)
     }
 }
+
+/// Unix time at which a [`MemoryRig`]'s clock starts.
+pub const RIG_EPOCH: i64 = 1_800_000_000;
+
+/// Login, refresh and logout wired to in-memory twins, with one user `alice` (password
+/// `correct horse`, role `reader`, id `u-alice`). Tests of the domain and of the handlers
+/// share it so that the wiring is written once.
+pub struct MemoryRig {
+    /// Every store.
+    pub store: std::sync::Arc<MemoryBackend>,
+    /// The signer (can be made to fail).
+    pub signer: std::sync::Arc<MemorySigner>,
+    /// The clock, starting at [`RIG_EPOCH`].
+    pub clock: std::sync::Arc<crate::clock::ManualClock>,
+    /// Login.
+    pub login: crate::login::Login,
+    /// Refresh.
+    pub refresh: crate::refresh::Refresh,
+    /// Logout.
+    pub logout: crate::logout::Logout,
+    /// A verifier trusting the signer, with the rig's issuer and audience.
+    pub verifier: tokengate_claims::Verifier,
+}
+
+impl MemoryRig {
+    /// The rig clock's current time.
+    pub fn clock_now(&self) -> i64 {
+        use crate::clock::Clock;
+        self.clock.now()
+    }
+
+    /// Issuer of the rig's tokens.
+    pub const ISSUER: &'static str = "https://auth.test";
+    /// Audience of the rig's tokens.
+    pub const AUDIENCE: &'static str = "api";
+
+    /// A rig with cheap Argon2 parameters (tests exercise logic, not cost) and
+    /// `https://app.test` as the allowed origin.
+    pub async fn new() -> Self {
+        use crate::password::{HashParams, Password, PasswordHasher};
+        use std::sync::Arc;
+
+        let cheap = HashParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let store = Arc::new(MemoryBackend::new());
+        let signer = Arc::new(MemorySigner::generate("test-key"));
+        let clock = Arc::new(crate::clock::ManualClock::new(RIG_EPOCH));
+        let mut config = crate::config::AuthConfig::new(Self::ISSUER, Self::AUDIENCE);
+        config.hash_params = cheap;
+        config.allowed_origins = vec!["https://app.test".to_owned()];
+        let hasher = PasswordHasher::new(cheap).expect("valid parameters");
+        let issuer =
+            crate::issuer::AccessTokenIssuer::new(signer.clone(), Self::ISSUER, Self::AUDIENCE, 900);
+        let verifier = tokengate_claims::Verifier::new(
+            [signer.verifying_key()],
+            tokengate_claims::Validation::new(Self::ISSUER, vec![Self::AUDIENCE.to_owned()]),
+        );
+        store
+            .create_user(&User {
+                username: Username::parse("alice").expect("valid name"),
+                user_id: "u-alice".to_owned(),
+                password_hash: hasher.hash(&Password::new("correct horse")).expect("hash"),
+                roles: vec!["reader".to_owned()],
+                status: UserStatus::Active,
+                token_version: 1,
+            })
+            .await
+            .expect("memory store accepts the user");
+        Self {
+            login: crate::login::Login {
+                users: store.clone(),
+                lockout: store.clone(),
+                rate: store.clone(),
+                sessions: store.clone(),
+                issuer: issuer.clone(),
+                hasher,
+                clock: clock.clone(),
+                config: config.clone(),
+            },
+            refresh: crate::refresh::Refresh {
+                sessions: store.clone(),
+                mac: Arc::new(MemoryMac::default()),
+                issuer,
+                clock: clock.clone(),
+                config,
+            },
+            logout: crate::logout::Logout {
+                sessions: store.clone(),
+                users: store.clone(),
+                denylist: store.clone(),
+                verifier: Arc::new(verifier.clone()),
+                clock: clock.clone(),
+            },
+            verifier,
+            store,
+            signer,
+            clock,
+        }
+    }
+}

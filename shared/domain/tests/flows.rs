@@ -3,91 +3,17 @@
 
 use std::sync::Arc;
 
-use tokengate_claims::{Validation, Verifier};
-use tokengate_domain::login::{Grant, Login, LoginAttempt};
-use tokengate_domain::logout::{Logout, LogoutRequest};
-use tokengate_domain::memory::{MemoryBackend, MemoryMac, MemorySigner};
+use tokengate_domain::login::{Grant, LoginAttempt};
+use tokengate_domain::logout::LogoutRequest;
+use tokengate_domain::memory::{self, MemoryRig};
 use tokengate_domain::password::HashParams;
-use tokengate_domain::ports::{User, UserStatus, UserStore};
-use tokengate_domain::refresh::Refresh;
-use tokengate_domain::{
-    AccessTokenIssuer, AuthConfig, ErrorCode, ManualClock, Password, PasswordHasher, Username,
-};
+use tokengate_domain::ports::{LockoutStore, UserStatus, UserStore};
+use tokengate_domain::{ErrorCode, Password, PasswordHasher, Username};
 
-const T0: i64 = 1_800_000_000;
+const T0: i64 = memory::RIG_EPOCH;
 
-struct App {
-    store: Arc<MemoryBackend>,
-    signer: Arc<MemorySigner>,
-    clock: Arc<ManualClock>,
-    login: Login,
-    refresh: Refresh,
-    logout: Logout,
-    verifier: Verifier,
-}
-
-fn cheap_params() -> HashParams {
-    // Tests exercise the logic, not the cost; production uses the OWASP defaults.
-    HashParams {
-        memory_kib: 1024,
-        iterations: 1,
-        parallelism: 1,
-    }
-}
-
-async fn app() -> App {
-    let store = Arc::new(MemoryBackend::new());
-    let signer = Arc::new(MemorySigner::generate("test-key"));
-    let clock = Arc::new(ManualClock::new(T0));
-    let mut config = AuthConfig::new("https://auth.test", "api");
-    config.hash_params = cheap_params();
-    let hasher = PasswordHasher::new(cheap_params()).unwrap();
-    let issuer = AccessTokenIssuer::new(signer.clone(), &config.issuer, &config.audience, 900);
-    let verifier = Verifier::new(
-        [signer.verifying_key()],
-        Validation::new("https://auth.test", vec!["api".to_owned()]),
-    );
-    store
-        .create_user(&User {
-            username: Username::parse("alice").unwrap(),
-            user_id: "u-alice".to_owned(),
-            password_hash: hasher.hash(&Password::new("correct horse")).unwrap(),
-            roles: vec!["reader".to_owned()],
-            status: UserStatus::Active,
-            token_version: 1,
-        })
-        .await
-        .unwrap();
-    App {
-        login: Login {
-            users: store.clone(),
-            lockout: store.clone(),
-            rate: store.clone(),
-            sessions: store.clone(),
-            issuer: issuer.clone(),
-            hasher,
-            clock: clock.clone(),
-            config: config.clone(),
-        },
-        refresh: Refresh {
-            sessions: store.clone(),
-            mac: Arc::new(MemoryMac::default()),
-            issuer,
-            clock: clock.clone(),
-            config,
-        },
-        logout: Logout {
-            sessions: store.clone(),
-            users: store.clone(),
-            denylist: store.clone(),
-            verifier: Arc::new(verifier.clone()),
-            clock: clock.clone(),
-        },
-        verifier,
-        store,
-        signer,
-        clock,
-    }
+async fn app() -> MemoryRig {
+    MemoryRig::new().await
 }
 
 fn attempt(user: &str, pw: &str) -> LoginAttempt {
@@ -98,7 +24,7 @@ fn attempt(user: &str, pw: &str) -> LoginAttempt {
     }
 }
 
-async fn login(app: &App) -> Grant {
+async fn login(app: &MemoryRig) -> Grant {
     app.login.login(attempt("Alice", "correct horse")).await.unwrap()
 }
 

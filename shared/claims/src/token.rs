@@ -1,0 +1,80 @@
+//! What a token says: header, claims, and how the compact form is put together.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// `typ` of every tokengate access token (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// Signature algorithms tokengate signs with. Each verifying key is pinned to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Algorithm {
+    /// ECDSA P-256 with SHA-256 (KMS `ECC_NIST_P256`, `ECDSA_SHA_256`).
+    ES256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (KMS `RSA_2048`+, `RSASSA_PKCS1_V1_5_SHA_256`).
+    RS256,
+}
+
+impl Algorithm {
+    /// The JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ES256 => "ES256",
+            Self::RS256 => "RS256",
+        }
+    }
+}
+
+/// The JOSE header tokengate emits, in this member order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Header {
+    /// Signature algorithm.
+    pub alg: Algorithm,
+    /// Always [`ACCESS_TOKEN_TYPE`].
+    pub typ: String,
+    /// Id of the signing key.
+    pub kid: String,
+}
+
+/// Claims of an access token. No secrets or personal data: `sub` is an opaque user id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// Issuer.
+    pub iss: String,
+    /// Audience (one string).
+    pub aud: String,
+    /// Opaque user id.
+    pub sub: String,
+    /// Expiry, unix seconds.
+    pub exp: i64,
+    /// Issued at, unix seconds.
+    pub iat: i64,
+    /// Not before, unix seconds.
+    pub nbf: i64,
+    /// Unique token id (≥128 random bits); the denylist key.
+    pub jti: String,
+    /// Roles of the user when the token was issued.
+    pub roles: Vec<String>,
+    /// The user's token version; older versions are revoked.
+    pub ver: u64,
+    /// Optional OAuth-style scope.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scope: Option<String>,
+    /// Session (refresh-token family) id.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sid: Option<String>,
+}
+
+/// `base64url(header) "." base64url(claims)`: the bytes the signer signs.
+pub fn signing_input(header: &Header, claims: &AccessClaims) -> String {
+    // Serialising these plain structs cannot fail.
+    let h = serde_json::to_vec(header).expect("header serialises");
+    let c = serde_json::to_vec(claims).expect("claims serialise");
+    format!("{}.{}", B64.encode(h), B64.encode(c))
+}
+
+/// `signing_input "." base64url(signature)`; `signature` in JWS form (64-byte `r‖s` for ES256).
+pub fn assemble(signing_input: &str, signature: &[u8]) -> String {
+    format!("{signing_input}.{}", B64.encode(signature))
+}

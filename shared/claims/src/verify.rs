@@ -1,0 +1,358 @@
+//! The verifier: keys pinned to algorithms, validation rules, and the check order.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_lc_rs::signature::{ParsedPublicKey, ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use crate::der::{fixed_scalar, parse_spki, PublicKeyParts};
+use crate::jwk::{Jwk, Jwks};
+use crate::token::{AccessClaims, Algorithm, ACCESS_TOKEN_TYPE};
+
+/// Why a token was refused. Callers match on it; new rules may add variants.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// Longer than [`Validation::max_token_bytes`].
+    #[error("token too large")]
+    TooLarge,
+    /// Not three non-empty base64url parts (JSON serialization, JWE, padding, whitespace…).
+    #[error("token is not a compact JWS")]
+    Malformed,
+    /// Header not a JSON object of known members, or with duplicates.
+    #[error("invalid token header")]
+    InvalidHeader,
+    /// `alg` is not ES256 or RS256 (`none`, `HS256`, …).
+    #[error("unsupported algorithm {0:?}")]
+    UnsupportedAlgorithm(String),
+    /// `alg` differs from the algorithm pinned to the key named by `kid`.
+    #[error("algorithm does not match the key")]
+    AlgorithmMismatch,
+    /// `typ` missing or not `at+jwt`.
+    #[error("token type is not at+jwt")]
+    WrongType,
+    /// No `kid`.
+    #[error("token header has no kid")]
+    MissingKid,
+    /// `kid` names no configured key.
+    #[error("unknown key id")]
+    UnknownKid,
+    /// The header carries a key or key reference (`jwk`, `jku`, `x5u`, …); keys come only
+    /// from configuration.
+    #[error("header member {0} is not allowed")]
+    HeaderKeyNotAllowed(&'static str),
+    /// A `crit` header: no extensions are understood, so none may be critical.
+    #[error("critical header extensions are not supported")]
+    UnsupportedCritical,
+    /// The signature does not verify (or has the wrong form for the algorithm).
+    #[error("invalid signature")]
+    InvalidSignature,
+    /// Claims are not a JSON object with every required claim of the right type.
+    #[error("invalid claims: {0}")]
+    InvalidClaims(String),
+    /// `exp` has passed (beyond leeway).
+    #[error("token expired")]
+    Expired,
+    /// `nbf` is in the future (beyond leeway).
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// `iss` is not the configured issuer.
+    #[error("issuer mismatch")]
+    IssuerMismatch,
+    /// `aud` is not in the allow-list.
+    #[error("audience mismatch")]
+    AudienceMismatch,
+}
+
+/// Why a public key was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid public key: {0}")]
+pub struct KeyError(&'static str);
+
+/// A trusted public key, pinned to one algorithm.
+#[derive(Clone)]
+pub struct VerifyingKey {
+    kid: String,
+    alg: Algorithm,
+    key: ParsedPublicKey,
+    parts: PublicKeyParts,
+}
+
+impl std::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish()
+    }
+}
+
+impl VerifyingKey {
+    /// From the SubjectPublicKeyInfo DER that KMS `GetPublicKey` returns: a P-256 key for
+    /// ES256, an RSA key of at least 2048 bits for RS256. A key of the other type is refused.
+    pub fn from_spki_der(
+        kid: impl Into<String>,
+        alg: Algorithm,
+        spki_der: &[u8],
+    ) -> Result<Self, KeyError> {
+        let parts = parse_spki(spki_der).map_err(KeyError)?;
+        let verification: &'static dyn aws_lc_rs::signature::VerificationAlgorithm =
+            match (&parts, alg) {
+                (PublicKeyParts::Ec { .. }, Algorithm::ES256) => &ECDSA_P256_SHA256_FIXED,
+                (PublicKeyParts::Rsa { n, .. }, Algorithm::RS256) => {
+                    if n.len() < 256 {
+                        return Err(KeyError("RSA key shorter than 2048 bits"));
+                    }
+                    &RSA_PKCS1_2048_8192_SHA256
+                }
+                _ => return Err(KeyError("key type does not match the algorithm")),
+            };
+        let key = ParsedPublicKey::new(verification, spki_der)
+            .map_err(|_| KeyError("rejected by the crypto library"))?;
+        Ok(Self {
+            kid: kid.into(),
+            alg,
+            key,
+            parts,
+        })
+    }
+
+    /// Key id.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// Pinned algorithm.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The key as a JWK (`use` `sig`).
+    pub fn to_jwk(&self) -> Jwk {
+        let b = |v: &[u8]| Some(B64.encode(v));
+        let mut jwk = Jwk {
+            kty: String::new(),
+            kid: self.kid.clone(),
+            alg: self.alg.as_str().to_owned(),
+            use_: "sig".to_owned(),
+            crv: None,
+            x: None,
+            y: None,
+            n: None,
+            e: None,
+        };
+        match &self.parts {
+            PublicKeyParts::Ec { x, y } => {
+                jwk.kty = "EC".to_owned();
+                jwk.crv = Some("P-256".to_owned());
+                jwk.x = b(x);
+                jwk.y = b(y);
+            }
+            PublicKeyParts::Rsa { n, e } => {
+                jwk.kty = "RSA".to_owned();
+                jwk.n = b(n);
+                jwk.e = b(e);
+            }
+        }
+        jwk
+    }
+}
+
+/// Validation rules. Build with [`Validation::new`]; every field documents its default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    /// The one accepted `iss`, compared exactly. No default.
+    pub issuer: String,
+    /// Accepted `aud` values. No default; empty accepts nothing.
+    pub audiences: Vec<String>,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds. Default 30.
+    pub leeway_secs: i64,
+    /// Longest accepted token in bytes. Default 8192.
+    pub max_token_bytes: usize,
+}
+
+impl Validation {
+    /// Rules for `issuer` and `audiences`, with the defaults above.
+    pub fn new(issuer: impl Into<String>, audiences: Vec<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audiences,
+            leeway_secs: 30,
+            max_token_bytes: 8192,
+        }
+    }
+}
+
+/// Verifies tokengate access tokens against a fixed set of keys. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    keys: HashMap<String, VerifyingKey>,
+    validation: Validation,
+}
+
+/// The header as sent. Members that would supply a key are accepted by the parser only to be
+/// refused with a precise error; any other unknown member is refused as well.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader<'a> {
+    #[serde(borrow)]
+    alg: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    typ: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kid: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    crit: Option<IgnoredAny>,
+    #[serde(default)]
+    jwk: Option<IgnoredAny>,
+    #[serde(default)]
+    jku: Option<IgnoredAny>,
+    #[serde(default)]
+    x5u: Option<IgnoredAny>,
+    #[serde(default)]
+    x5c: Option<IgnoredAny>,
+    #[serde(default)]
+    x5t: Option<IgnoredAny>,
+    #[serde(default, rename = "x5t#S256")]
+    x5t_s256: Option<IgnoredAny>,
+}
+
+/// Decodes strict base64url (no padding, canonical trailing bits) into `buf`.
+fn decode_into(part: &str, buf: &mut Vec<u8>) -> Result<(), VerifyError> {
+    buf.clear();
+    B64.decode_vec(part, buf).map_err(|_| VerifyError::Malformed)
+}
+
+impl Verifier {
+    /// A verifier trusting `keys` (by `kid`) under `validation`.
+    pub fn new(keys: impl IntoIterator<Item = VerifyingKey>, validation: Validation) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                keys: keys.into_iter().map(|k| (k.kid.clone(), k)).collect(),
+                validation,
+            }),
+        }
+    }
+
+    /// The trusted keys.
+    pub fn keys(&self) -> impl Iterator<Item = &VerifyingKey> {
+        self.inner.keys.values()
+    }
+
+    /// The trusted keys as a JWK Set, sorted by `kid` for a stable document.
+    pub fn jwks(&self) -> Jwks {
+        let mut keys: Vec<Jwk> = self.keys().map(VerifyingKey::to_jwk).collect();
+        keys.sort_by(|a, b| a.kid.cmp(&b.kid));
+        Jwks { keys }
+    }
+
+    /// Verifies `token` at unix time `now`; see the crate docs for the rules and their order.
+    pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, VerifyError> {
+        let v = &self.inner.validation;
+        if token.len() > v.max_token_bytes {
+            return Err(VerifyError::TooLarge);
+        }
+        let mut parts = token.split('.');
+        let (Some(h64), Some(c64), Some(s64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(VerifyError::Malformed);
+        };
+        if h64.is_empty() || c64.is_empty() || s64.is_empty() {
+            return Err(VerifyError::Malformed);
+        }
+
+        let mut buf = Vec::with_capacity(h64.len());
+        decode_into(h64, &mut buf)?;
+        let key = self.check_header(&buf)?;
+
+        let mut sig = Vec::with_capacity(s64.len());
+        decode_into(s64, &mut sig)?;
+        if key.alg == Algorithm::ES256 {
+            // Only the fixed 64-byte r‖s form, with 1 <= r, s < n; DER is refused here.
+            if sig.len() != 64 || fixed_scalar(&sig[..32]).is_none() || fixed_scalar(&sig[32..]).is_none() {
+                return Err(VerifyError::InvalidSignature);
+            }
+        }
+        let signed = &token.as_bytes()[..h64.len() + 1 + c64.len()];
+        key.key
+            .verify_sig(signed, &sig)
+            .map_err(|_| VerifyError::InvalidSignature)?;
+
+        decode_into(c64, &mut buf)?;
+        let claims: AccessClaims =
+            serde_json::from_slice(&buf).map_err(|e| VerifyError::InvalidClaims(claims_error(&e)))?;
+        if claims.iss != v.issuer {
+            return Err(VerifyError::IssuerMismatch);
+        }
+        if !v.audiences.iter().any(|a| *a == claims.aud) {
+            return Err(VerifyError::AudienceMismatch);
+        }
+        if now > claims.exp.saturating_add(v.leeway_secs) {
+            return Err(VerifyError::Expired);
+        }
+        if now < claims.nbf.saturating_sub(v.leeway_secs) {
+            return Err(VerifyError::NotYetValid);
+        }
+        Ok(claims)
+    }
+
+    fn check_header(&self, json: &[u8]) -> Result<&VerifyingKey, VerifyError> {
+        let h: RawHeader<'_> =
+            serde_json::from_slice(json).map_err(|_| VerifyError::InvalidHeader)?;
+        let alg = match &*h.alg {
+            "ES256" => Algorithm::ES256,
+            "RS256" => Algorithm::RS256,
+            other => return Err(VerifyError::UnsupportedAlgorithm(other.chars().take(32).collect())),
+        };
+        for (present, name) in [
+            (h.jwk.is_some(), "jwk"),
+            (h.jku.is_some(), "jku"),
+            (h.x5u.is_some(), "x5u"),
+            (h.x5c.is_some(), "x5c"),
+            (h.x5t.is_some(), "x5t"),
+            (h.x5t_s256.is_some(), "x5t#S256"),
+        ] {
+            if present {
+                return Err(VerifyError::HeaderKeyNotAllowed(name));
+            }
+        }
+        if h.crit.is_some() {
+            return Err(VerifyError::UnsupportedCritical);
+        }
+        if h.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+            return Err(VerifyError::WrongType);
+        }
+        let kid = h.kid.ok_or(VerifyError::MissingKid)?;
+        let key = self.inner.keys.get(&*kid).ok_or(VerifyError::UnknownKid)?;
+        if key.alg != alg {
+            return Err(VerifyError::AlgorithmMismatch);
+        }
+        Ok(key)
+    }
+}
+
+/// A short, input-free description of a claims error (never echoes token content).
+fn claims_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => {
+            let msg = e.to_string();
+            // serde's data errors name the field ("missing field `exp`", "invalid type: string
+            // \"…\", expected i64"); keep only the part before any quoted value.
+            let msg = msg.split(" at line").next().unwrap_or("");
+            msg.split('"').next().unwrap_or("").trim().chars().take(80).collect()
+        }
+        Category::Syntax | Category::Eof => "not valid JSON".to_owned(),
+        Category::Io => "unreadable".to_owned(),
+    }
+}

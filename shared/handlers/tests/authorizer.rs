@@ -1,0 +1,178 @@
+//! The authorizer over real event shapes (REST TOKEN, REST REQUEST, HTTP API 2.0) on the
+//! in-memory twins: allow with context, the 401 path, the 403 path, fail closed, and exactly
+//! one revocation lookup per invocation.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tokengate_domain::login::LoginAttempt;
+use tokengate_domain::memory::MemoryRig;
+use tokengate_domain::ports::Denylist;
+use tokengate_domain::Password;
+use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
+use tokengate_handlers::policy::RoutePolicy;
+
+const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api123/v1";
+
+async fn setup() -> (MemoryRig, Authorizer, String) {
+    let rig = MemoryRig::new().await;
+    let grant = rig
+        .login
+        .login(LoginAttempt {
+            username: "alice".into(),
+            password: Password::new("correct horse"),
+            source_ip: "192.0.2.1".into(),
+        })
+        .await
+        .unwrap();
+    let authorizer = Authorizer {
+        verifier: Arc::new(rig.verifier.clone()),
+        revocations: rig.store.clone(),
+        policy: RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin").unwrap(),
+        clock: rig.clock.clone(),
+    };
+    (rig, authorizer, grant.access.token)
+}
+
+fn token_event(token: &str, method: &str, path: &str) -> Value {
+    json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {token}"),
+        "methodArn": format!("{ARN}/{method}{path}"),
+    })
+}
+
+fn v2_event(token: &str, route: &str) -> Value {
+    json!({
+        "version": "2.0", "type": "REQUEST",
+        "routeArn": format!("{ARN}/GET/api/me"),
+        "identitySource": [format!("Bearer {token}")],
+        "routeKey": route, "rawPath": "/api/me", "rawQueryString": "",
+        "headers": { "authorization": format!("Bearer {token}") },
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "api123", "domainName": "x", "domainPrefix": "x",
+            "http": { "method": "GET", "path": "/api/me", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "t" },
+            "requestId": "r", "routeKey": route, "stage": "$default", "time": "t", "timeEpoch": 0
+        }
+    })
+}
+
+#[tokio::test]
+async fn rest_token_allow_passes_the_context_and_a_cache_safe_policy() {
+    let (_rig, auth, token) = setup().await;
+    let resp = auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap();
+    assert_eq!(resp["principalId"], "u-alice");
+    assert_eq!(resp["context"]["sub"], "u-alice");
+    assert_eq!(resp["context"]["roles"], "reader");
+    assert!(resp["context"]["sid"].as_str().unwrap().len() >= 22);
+    assert!(resp["context"]["jti"].as_str().unwrap().len() >= 22);
+    let statements = resp["policyDocument"]["Statement"].as_array().unwrap();
+    assert_eq!(statements[0]["Effect"], "Allow");
+    assert_eq!(statements[0]["Resource"], json!([format!("{ARN}/*/*")]));
+    // The admin routes are denied explicitly, so a cached policy cannot leak them.
+    assert_eq!(statements[1]["Effect"], "Deny");
+    assert_eq!(statements[1]["Resource"], json!([format!("{ARN}/*/api/admin/*")]));
+}
+
+#[tokio::test]
+async fn rest_token_without_the_route_role_is_denied_403() {
+    let (_rig, auth, token) = setup().await;
+    let resp = auth.handle(token_event(&token, "POST", "/api/admin/users")).await.unwrap();
+    let statements = resp["policyDocument"]["Statement"].as_array().unwrap();
+    assert!(statements
+        .iter()
+        .any(|s| s["Effect"] == "Deny" && s["Resource"][0] == format!("{ARN}/*/api/admin/*")));
+}
+
+#[tokio::test]
+async fn missing_garbage_expired_and_revoked_tokens_take_the_401_path() {
+    let (rig, auth, token) = setup().await;
+    for bad in ["", "garbage", "a.b.c", &token[..token.len() - 2]] {
+        let err = auth.handle(token_event(bad, "GET", "/api/me")).await.unwrap_err();
+        assert!(matches!(err, AuthorizerError::Unauthorized), "{bad:?}");
+        assert_eq!(err.to_string(), "Unauthorized");
+    }
+    let no_header = json!({ "type": "TOKEN", "methodArn": format!("{ARN}/GET/api/me") });
+    assert!(matches!(auth.handle(no_header).await, Err(AuthorizerError::Unauthorized)));
+
+    let claims = rig.verifier.verify(&token, rig.clock_now()).unwrap();
+    rig.store.deny(&claims.jti, claims.exp).await.unwrap();
+    let err = auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap_err();
+    assert!(matches!(err, AuthorizerError::Unauthorized));
+}
+
+#[tokio::test]
+async fn tokens_of_an_older_token_version_are_refused() {
+    let (rig, auth, token) = setup().await;
+    use tokengate_domain::ports::UserStore;
+    rig.store.bump_token_version("u-alice").await.unwrap();
+    let err = auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap_err();
+    assert!(matches!(err, AuthorizerError::Unauthorized));
+}
+
+#[tokio::test]
+async fn expired_token_takes_the_401_path() {
+    let (rig, auth, token) = setup().await;
+    rig.clock.advance(900 + 61);
+    let err = auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap_err();
+    assert!(matches!(err, AuthorizerError::Unauthorized));
+}
+
+#[tokio::test]
+async fn store_outage_fails_closed() {
+    let (rig, auth, token) = setup().await;
+    rig.store.set_unavailable(true);
+    let err = auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap_err();
+    assert!(matches!(err, AuthorizerError::Unavailable));
+    let v2 = auth.handle(v2_event(&token, "GET /api/me")).await.unwrap();
+    assert_eq!(v2["isAuthorized"], false);
+}
+
+#[tokio::test]
+async fn warm_invocation_makes_exactly_one_store_call() {
+    let (rig, auth, token) = setup().await;
+    let before = rig.store.calls();
+    auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap();
+    assert_eq!(rig.store.calls() - before, 1);
+    // A malformed token costs no store call at all.
+    let before = rig.store.calls();
+    let _ = auth.handle(token_event("x.y.z", "GET", "/api/me")).await;
+    assert_eq!(rig.store.calls(), before);
+}
+
+#[tokio::test]
+async fn rest_request_event_is_supported() {
+    let (_rig, auth, token) = setup().await;
+    let ev = json!({
+        "type": "REQUEST",
+        "methodArn": format!("{ARN}/GET/api/me"),
+        "resource": "/api/me", "path": "/api/me", "httpMethod": "GET",
+        "headers": { "authorization": format!("Bearer {token}") },
+        "queryStringParameters": {}, "pathParameters": {}, "stageVariables": {},
+        "requestContext": { "accountId": "123456789012", "apiId": "api123", "httpMethod": "GET",
+            "path": "/v1/api/me", "stage": "v1", "requestId": "r", "resourceId": "x", "resourcePath": "/api/me",
+            "identity": { "sourceIp": "192.0.2.1" } }
+    });
+    let resp = auth.handle(ev).await.unwrap();
+    assert_eq!(resp["context"]["sub"], "u-alice");
+}
+
+#[tokio::test]
+async fn http_api_v2_simple_responses() {
+    let (_rig, auth, token) = setup().await;
+    let ok = auth.handle(v2_event(&token, "GET /api/me")).await.unwrap();
+    assert_eq!(ok["isAuthorized"], true);
+    assert_eq!(ok["context"]["sub"], "u-alice");
+    let forbidden = auth.handle(v2_event(&token, "DELETE /api/admin/x")).await.unwrap();
+    assert_eq!(forbidden["isAuthorized"], false);
+    let bad = auth.handle(v2_event("nope", "GET /api/me")).await.unwrap();
+    assert_eq!(bad["isAuthorized"], false);
+}
+
+#[tokio::test]
+async fn unknown_event_shapes_are_refused_not_panicked_on() {
+    let (_rig, auth, _) = setup().await;
+    for ev in [json!(null), json!({}), json!({"type": "TOKEN"}), json!({"type": 7}), json!([1, 2])] {
+        assert!(auth.handle(ev).await.is_err());
+    }
+}
