@@ -199,14 +199,14 @@ async fn session_absolute_lifetime_and_idle_timeout_are_enforced_in_code() {
     assert_eq!(e.code, ErrorCode::SessionExpired);
 
     // Refreshing every 23 h keeps the session from idling out; it still ends after 7 days.
-    let app = app().await;
-    let mut token = login(&app).await.refresh;
+    let rig = MemoryRig::new().await;
+    let mut token = login(&rig).await.refresh;
     for _ in 0..7 {
-        app.clock.advance(23 * 3600);
-        token = app.refresh.refresh(&token.expose()).await.unwrap().refresh;
+        rig.clock.advance(23 * 3600);
+        token = rig.refresh.refresh(&token.expose()).await.unwrap().refresh;
     }
-    app.clock.advance(23 * 3600);
-    let e = app.refresh.refresh(&token.expose()).await.unwrap_err();
+    rig.clock.advance(23 * 3600);
+    let e = rig.refresh.refresh(&token.expose()).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::SessionExpired);
 }
 
