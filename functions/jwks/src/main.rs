@@ -8,5 +8,8 @@ use tokengate_handlers::{jwks, telemetry, wiring};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let keys = wiring::jwks().await?;
-    run(service_fn(|_req: Request| async { Ok::<_, Error>(jwks::response(&keys)) })).await
+    run(service_fn(|_req: Request| async {
+        Ok::<_, Error>(jwks::response(&keys))
+    }))
+    .await
 }

@@ -7,5 +7,8 @@ use tokengate_handlers::{logout, telemetry, wiring};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let (logout, allowed_origins) = wiring::logout().await?;
-    run(service_fn(|req| logout::handle(&logout, &allowed_origins, req))).await
+    run(service_fn(|req| {
+        logout::handle(&logout, &allowed_origins, req)
+    }))
+    .await
 }

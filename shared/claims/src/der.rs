@@ -192,7 +192,10 @@ mod tests {
     fn der_with_trailing_bytes_is_rejected() {
         let mut d = der_sig(&[1], &[2]);
         d.push(0);
-        assert_eq!(ecdsa_der_to_jws(&d), Err(SignatureFormatError("trailing bytes")));
+        assert_eq!(
+            ecdsa_der_to_jws(&d),
+            Err(SignatureFormatError("trailing bytes"))
+        );
     }
 
     #[test]
@@ -214,7 +217,10 @@ mod tests {
     #[test]
     fn der_zero_r_or_s_is_rejected() {
         for d in [der_sig(&[0], &[2]), der_sig(&[1], &[0])] {
-            assert_eq!(ecdsa_der_to_jws(&d), Err(SignatureFormatError("r or s out of range")));
+            assert_eq!(
+                ecdsa_der_to_jws(&d),
+                Err(SignatureFormatError("r or s out of range"))
+            );
         }
     }
 
@@ -235,7 +241,10 @@ mod tests {
     fn der_wrong_tag_is_rejected() {
         let mut d = der_sig(&[1], &[2]);
         d[0] = 0x31;
-        assert_eq!(ecdsa_der_to_jws(&d), Err(SignatureFormatError("unexpected tag")));
+        assert_eq!(
+            ecdsa_der_to_jws(&d),
+            Err(SignatureFormatError("unexpected tag"))
+        );
         assert!(ecdsa_der_to_jws(&[]).is_err());
         assert!(ecdsa_der_to_jws(&[0x30, 0x81, 0x05, 0, 0, 0, 0, 0]).is_err());
     }

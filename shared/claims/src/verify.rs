@@ -229,7 +229,8 @@ struct RawHeader<'a> {
 /// Decodes strict base64url (no padding, canonical trailing bits) into `buf`.
 fn decode_into(part: &str, buf: &mut Vec<u8>) -> Result<(), VerifyError> {
     buf.clear();
-    B64.decode_vec(part, buf).map_err(|_| VerifyError::Malformed)
+    B64.decode_vec(part, buf)
+        .map_err(|_| VerifyError::Malformed)
 }
 
 impl Verifier {
@@ -279,7 +280,10 @@ impl Verifier {
         decode_into(s64, &mut sig)?;
         if key.alg == Algorithm::ES256 {
             // Only the fixed 64-byte r‖s form, with 1 <= r, s < n; DER is refused here.
-            if sig.len() != 64 || fixed_scalar(&sig[..32]).is_none() || fixed_scalar(&sig[32..]).is_none() {
+            if sig.len() != 64
+                || fixed_scalar(&sig[..32]).is_none()
+                || fixed_scalar(&sig[32..]).is_none()
+            {
                 return Err(VerifyError::InvalidSignature);
             }
         }
@@ -289,12 +293,12 @@ impl Verifier {
             .map_err(|_| VerifyError::InvalidSignature)?;
 
         decode_into(c64, &mut buf)?;
-        let claims: AccessClaims =
-            serde_json::from_slice(&buf).map_err(|e| VerifyError::InvalidClaims(claims_error(&e)))?;
+        let claims: AccessClaims = serde_json::from_slice(&buf)
+            .map_err(|e| VerifyError::InvalidClaims(claims_error(&e)))?;
         if claims.iss != v.issuer {
             return Err(VerifyError::IssuerMismatch);
         }
-        if !v.audiences.iter().any(|a| *a == claims.aud) {
+        if !v.audiences.contains(&claims.aud) {
             return Err(VerifyError::AudienceMismatch);
         }
         if now > claims.exp.saturating_add(v.leeway_secs) {
@@ -312,7 +316,11 @@ impl Verifier {
         let alg = match &*h.alg {
             "ES256" => Algorithm::ES256,
             "RS256" => Algorithm::RS256,
-            other => return Err(VerifyError::UnsupportedAlgorithm(other.chars().take(32).collect())),
+            other => {
+                return Err(VerifyError::UnsupportedAlgorithm(
+                    other.chars().take(32).collect(),
+                ))
+            }
         };
         for (present, name) in [
             (h.jwk.is_some(), "jwk"),
@@ -350,7 +358,13 @@ fn claims_error(e: &serde_json::Error) -> String {
             // serde's data errors name the field ("missing field `exp`", "invalid type: string
             // \"…\", expected i64"); keep only the part before any quoted value.
             let msg = msg.split(" at line").next().unwrap_or("");
-            msg.split('"').next().unwrap_or("").trim().chars().take(80).collect()
+            msg.split('"')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .chars()
+                .take(80)
+                .collect()
         }
         Category::Syntax | Category::Eof => "not valid JSON".to_owned(),
         Category::Io => "unreadable".to_owned(),

@@ -75,7 +75,12 @@ impl Keys {
     fn rs_sign(&self, input: &str) -> Vec<u8> {
         let mut sig = vec![0; self.rsa.public_modulus_len()];
         self.rsa
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut sig)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                input.as_bytes(),
+                &mut sig,
+            )
             .unwrap();
         sig
     }
@@ -129,7 +134,10 @@ fn signing_input_and_assemble_build_what_the_verifier_accepts() {
         kid: "ec-1".to_owned(),
     };
     let i = signing_input(&h, &c);
-    assert!(B64.decode(i.split('.').next().unwrap()).unwrap().starts_with(br#"{"alg":"ES256","typ":"at+jwt","kid":"ec-1"}"#));
+    assert!(B64
+        .decode(i.split('.').next().unwrap())
+        .unwrap()
+        .starts_with(br#"{"alg":"ES256","typ":"at+jwt","kid":"ec-1"}"#));
     assert_eq!(k.verify(&assemble(&i, &k.es_sign(&i))).unwrap(), c);
 }
 
@@ -139,9 +147,16 @@ fn alg_none_in_any_case_is_rejected() {
     for alg in ["none", "None", "NONE", "nOnE"] {
         let h = with(es_header(), "alg", json!(alg));
         let t = format!("{}.", input(&h.to_string(), &claims().to_string()));
-        assert_eq!(k.verify(&t), Err(VerifyError::Malformed), "empty signature part");
+        assert_eq!(
+            k.verify(&t),
+            Err(VerifyError::Malformed),
+            "empty signature part"
+        );
         let t = format!("{}.AAAA", input(&h.to_string(), &claims().to_string()));
-        assert_eq!(k.verify(&t), Err(VerifyError::UnsupportedAlgorithm(alg.to_owned())));
+        assert_eq!(
+            k.verify(&t),
+            Err(VerifyError::UnsupportedAlgorithm(alg.to_owned()))
+        );
     }
 }
 
@@ -150,7 +165,10 @@ fn stripped_signature_is_rejected() {
     let k = keys();
     let t = k.es(es_header(), claims());
     let (without_sig, _) = t.rsplit_once('.').unwrap();
-    assert_eq!(k.verify(&format!("{without_sig}.")), Err(VerifyError::Malformed));
+    assert_eq!(
+        k.verify(&format!("{without_sig}.")),
+        Err(VerifyError::Malformed)
+    );
     assert_eq!(k.verify(without_sig), Err(VerifyError::Malformed));
 }
 
@@ -238,7 +256,10 @@ fn hostile_kid_is_only_a_lookup_key() {
 fn header_supplied_keys_are_rejected() {
     let k = keys();
     for (member, value) in [
-        ("jwk", json!({ "kty": "EC", "crv": "P-256", "x": "AA", "y": "AA" })),
+        (
+            "jwk",
+            json!({ "kty": "EC", "crv": "P-256", "x": "AA", "y": "AA" }),
+        ),
         ("jku", json!("https://evil.test/jwks.json")),
         ("x5u", json!("https://evil.test/cert.pem")),
         ("x5c", json!(["MIIB"])),
@@ -254,7 +275,10 @@ fn header_supplied_keys_are_rejected() {
             "x5t" => "x5t",
             _ => "x5t#S256",
         };
-        assert_eq!(k.verify(&t), Err(VerifyError::HeaderKeyNotAllowed(expected)));
+        assert_eq!(
+            k.verify(&t),
+            Err(VerifyError::HeaderKeyNotAllowed(expected))
+        );
     }
 }
 
@@ -286,7 +310,10 @@ fn wrong_or_missing_typ_is_rejected() {
 #[test]
 fn wrong_or_missing_iss_is_rejected() {
     let k = keys();
-    let t = k.es(es_header(), with(claims(), "iss", json!("https://auth.test/")));
+    let t = k.es(
+        es_header(),
+        with(claims(), "iss", json!("https://auth.test/")),
+    );
     assert_eq!(k.verify(&t), Err(VerifyError::IssuerMismatch));
     let t = k.es(es_header(), without(claims(), "iss"));
     assert_eq!(
@@ -320,15 +347,22 @@ fn missing_exp_is_rejected() {
 #[test]
 fn string_typed_exp_is_rejected() {
     let k = keys();
-    let t = k.es(es_header(), with(claims(), "exp", json!((NOW + 900).to_string())));
-    assert!(matches!(k.verify(&t), Err(VerifyError::InvalidClaims(m)) if m.starts_with("invalid type: string")));
+    let t = k.es(
+        es_header(),
+        with(claims(), "exp", json!((NOW + 900).to_string())),
+    );
+    assert!(
+        matches!(k.verify(&t), Err(VerifyError::InvalidClaims(m)) if m.starts_with("invalid type: string"))
+    );
 }
 
 #[test]
 fn string_typed_nbf_is_rejected() {
     let k = keys();
     let t = k.es(es_header(), with(claims(), "nbf", json!(NOW.to_string())));
-    assert!(matches!(k.verify(&t), Err(VerifyError::InvalidClaims(m)) if m.starts_with("invalid type: string")));
+    assert!(
+        matches!(k.verify(&t), Err(VerifyError::InvalidClaims(m)) if m.starts_with("invalid type: string"))
+    );
 }
 
 #[test]
@@ -378,7 +412,10 @@ fn ecdsa_zero_r_or_s_is_rejected() {
     let mut zero_s = good.clone();
     zero_s[32..].fill(0);
     for sig in [zero_r, zero_s, vec![0; 64]] {
-        assert_eq!(k.verify(&with_raw_signature(&k, &sig)), Err(VerifyError::InvalidSignature));
+        assert_eq!(
+            k.verify(&with_raw_signature(&k, &sig)),
+            Err(VerifyError::InvalidSignature)
+        );
     }
 }
 
@@ -393,7 +430,10 @@ fn ecdsa_r_or_s_at_least_n_is_rejected() {
     let mut s_max = good.clone();
     s_max[32..].fill(0xff);
     for sig in [r_n, s_n, s_max] {
-        assert_eq!(k.verify(&with_raw_signature(&k, &sig)), Err(VerifyError::InvalidSignature));
+        assert_eq!(
+            k.verify(&with_raw_signature(&k, &sig)),
+            Err(VerifyError::InvalidSignature)
+        );
     }
 }
 
@@ -408,7 +448,10 @@ fn ecdsa_der_signature_instead_of_raw_is_rejected() {
     let i = input(&es_header().to_string(), &claims().to_string());
     let der = der_pair.sign(&SystemRandom::new(), i.as_bytes()).unwrap();
     assert_ne!(der.as_ref().len(), 64);
-    assert_eq!(k.verify(&assemble(&i, der.as_ref())), Err(VerifyError::InvalidSignature));
+    assert_eq!(
+        k.verify(&assemble(&i, der.as_ref())),
+        Err(VerifyError::InvalidSignature)
+    );
     // The same signature converted to JWS form verifies: the DER itself was the problem.
     let raw = ecdsa_der_to_jws(der.as_ref()).unwrap();
     assert!(k.verify(&assemble(&i, &raw)).is_ok());
@@ -435,15 +478,21 @@ fn non_compact_forms_are_rejected() {
     let k = keys();
     let t = k.es(es_header(), claims());
     let p: Vec<&str> = t.split('.').collect();
-    let json_serialization = json!({ "protected": p[0], "payload": p[1], "signature": p[2] }).to_string();
+    let json_serialization =
+        json!({ "protected": p[0], "payload": p[1], "signature": p[2] }).to_string();
     for bad in [
         json_serialization,
-        format!("{t}.AAAA.AAAA"),          // five parts: JWE
-        format!("{t}."),                   // four parts
+        format!("{t}.AAAA.AAAA"),               // five parts: JWE
+        format!("{t}."),                        // four parts
         format!("{}=.{}.{}", p[0], p[1], p[2]), // padding
         format!(" {t}"),
         format!("{t}\n"),
-        format!("{}.{}.{}", p[0], p[1].replace('-', "+").replace('_', "/"), p[2]) + "+",
+        format!(
+            "{}.{}.{}",
+            p[0],
+            p[1].replace('-', "+").replace('_', "/"),
+            p[2]
+        ) + "+",
         String::new(),
         "..".to_owned(),
     ] {
@@ -462,8 +511,15 @@ fn oversized_header_is_rejected() {
 #[test]
 fn deeply_nested_parts_are_rejected_without_overflow() {
     let k = keys();
-    let nested = format!(r#"{{"alg":"ES256","typ":"at+jwt","kid":"ec-1","x":{}{}}}"#, "[".repeat(2000), "]".repeat(2000));
-    assert_eq!(k.verify(&k.es_raw(&nested, &claims().to_string())), Err(VerifyError::InvalidHeader));
+    let nested = format!(
+        r#"{{"alg":"ES256","typ":"at+jwt","kid":"ec-1","x":{}{}}}"#,
+        "[".repeat(2000),
+        "]".repeat(2000)
+    );
+    assert_eq!(
+        k.verify(&k.es_raw(&nested, &claims().to_string())),
+        Err(VerifyError::InvalidHeader)
+    );
     let nested_claims = format!(r#"{{"roles":{}{}}}"#, "[".repeat(2000), "]".repeat(2000));
     assert!(matches!(
         k.verify(&k.es_raw(&es_header().to_string(), &nested_claims)),
@@ -475,16 +531,23 @@ fn deeply_nested_parts_are_rejected_without_overflow() {
 fn duplicate_header_keys_are_rejected() {
     let k = keys();
     let h = r#"{"alg":"ES256","alg":"none","typ":"at+jwt","kid":"ec-1"}"#;
-    assert_eq!(k.verify(&k.es_raw(h, &claims().to_string())), Err(VerifyError::InvalidHeader));
+    assert_eq!(
+        k.verify(&k.es_raw(h, &claims().to_string())),
+        Err(VerifyError::InvalidHeader)
+    );
 }
 
 #[test]
 fn duplicate_claim_keys_are_rejected() {
     let k = keys();
-    let c = claims().to_string().replacen(r#""sub":"u-1""#, r#""sub":"u-1","sub":"admin""#, 1);
+    let c = claims()
+        .to_string()
+        .replacen(r#""sub":"u-1""#, r#""sub":"u-1","sub":"admin""#, 1);
     assert_eq!(
         k.verify(&k.es_raw(&es_header().to_string(), &c)),
-        Err(VerifyError::InvalidClaims("duplicate field `sub`".to_owned()))
+        Err(VerifyError::InvalidClaims(
+            "duplicate field `sub`".to_owned()
+        ))
     );
 }
 
@@ -504,12 +567,20 @@ fn other_verifiers_accept_our_tokens() {
     v.set_audience(&["api"]);
     v.set_issuer(&[ISS]);
     let ec = jwks.keys.iter().find(|j| j.kid == "ec-1").unwrap();
-    let key = jsonwebtoken::DecodingKey::from_ec_components(ec.x.as_deref().unwrap(), ec.y.as_deref().unwrap()).unwrap();
+    let key = jsonwebtoken::DecodingKey::from_ec_components(
+        ec.x.as_deref().unwrap(),
+        ec.y.as_deref().unwrap(),
+    )
+    .unwrap();
     let data = jsonwebtoken::decode::<Value>(k.es(es_header(), claims()), &key, &v).unwrap();
     assert_eq!(data.claims["sub"], "u-1");
 
     let rsa = jwks.keys.iter().find(|j| j.kid == "rsa-1").unwrap();
-    let key = jsonwebtoken::DecodingKey::from_rsa_components(rsa.n.as_deref().unwrap(), rsa.e.as_deref().unwrap()).unwrap();
+    let key = jsonwebtoken::DecodingKey::from_rsa_components(
+        rsa.n.as_deref().unwrap(),
+        rsa.e.as_deref().unwrap(),
+    )
+    .unwrap();
     let h = json!({ "alg": "RS256", "typ": "at+jwt", "kid": "rsa-1" });
     let i = input(&h.to_string(), &claims().to_string());
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);

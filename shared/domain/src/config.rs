@@ -118,7 +118,8 @@ impl AuthConfig {
             grace_secs: env.parse_or("TOKENGATE_REFRESH_GRACE_SECONDS", d.grace_secs)?,
             allowed_origins: env.list("TOKENGATE_ALLOWED_ORIGINS"),
             lockout_threshold: env.parse_or("TOKENGATE_LOCKOUT_THRESHOLD", d.lockout_threshold)?,
-            lockout_base_secs: env.parse_or("TOKENGATE_LOCKOUT_BASE_SECONDS", d.lockout_base_secs)?,
+            lockout_base_secs: env
+                .parse_or("TOKENGATE_LOCKOUT_BASE_SECONDS", d.lockout_base_secs)?,
             lockout_max_secs: env.parse_or("TOKENGATE_LOCKOUT_MAX_SECONDS", d.lockout_max_secs)?,
             ip_limit: env.parse_or("TOKENGATE_IP_LIMIT", d.ip_limit)?,
             ip_window_secs: env.parse_or("TOKENGATE_IP_WINDOW_SECONDS", d.ip_window_secs)?,
@@ -193,7 +194,10 @@ mod tests {
         let cfg = AuthConfig::from_env(&env(&[
             ("TOKENGATE_ISSUER", "i"),
             ("TOKENGATE_AUDIENCE", "a"),
-            ("TOKENGATE_ALLOWED_ORIGINS", "https://a.example, https://b.example"),
+            (
+                "TOKENGATE_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example",
+            ),
         ]))
         .unwrap();
         assert_eq!(cfg.access_ttl_secs, 900);

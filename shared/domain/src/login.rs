@@ -95,11 +95,10 @@ impl Login {
         let stored = user.as_ref().map(|u| u.password_hash.clone());
         let hasher = self.hasher.clone();
         let password = attempt.password.clone();
-        let verified = tokio::task::spawn_blocking(move || {
-            hasher.verify(&password, stored.as_deref())
-        })
-        .await
-        .map_err(|_| AuthError::new(ErrorCode::ServiceUnavailable))?;
+        let verified =
+            tokio::task::spawn_blocking(move || hasher.verify(&password, stored.as_deref()))
+                .await
+                .map_err(|_| AuthError::new(ErrorCode::ServiceUnavailable))?;
 
         let user = match user {
             Some(u) if verified && u.status == UserStatus::Active => u,

@@ -78,7 +78,11 @@ impl Logout {
                 tracing::info!(event = "logout_global", user_id = %user_id);
             }
         }
-        tracing::info!(event = "logout", sessions = sids.len(), denied = claims.is_some());
+        tracing::info!(
+            event = "logout",
+            sessions = sids.len(),
+            denied = claims.is_some()
+        );
         Ok(())
     }
 }

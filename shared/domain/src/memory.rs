@@ -86,10 +86,9 @@ impl MemoryBackend {
 }
 
 fn principal_ok(state: &State, user_id: &str, version: u64) -> bool {
-    state
-        .users
-        .values()
-        .any(|u| u.user_id == user_id && u.token_version == version && u.status == UserStatus::Active)
+    state.users.values().any(|u| {
+        u.user_id == user_id && u.token_version == version && u.status == UserStatus::Active
+    })
 }
 
 fn update_user(
@@ -113,7 +112,8 @@ impl UserStore for MemoryBackend {
         if s.users.contains_key(user.username.as_str()) {
             return Ok(false);
         }
-        s.users.insert(user.username.as_str().to_owned(), user.clone());
+        s.users
+            .insert(user.username.as_str().to_owned(), user.clone());
         Ok(true)
     }
     async fn set_password_hash(&self, username: &Username, hash: &str) -> PortResult<()> {
@@ -124,19 +124,19 @@ impl UserStore for MemoryBackend {
     }
     async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>> {
         let mut s = self.enter()?;
-        Ok(update_user(&mut s, |u| &u.username == username, |u| {
-            u.roles = roles.to_vec()
-        }))
+        Ok(update_user(
+            &mut s,
+            |u| &u.username == username,
+            |u| u.roles = roles.to_vec(),
+        ))
     }
-    async fn set_status(
-        &self,
-        username: &Username,
-        status: UserStatus,
-    ) -> PortResult<Option<u64>> {
+    async fn set_status(&self, username: &Username, status: UserStatus) -> PortResult<Option<u64>> {
         let mut s = self.enter()?;
-        Ok(update_user(&mut s, |u| &u.username == username, |u| {
-            u.status = status
-        }))
+        Ok(update_user(
+            &mut s,
+            |u| &u.username == username,
+            |u| u.status = status,
+        ))
     }
     async fn bump_token_version(&self, user_id: &str) -> PortResult<Option<u64>> {
         let mut s = self.enter()?;
@@ -187,7 +187,9 @@ impl SessionStore for MemoryBackend {
     async fn create_session(&self, session: &Session) -> PortResult<()> {
         let mut s = self.enter()?;
         if s.sessions.contains_key(&session.sid) {
-            return Err(PortError::Unexpected(anyhow::anyhow!("session id collision")));
+            return Err(PortError::Unexpected(anyhow::anyhow!(
+                "session id collision"
+            )));
         }
         s.sessions
             .insert(session.sid.clone(), (session.clone(), HashSet::new()));
@@ -270,10 +272,14 @@ impl RevocationSource for MemoryBackend {
         let s = self.enter()?;
         Ok(RevocationStatus {
             jti_denied: s.denied.contains_key(jti),
-            principal: s.users.values().find(|u| u.user_id == user_id).map(|u| Principal {
-                token_version: u.token_version,
-                status: u.status,
-            }),
+            principal: s
+                .users
+                .values()
+                .find(|u| u.user_id == user_id)
+                .map(|u| Principal {
+                    token_version: u.token_version,
+                    status: u.status,
+                }),
         })
     }
 }
@@ -416,8 +422,12 @@ impl MemoryRig {
         config.hash_params = cheap;
         config.allowed_origins = vec!["https://app.test".to_owned()];
         let hasher = PasswordHasher::new(cheap).expect("valid parameters");
-        let issuer =
-            crate::issuer::AccessTokenIssuer::new(signer.clone(), Self::ISSUER, Self::AUDIENCE, 900);
+        let issuer = crate::issuer::AccessTokenIssuer::new(
+            signer.clone(),
+            Self::ISSUER,
+            Self::AUDIENCE,
+            900,
+        );
         let verifier = tokengate_claims::Verifier::new(
             [signer.verifying_key()],
             tokengate_claims::Validation::new(Self::ISSUER, vec![Self::AUDIENCE.to_owned()]),

@@ -133,7 +133,10 @@ impl PasswordHasher {
             );
             return false;
         };
-        let ok = self.argon.verify_password(password.bytes(), &parsed).is_ok();
+        let ok = self
+            .argon
+            .verify_password(password.bytes(), &parsed)
+            .is_ok();
         ok && real
     }
 
@@ -208,6 +211,9 @@ mod tests {
 
     #[test]
     fn debug_redacts_password() {
-        assert_eq!(format!("{:?}", Password::new("hunter2")), "Password(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Password::new("hunter2")),
+            "Password(<redacted>)"
+        );
     }
 }

@@ -66,8 +66,7 @@ pub trait UserStore: Send + Sync {
     /// version, or `None` if there is no such user.
     async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>>;
     /// Sets the status and bumps the token version. `None` if there is no such user.
-    async fn set_status(&self, username: &Username, status: UserStatus)
-        -> PortResult<Option<u64>>;
+    async fn set_status(&self, username: &Username, status: UserStatus) -> PortResult<Option<u64>>;
     /// Bumps the token version of the user with this id ("sign out everywhere"). `None` if
     /// there is no such user.
     async fn bump_token_version(&self, user_id: &str) -> PortResult<Option<u64>>;

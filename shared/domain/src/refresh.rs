@@ -140,8 +140,7 @@ impl Refresh {
             return Err(ErrorCode::InvalidRefreshToken.into());
         }
         // DynamoDB deletes expired items lazily, so expiry is always checked here too.
-        if now >= session.expires_at || now - session.last_used_at > self.config.refresh_idle_secs
-        {
+        if now >= session.expires_at || now - session.last_used_at > self.config.refresh_idle_secs {
             return Err(ErrorCode::SessionExpired.into());
         }
         if &session.current_hash == presented {
@@ -161,11 +160,7 @@ impl Refresh {
     /// spent tokens, someone replayed it: the thief or the victim holds the current one, and
     /// we cannot tell which, so the whole family dies.
     async fn reuse(&self, session: &Session, presented: &TokenHash) -> AuthError {
-        match self
-            .sessions
-            .revoke_if_spent(&session.sid, presented)
-            .await
-        {
+        match self.sessions.revoke_if_spent(&session.sid, presented).await {
             Ok(true) => {
                 tracing::warn!(
                     event = "refresh_token_reused",

@@ -25,7 +25,10 @@ fn attempt(user: &str, pw: &str) -> LoginAttempt {
 }
 
 async fn login(app: &MemoryRig) -> Grant {
-    app.login.login(attempt("Alice", "correct horse")).await.unwrap()
+    app.login
+        .login(attempt("Alice", "correct horse"))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -89,9 +92,16 @@ async fn account_locks_after_repeated_failures_with_back_off() {
 async fn unknown_accounts_lock_too_so_lockout_does_not_enumerate() {
     let app = app().await;
     for _ in 0..5 {
-        app.login.login(attempt("mallory", "nope")).await.unwrap_err();
+        app.login
+            .login(attempt("mallory", "nope"))
+            .await
+            .unwrap_err();
     }
-    let e = app.login.login(attempt("mallory", "nope")).await.unwrap_err();
+    let e = app
+        .login
+        .login(attempt("mallory", "nope"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::AccountLocked);
 }
 
@@ -101,9 +111,16 @@ async fn per_ip_limit_answers_rate_limited_with_retry_after() {
     for _ in 0..30 {
         let _ = app.login.login(attempt("bob", "x")).await;
         // Spread over names so the per-account lock does not fire first.
-        app.store.clear(&Username::parse("bob").unwrap()).await.unwrap();
+        app.store
+            .clear(&Username::parse("bob").unwrap())
+            .await
+            .unwrap();
     }
-    let e = app.login.login(attempt("alice", "correct horse")).await.unwrap_err();
+    let e = app
+        .login
+        .login(attempt("alice", "correct horse"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::RateLimited);
     assert_eq!(e.retry_after, Some(60 - (T0 % 60) as u64));
 }
@@ -180,7 +197,9 @@ async fn concurrent_refreshes_of_one_token_yield_one_successor() {
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let (app, token) = (app.clone(), token.clone());
-        tasks.push(tokio::spawn(async move { app.refresh.refresh(&token).await }));
+        tasks.push(tokio::spawn(
+            async move { app.refresh.refresh(&token).await },
+        ));
     }
     let mut successors = std::collections::HashSet::new();
     for t in tasks {

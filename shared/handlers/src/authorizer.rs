@@ -35,6 +35,21 @@ pub enum AuthorizerError {
     UnsupportedEvent,
 }
 
+impl From<AuthorizerError> for lambda_http::lambda_runtime::Diagnostic {
+    /// API Gateway matches `errorMessage` exactly: `Unauthorized` becomes a 401.
+    fn from(e: AuthorizerError) -> Self {
+        let error_type = match e {
+            AuthorizerError::Unauthorized => "Unauthorized",
+            AuthorizerError::Unavailable => "DependencyUnavailable",
+            AuthorizerError::UnsupportedEvent => "UnsupportedEvent",
+        };
+        Self {
+            error_type: error_type.to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 /// The decision for one token and route.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -82,9 +97,9 @@ impl Authorizer {
             .revocations
             .revocation_status(&claims.jti, &claims.sub)
             .await?;
-        let current = status.principal.is_some_and(|p| {
-            p.status == UserStatus::Active && p.token_version == claims.ver
-        });
+        let current = status
+            .principal
+            .is_some_and(|p| p.status == UserStatus::Active && p.token_version == claims.ver);
         if status.jti_denied || !current {
             tracing::warn!(
                 event = "authorizer_denied_revoked",
@@ -125,7 +140,10 @@ impl Authorizer {
                         ev.request_context.http.path.clone().unwrap_or_default(),
                     ),
                 };
-                let header = ev.headers.get("authorization").and_then(|v| v.to_str().ok());
+                let header = ev
+                    .headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok());
                 let verdict = self.decide(header, &method, &path).await;
                 Ok(simple_response(verdict))
             }
@@ -133,7 +151,10 @@ impl Authorizer {
                 let ev: ApiGatewayCustomAuthorizerRequestTypeRequest =
                     serde_json::from_value(event).map_err(|_| AuthorizerError::UnsupportedEvent)?;
                 let arn = MethodArn::parse(ev.method_arn.as_deref().unwrap_or(""))?;
-                let header = ev.headers.get("authorization").and_then(|v| v.to_str().ok());
+                let header = ev
+                    .headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok());
                 let verdict = self.decide(header, &arn.method, &arn.path).await;
                 self.rest_response(verdict, &arn)
             }
@@ -154,7 +175,10 @@ impl Authorizer {
             Ok(Verdict::Unauthorized) => return Err(AuthorizerError::Unauthorized),
             Err(e) => return Err(fail_closed(e)),
         };
-        let mut statements = vec![statement(IamPolicyEffect::Allow, vec![format!("{}/*/*", arn.base)])];
+        let mut statements = vec![statement(
+            IamPolicyEffect::Allow,
+            vec![format!("{}/*/*", arn.base)],
+        )];
         let denied: Vec<String> = self
             .policy
             .forbidden_resources(&claims.roles)
@@ -253,8 +277,12 @@ mod tests {
 
     #[test]
     fn parses_method_arns() {
-        let a = MethodArn::parse("arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/api/me").unwrap();
-        assert_eq!(a.base, "arn:aws:execute-api:us-east-1:123456789012:abc123/v1");
+        let a = MethodArn::parse("arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/api/me")
+            .unwrap();
+        assert_eq!(
+            a.base,
+            "arn:aws:execute-api:us-east-1:123456789012:abc123/v1"
+        );
         assert_eq!(a.method, "GET");
         assert_eq!(a.path, "/api/me");
         assert!(MethodArn::parse("garbage").is_err());

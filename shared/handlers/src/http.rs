@@ -86,7 +86,10 @@ pub fn token_response(
     };
     let mut resp = json_response(200, &body);
     if channel == Channel::Cookie {
-        set_cookie(&mut resp, &refresh_cookie(&refresh.expose(), refresh_max_age));
+        set_cookie(
+            &mut resp,
+            &refresh_cookie(&refresh.expose(), refresh_max_age),
+        );
     }
     resp
 }

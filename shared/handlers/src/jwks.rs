@@ -14,7 +14,10 @@ pub fn response(jwks: &Jwks) -> Response<Body> {
     let text = serde_json::to_string(jwks).unwrap_or_else(|_| r#"{"keys":[]}"#.to_owned());
     let mut resp = Response::new(Body::Text(text));
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json"));
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/jwk-set+json"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={JWKS_MAX_AGE_SECS}")) {
         h.insert(CACHE_CONTROL, v);
     }

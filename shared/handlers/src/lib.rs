@@ -11,5 +11,5 @@ pub mod logout;
 pub mod me;
 pub mod policy;
 pub mod refresh;
-pub mod wiring;
 pub mod telemetry;
+pub mod wiring;

@@ -5,7 +5,9 @@ use serde::Deserialize;
 use tokengate_domain::logout::{Logout, LogoutRequest};
 use tokengate_domain::AuthError;
 
-use crate::http::{bearer_token, cleared_refresh_cookie, error_response, parse_optional_json, set_cookie};
+use crate::http::{
+    bearer_token, cleared_refresh_cookie, error_response, parse_optional_json, set_cookie,
+};
 use crate::refresh::presented_token;
 
 #[derive(Deserialize, Default)]

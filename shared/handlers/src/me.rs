@@ -33,7 +33,12 @@ pub fn caller(req: &Request) -> Option<Caller> {
     Some(Caller {
         sub: text("sub")?,
         roles: text("roles")
-            .map(|r| r.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|r| {
+                r.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         sid: text("sid").unwrap_or_default(),
     })

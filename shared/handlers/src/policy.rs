@@ -34,12 +34,14 @@ impl RoutePolicy {
             let (route, roles) = raw
                 .split_once('=')
                 .ok_or_else(|| anyhow::anyhow!("route rule {raw:?} lacks '='"))?;
-            let (method, path) = route
-                .trim()
-                .split_once(' ')
-                .ok_or_else(|| anyhow::anyhow!("route rule {raw:?} must be 'METHOD /path=roles'"))?;
+            let (method, path) = route.trim().split_once(' ').ok_or_else(|| {
+                anyhow::anyhow!("route rule {raw:?} must be 'METHOD /path=roles'")
+            })?;
             let path = path.trim();
-            anyhow::ensure!(path.starts_with('/'), "route rule {raw:?}: path must start with '/'");
+            anyhow::ensure!(
+                path.starts_with('/'),
+                "route rule {raw:?}: path must start with '/'"
+            );
             let parts: Vec<&str> = path.split('/').skip(1).collect();
             let mut segments = Vec::new();
             for (i, seg) in parts.iter().enumerate() {
@@ -128,7 +130,10 @@ mod tests {
 
     #[test]
     fn first_matching_rule_decides() {
-        let p = RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin|ops; DELETE /api/items/{id}=admin").unwrap();
+        let p = RoutePolicy::parse(
+            "GET /api/me=; * /api/admin/*=admin|ops; DELETE /api/items/{id}=admin",
+        )
+        .unwrap();
         assert!(p.permits("GET", "/api/me", &[]));
         assert!(!p.permits("POST", "/api/admin/users", &roles(&["user"])));
         assert!(p.permits("POST", "/api/admin/users", &roles(&["ops"])));

@@ -47,8 +47,9 @@ pub async fn handle(refresh: &Refresh, req: Request) -> Result<Response<Body>, l
 
 async fn run(refresh: &Refresh, req: &Request) -> Result<Response<Body>, AuthError> {
     let body: TokenBody = parse_optional_json(req)?;
-    let (token, channel) = presented_token(req, body.refresh_token, &refresh.config.allowed_origins)?
-        .ok_or(ErrorCode::InvalidRefreshToken)?;
+    let (token, channel) =
+        presented_token(req, body.refresh_token, &refresh.config.allowed_origins)?
+            .ok_or(ErrorCode::InvalidRefreshToken)?;
     let grant = refresh.refresh(&token).await?;
     Ok(token_response(
         grant.access,

@@ -60,7 +60,10 @@ fn v2_event(token: &str, route: &str) -> Value {
 #[tokio::test]
 async fn rest_token_allow_passes_the_context_and_a_cache_safe_policy() {
     let (_rig, auth, token) = setup().await;
-    let resp = auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap();
+    let resp = auth
+        .handle(token_event(&token, "GET", "/api/me"))
+        .await
+        .unwrap();
     assert_eq!(resp["principalId"], "u-alice");
     assert_eq!(resp["context"]["sub"], "u-alice");
     assert_eq!(resp["context"]["roles"], "reader");
@@ -71,13 +74,19 @@ async fn rest_token_allow_passes_the_context_and_a_cache_safe_policy() {
     assert_eq!(statements[0]["Resource"], json!([format!("{ARN}/*/*")]));
     // The admin routes are denied explicitly, so a cached policy cannot leak them.
     assert_eq!(statements[1]["Effect"], "Deny");
-    assert_eq!(statements[1]["Resource"], json!([format!("{ARN}/*/api/admin/*")]));
+    assert_eq!(
+        statements[1]["Resource"],
+        json!([format!("{ARN}/*/api/admin/*")])
+    );
 }
 
 #[tokio::test]
 async fn rest_token_without_the_route_role_is_denied_403() {
     let (_rig, auth, token) = setup().await;
-    let resp = auth.handle(token_event(&token, "POST", "/api/admin/users")).await.unwrap();
+    let resp = auth
+        .handle(token_event(&token, "POST", "/api/admin/users"))
+        .await
+        .unwrap();
     let statements = resp["policyDocument"]["Statement"].as_array().unwrap();
     assert!(statements
         .iter()
@@ -88,16 +97,25 @@ async fn rest_token_without_the_route_role_is_denied_403() {
 async fn missing_garbage_expired_and_revoked_tokens_take_the_401_path() {
     let (rig, auth, token) = setup().await;
     for bad in ["", "garbage", "a.b.c", &token[..token.len() - 2]] {
-        let err = auth.handle(token_event(bad, "GET", "/api/me")).await.unwrap_err();
+        let err = auth
+            .handle(token_event(bad, "GET", "/api/me"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, AuthorizerError::Unauthorized), "{bad:?}");
         assert_eq!(err.to_string(), "Unauthorized");
     }
     let no_header = json!({ "type": "TOKEN", "methodArn": format!("{ARN}/GET/api/me") });
-    assert!(matches!(auth.handle(no_header).await, Err(AuthorizerError::Unauthorized)));
+    assert!(matches!(
+        auth.handle(no_header).await,
+        Err(AuthorizerError::Unauthorized)
+    ));
 
     let claims = rig.verifier.verify(&token, rig.clock_now()).unwrap();
     rig.store.deny(&claims.jti, claims.exp).await.unwrap();
-    let err = auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap_err();
+    let err = auth
+        .handle(token_event(&token, "GET", "/api/me"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AuthorizerError::Unauthorized));
 }
 
@@ -106,7 +124,10 @@ async fn tokens_of_an_older_token_version_are_refused() {
     let (rig, auth, token) = setup().await;
     use tokengate_domain::ports::UserStore;
     rig.store.bump_token_version("u-alice").await.unwrap();
-    let err = auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap_err();
+    let err = auth
+        .handle(token_event(&token, "GET", "/api/me"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AuthorizerError::Unauthorized));
 }
 
@@ -114,7 +135,10 @@ async fn tokens_of_an_older_token_version_are_refused() {
 async fn expired_token_takes_the_401_path() {
     let (rig, auth, token) = setup().await;
     rig.clock.advance(900 + 61);
-    let err = auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap_err();
+    let err = auth
+        .handle(token_event(&token, "GET", "/api/me"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AuthorizerError::Unauthorized));
 }
 
@@ -122,7 +146,10 @@ async fn expired_token_takes_the_401_path() {
 async fn store_outage_fails_closed() {
     let (rig, auth, token) = setup().await;
     rig.store.set_unavailable(true);
-    let err = auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap_err();
+    let err = auth
+        .handle(token_event(&token, "GET", "/api/me"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AuthorizerError::Unavailable));
     let v2 = auth.handle(v2_event(&token, "GET /api/me")).await.unwrap();
     assert_eq!(v2["isAuthorized"], false);
@@ -132,7 +159,9 @@ async fn store_outage_fails_closed() {
 async fn warm_invocation_makes_exactly_one_store_call() {
     let (rig, auth, token) = setup().await;
     let before = rig.store.calls();
-    auth.handle(token_event(&token, "GET", "/api/me")).await.unwrap();
+    auth.handle(token_event(&token, "GET", "/api/me"))
+        .await
+        .unwrap();
     assert_eq!(rig.store.calls() - before, 1);
     // A malformed token costs no store call at all.
     let before = rig.store.calls();
@@ -163,7 +192,10 @@ async fn http_api_v2_simple_responses() {
     let ok = auth.handle(v2_event(&token, "GET /api/me")).await.unwrap();
     assert_eq!(ok["isAuthorized"], true);
     assert_eq!(ok["context"]["sub"], "u-alice");
-    let forbidden = auth.handle(v2_event(&token, "DELETE /api/admin/x")).await.unwrap();
+    let forbidden = auth
+        .handle(v2_event(&token, "DELETE /api/admin/x"))
+        .await
+        .unwrap();
     assert_eq!(forbidden["isAuthorized"], false);
     let bad = auth.handle(v2_event("nope", "GET /api/me")).await.unwrap();
     assert_eq!(bad["isAuthorized"], false);
@@ -172,7 +204,13 @@ async fn http_api_v2_simple_responses() {
 #[tokio::test]
 async fn unknown_event_shapes_are_refused_not_panicked_on() {
     let (_rig, auth, _) = setup().await;
-    for ev in [json!(null), json!({}), json!({"type": "TOKEN"}), json!({"type": 7}), json!([1, 2])] {
+    for ev in [
+        json!(null),
+        json!({}),
+        json!({"type": "TOKEN"}),
+        json!({"type": 7}),
+        json!([1, 2]),
+    ] {
         assert!(auth.handle(ev).await.is_err());
     }
 }

@@ -38,12 +38,22 @@ fn assert_error(resp: &Response<Body>, status: u16, code: &str) {
     let b = body_json(resp);
     assert_eq!(b["error"], code);
     assert!(b["message"].is_string());
-    assert_eq!(b.as_object().unwrap().len(), 2, "no extra detail in error bodies");
+    assert_eq!(
+        b.as_object().unwrap().len(),
+        2,
+        "no extra detail in error bodies"
+    );
 }
 
 fn cookie_value(resp: &Response<Body>) -> String {
     let c = resp.headers().get(SET_COOKIE).unwrap().to_str().unwrap();
-    c.split(';').next().unwrap().split_once('=').unwrap().1.to_owned()
+    c.split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
 }
 
 async fn web_login(rig: &MemoryRig) -> Response<Body> {
@@ -92,19 +102,88 @@ async fn native_login_returns_the_refresh_token_in_the_body() {
 #[tokio::test]
 async fn hostile_login_requests_get_a_clear_error_and_change_nothing() {
     let rig = MemoryRig::new().await;
-    let huge = format!(r#"{{"username":"alice","password":"{}"}}"#, "a".repeat(9000));
+    let huge = format!(
+        r#"{{"username":"alice","password":"{}"}}"#,
+        "a".repeat(9000)
+    );
     let cases: Vec<(&str, Value, Vec<u8>, u16, &str)> = vec![
-        ("huge body", json_headers(), huge.into_bytes(), 413, "payload_too_large"),
-        ("truncated", json_headers(), br#"{"username":"alice","pass"#.to_vec(), 400, "invalid_request"),
-        ("not json", json_headers(), b"username=alice".to_vec(), 400, "invalid_request"),
-        ("non-utf8", json_headers(), b"{\"username\":\"al\xffice\",\"password\":\"x\"}".to_vec(), 400, "invalid_request"),
-        ("nul in name", json_headers(), br#"{"username":"al\u0000ice","password":"correct horse"}"#.to_vec(), 400, "invalid_request"),
-        ("extra roles field", json_headers(), br#"{"username":"alice","password":"correct horse","roles":["admin"]}"#.to_vec(), 400, "invalid_request"),
-        ("wrong type", json_headers(), br#"{"username":1,"password":"x"}"#.to_vec(), 400, "invalid_request"),
-        ("missing password", json_headers(), br#"{"username":"alice"}"#.to_vec(), 400, "invalid_request"),
-        ("wrong content type", json!({"content-type": "text/plain"}), br#"{"username":"alice","password":"correct horse"}"#.to_vec(), 400, "invalid_request"),
-        ("unknown client kind", json_headers(), br#"{"username":"alice","password":"correct horse","client":"robot"}"#.to_vec(), 400, "invalid_request"),
-        ("empty body", json_headers(), Vec::new(), 400, "invalid_request"),
+        (
+            "huge body",
+            json_headers(),
+            huge.into_bytes(),
+            413,
+            "payload_too_large",
+        ),
+        (
+            "truncated",
+            json_headers(),
+            br#"{"username":"alice","pass"#.to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "not json",
+            json_headers(),
+            b"username=alice".to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "non-utf8",
+            json_headers(),
+            b"{\"username\":\"al\xffice\",\"password\":\"x\"}".to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "nul in name",
+            json_headers(),
+            br#"{"username":"al\u0000ice","password":"correct horse"}"#.to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "extra roles field",
+            json_headers(),
+            br#"{"username":"alice","password":"correct horse","roles":["admin"]}"#.to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "wrong type",
+            json_headers(),
+            br#"{"username":1,"password":"x"}"#.to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "missing password",
+            json_headers(),
+            br#"{"username":"alice"}"#.to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "wrong content type",
+            json!({"content-type": "text/plain"}),
+            br#"{"username":"alice","password":"correct horse"}"#.to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "unknown client kind",
+            json_headers(),
+            br#"{"username":"alice","password":"correct horse","client":"robot"}"#.to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "empty body",
+            json_headers(),
+            Vec::new(),
+            400,
+            "invalid_request",
+        ),
     ];
     for (name, headers, body, status, code) in cases {
         let mut req = event("POST", "/auth/login", headers, None);
@@ -179,13 +258,21 @@ async fn body_refresh_answers_in_the_body() {
 #[tokio::test]
 async fn refresh_without_any_token_is_invalid_refresh_token() {
     let rig = MemoryRig::new().await;
-    let resp = refresh::handle(&rig.refresh, event("POST", "/auth/refresh", json!({}), None))
-        .await
-        .unwrap();
+    let resp = refresh::handle(
+        &rig.refresh,
+        event("POST", "/auth/refresh", json!({}), None),
+    )
+    .await
+    .unwrap();
     assert_error(&resp, 401, "invalid_refresh_token");
     let resp = refresh::handle(
         &rig.refresh,
-        event("POST", "/auth/refresh", json_headers(), Some(r#"{"refresh_token":"x.y"}"#)),
+        event(
+            "POST",
+            "/auth/refresh",
+            json_headers(),
+            Some(r#"{"refresh_token":"x.y"}"#),
+        ),
     )
     .await
     .unwrap();
@@ -197,7 +284,10 @@ async fn logout_clears_the_cookie_revokes_the_session_and_denylists_the_jti() {
     let rig = MemoryRig::new().await;
     let login_resp = web_login(&rig).await;
     let token = cookie_value(&login_resp);
-    let access = body_json(&login_resp)["access_token"].as_str().unwrap().to_owned();
+    let access = body_json(&login_resp)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let jti = rig.verifier.verify(&access, rig.clock_now()).unwrap().jti;
     let headers = json!({
         "cookie": format!("__Secure-refresh_token={token}"),
@@ -205,9 +295,13 @@ async fn logout_clears_the_cookie_revokes_the_session_and_denylists_the_jti() {
         "authorization": format!("Bearer {access}"),
     });
     let allowed = rig.refresh.config.allowed_origins.clone();
-    let resp = logout::handle(&rig.logout, &allowed, event("POST", "/auth/logout", headers.clone(), None))
-        .await
-        .unwrap();
+    let resp = logout::handle(
+        &rig.logout,
+        &allowed,
+        event("POST", "/auth/logout", headers.clone(), None),
+    )
+    .await
+    .unwrap();
     assert_eq!(resp.status(), 204);
     assert!(resp
         .headers()
@@ -215,13 +309,24 @@ async fn logout_clears_the_cookie_revokes_the_session_and_denylists_the_jti() {
         .unwrap()
         .to_str()
         .unwrap()
-        .starts_with("__Secure-refresh_token=; HttpOnly; Secure; SameSite=Strict; Path=/auth; Max-Age=0"));
+        .starts_with(
+            "__Secure-refresh_token=; HttpOnly; Secure; SameSite=Strict; Path=/auth; Max-Age=0"
+        ));
     assert!(rig.store.is_denied(&jti));
-    assert!(rig.store.session(token.split('.').next().unwrap()).unwrap().revoked);
+    assert!(
+        rig.store
+            .session(token.split('.').next().unwrap())
+            .unwrap()
+            .revoked
+    );
     // A second logout is not an error.
-    let again = logout::handle(&rig.logout, &allowed, event("POST", "/auth/logout", headers, None))
-        .await
-        .unwrap();
+    let again = logout::handle(
+        &rig.logout,
+        &allowed,
+        event("POST", "/auth/logout", headers, None),
+    )
+    .await
+    .unwrap();
     assert_eq!(again.status(), 204);
 }
 
@@ -231,11 +336,20 @@ async fn csrf_cookie_logout_from_a_foreign_origin_is_refused() {
     let token = cookie_value(&web_login(&rig).await);
     let allowed = rig.refresh.config.allowed_origins.clone();
     let headers = json!({ "cookie": format!("__Secure-refresh_token={token}"), "origin": "https://evil.test" });
-    let resp = logout::handle(&rig.logout, &allowed, event("POST", "/auth/logout", headers, None))
-        .await
-        .unwrap();
+    let resp = logout::handle(
+        &rig.logout,
+        &allowed,
+        event("POST", "/auth/logout", headers, None),
+    )
+    .await
+    .unwrap();
     assert_error(&resp, 403, "csrf_rejected");
-    assert!(!rig.store.session(token.split('.').next().unwrap()).unwrap().revoked);
+    assert!(
+        !rig.store
+            .session(token.split('.').next().unwrap())
+            .unwrap()
+            .revoked
+    );
 }
 
 #[tokio::test]

@@ -56,7 +56,8 @@ impl Authorizer {
         let policy = match self.cached(token) {
             Some(p) => p,
             None => {
-                let event = json!({ "type": "TOKEN", "authorizationToken": token, "methodArn": arn });
+                let event =
+                    json!({ "type": "TOKEN", "authorizationToken": token, "methodArn": arn });
                 match self.invoker.invoke(&self.spec.function, &event).await {
                     Ok(Invocation::Ok(v)) => {
                         self.store(token, &v);
@@ -130,7 +131,10 @@ fn apply(resp: &Value, arn: &str) -> Gate {
 fn as_list(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -170,8 +174,13 @@ mod tests {
 
     #[test]
     fn allow_passes_context_with_principal() {
-        let p = policy(json!([{ "Effect": "Allow", "Action": ["execute-api:Invoke"], "Resource": ["arn:aws:execute-api:us-east-1:000000000000:local/local/*/*"] }]));
-        assert_eq!(apply(&p, ARN), Gate::Allow(json!({ "sub": "u1", "principalId": "u1" })));
+        let p = policy(
+            json!([{ "Effect": "Allow", "Action": ["execute-api:Invoke"], "Resource": ["arn:aws:execute-api:us-east-1:000000000000:local/local/*/*"] }]),
+        );
+        assert_eq!(
+            apply(&p, ARN),
+            Gate::Allow(json!({ "sub": "u1", "principalId": "u1" }))
+        );
     }
 
     #[test]
@@ -185,7 +194,9 @@ mod tests {
 
     #[test]
     fn no_matching_allow_is_forbidden() {
-        let p = policy(json!([{ "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:us-east-1:000000000000:local/local/POST/*" }]));
+        let p = policy(
+            json!([{ "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:us-east-1:000000000000:local/local/POST/*" }]),
+        );
         assert_eq!(apply(&p, ARN), Gate::Forbidden);
     }
 

@@ -48,13 +48,19 @@ pub fn proxy_event(
     let mut multi: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (k, v) in &req.headers {
         headers.insert(k.clone(), Value::String(v.clone()));
-        multi.entry(k.clone()).or_default().push(Value::String(v.clone()));
+        multi
+            .entry(k.clone())
+            .or_default()
+            .push(Value::String(v.clone()));
     }
     let mut query = Map::new();
     let mut multi_query: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (k, v) in &req.query {
         query.insert(k.clone(), Value::String(v.clone()));
-        multi_query.entry(k.clone()).or_default().push(Value::String(v.clone()));
+        multi_query
+            .entry(k.clone())
+            .or_default()
+            .push(Value::String(v.clone()));
     }
     let (body, is_b64) = match std::str::from_utf8(req.body) {
         _ if req.body.is_empty() => (Value::Null, false),
@@ -146,7 +152,9 @@ pub fn proxy_response(v: &Value) -> anyhow::Result<ProxyResponse> {
     }
     let body = match v.get("body").and_then(Value::as_str) {
         None => Vec::new(),
-        Some(s) if v.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) => B64.decode(s)?,
+        Some(s) if v.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) => {
+            B64.decode(s)?
+        }
         Some(s) => s.as_bytes().to_vec(),
     };
     Ok(ProxyResponse {
@@ -170,15 +178,28 @@ mod tests {
         });
         let r = proxy_response(&v).unwrap();
         assert_eq!(r.status, 204);
-        assert_eq!(r.headers.iter().filter(|(k, _)| k == "set-cookie").count(), 2);
+        assert_eq!(
+            r.headers.iter().filter(|(k, _)| k == "set-cookie").count(),
+            2
+        );
     }
 
     #[test]
     fn binary_bodies_are_base64_in_the_event() {
-        let route = Route { method: "POST".into(), path: "/x".into(), function: "f".into(), authorized: false };
+        let route = Route {
+            method: "POST".into(),
+            path: "/x".into(),
+            function: "f".into(),
+            authorized: false,
+        };
         let req = Incoming {
-            method: "POST", path: "/x", query: vec![], headers: vec![],
-            body: &[0xff, 0x00], source_ip: "127.0.0.1".into(), request_id: "r".into(),
+            method: "POST",
+            path: "/x",
+            query: vec![],
+            headers: vec![],
+            body: &[0xff, 0x00],
+            source_ip: "127.0.0.1".into(),
+            request_id: "r".into(),
         };
         let ev = proxy_event(&req, &route, &[], None);
         assert_eq!(ev["isBase64Encoded"], true);

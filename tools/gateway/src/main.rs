@@ -24,7 +24,8 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    let var =
+        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     let addr = var("TOKENGATE_GATEWAY_ADDR", "127.0.0.1:3000");
     let lambda = var("TOKENGATE_LAMBDA_URL", "http://127.0.0.1:9000");
     let template_path = var("TOKENGATE_TEMPLATE", "template.yaml");

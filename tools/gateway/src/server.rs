@@ -53,10 +53,14 @@ pub async fn serve(listener: tokio::net::TcpListener, gw: Arc<Gateway>) -> anyho
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(json!({ "message": text }).to_string())));
+    let mut resp = Response::new(Full::new(Bytes::from(
+        json!({ "message": text }).to_string(),
+    )));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert("content-type", "application/json".parse().expect("static header"));
+    resp.headers_mut().insert(
+        "content-type",
+        "application/json".parse().expect("static header"),
+    );
     resp
 }
 
@@ -64,7 +68,10 @@ fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
 fn demo_page() -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from_static(include_bytes!("demo.html"))));
     let h = resp.headers_mut();
-    h.insert("content-type", "text/html; charset=utf-8".parse().expect("static header"));
+    h.insert(
+        "content-type",
+        "text/html; charset=utf-8".parse().expect("static header"),
+    );
     // The page runs no third-party code; a strict CSP keeps it that way.
     h.insert(
         "content-security-policy",

@@ -96,9 +96,17 @@ impl Api {
                 if ev.get("Type").and_then(Value::as_str) != Some("Api") {
                     continue;
                 }
-                let p = ev.get("Properties").context("Api event without Properties")?;
-                let path = p.get("Path").and_then(Value::as_str).context("Api event without Path")?;
-                let method = p.get("Method").and_then(Value::as_str).context("Api event without Method")?;
+                let p = ev
+                    .get("Properties")
+                    .context("Api event without Properties")?;
+                let path = p
+                    .get("Path")
+                    .and_then(Value::as_str)
+                    .context("Api event without Path")?;
+                let method = p
+                    .get("Method")
+                    .and_then(Value::as_str)
+                    .context("Api event without Method")?;
                 let explicit = p
                     .get("Auth")
                     .and_then(|a| a.get("Authorizer"))
@@ -254,7 +262,10 @@ Resources:
         let api = Api::from_template(TEMPLATE).unwrap();
         assert_eq!(
             api.authorizer,
-            Some(AuthorizerSpec { function: "authorizer".into(), cache_ttl_secs: 60 })
+            Some(AuthorizerSpec {
+                function: "authorizer".into(),
+                cache_ttl_secs: 60
+            })
         );
         let (login, _) = api.route("POST", "/auth/login").unwrap();
         assert_eq!(login.function, "login");

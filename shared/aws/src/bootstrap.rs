@@ -1,0 +1,170 @@
+//! Creates what tokengate needs on an AWS account or the local emulator: the table (with TTL)
+//! and the KMS keys with their aliases. Idempotent: existing resources are reused. In AWS,
+//! `template.yaml` creates the same resources; this is for the emulator and tests.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification,
+};
+use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+use tokengate_claims::Algorithm;
+
+use crate::errors::service_code;
+
+/// Alias of the signing key.
+pub const SIGNING_ALIAS: &str = "alias/tokengate-signing";
+/// Alias of the refresh MAC key.
+pub const MAC_ALIAS: &str = "alias/tokengate-refresh-mac";
+
+/// Creates the table if missing (key `pk`, on-demand) and enables TTL on `ttl`.
+pub async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> anyhow::Result<()> {
+    match ddb.describe_table().table_name(name).send().await {
+        Ok(_) => return Ok(()),
+        Err(e) if service_code(&e) == Some("ResourceNotFoundException") => {}
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!("failed to describe table {name}")))
+        }
+    }
+    ddb.create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()?,
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()?,
+        )
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(format!("failed to create table {name}")))?;
+    for _ in 0..60 {
+        let t = ddb.describe_table().table_name(name).send().await?;
+        if t.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    ddb.update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("ttl")
+                .enabled(true)
+                .build()?,
+        )
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(format!("failed to enable TTL on {name}")))?;
+    Ok(())
+}
+
+/// Creates a new signing key (no alias change). Returns its key id.
+pub async fn create_signing_key(
+    kms: &aws_sdk_kms::Client,
+    alg: Algorithm,
+) -> anyhow::Result<String> {
+    let spec = match alg {
+        Algorithm::ES256 => KeySpec::EccNistP256,
+        Algorithm::RS256 => KeySpec::Rsa2048,
+    };
+    create_key(
+        kms,
+        spec,
+        KeyUsageType::SignVerify,
+        "tokengate access-token signing key",
+    )
+    .await
+}
+
+async fn create_key(
+    kms: &aws_sdk_kms::Client,
+    spec: KeySpec,
+    usage: KeyUsageType,
+    description: &str,
+) -> anyhow::Result<String> {
+    let out = kms
+        .create_key()
+        .key_spec(spec)
+        .key_usage(usage)
+        .description(description)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("failed to create KMS key"))?;
+    out.key_metadata
+        .map(|m| m.key_id)
+        .ok_or_else(|| anyhow::anyhow!("KMS CreateKey returned no key id"))
+}
+
+/// The key id an alias points at, if the alias exists.
+pub async fn alias_target(
+    kms: &aws_sdk_kms::Client,
+    alias: &str,
+) -> anyhow::Result<Option<String>> {
+    match kms.describe_key().key_id(alias).send().await {
+        Ok(out) => Ok(out.key_metadata.map(|m| m.key_id)),
+        Err(e) if service_code(&e) == Some("NotFoundException") => Ok(None),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("failed to describe {alias}"))),
+    }
+}
+
+/// Points `alias` at `key_id`, creating the alias if needed.
+pub async fn point_alias(
+    kms: &aws_sdk_kms::Client,
+    alias: &str,
+    key_id: &str,
+) -> anyhow::Result<()> {
+    if alias_target(kms, alias).await?.is_some() {
+        kms.update_alias()
+            .alias_name(alias)
+            .target_key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e).context(format!("failed to update {alias}")))?;
+    } else {
+        kms.create_alias()
+            .alias_name(alias)
+            .target_key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e).context(format!("failed to create {alias}")))?;
+    }
+    Ok(())
+}
+
+/// Key ids of the signing key and the MAC key, creating either (with its alias) if missing.
+pub async fn ensure_keys(
+    kms: &aws_sdk_kms::Client,
+    alg: Algorithm,
+) -> anyhow::Result<(String, String)> {
+    let signing = match alias_target(kms, SIGNING_ALIAS).await? {
+        Some(id) => id,
+        None => {
+            let id = create_signing_key(kms, alg).await?;
+            point_alias(kms, SIGNING_ALIAS, &id).await?;
+            id
+        }
+    };
+    let mac = match alias_target(kms, MAC_ALIAS).await? {
+        Some(id) => id,
+        None => {
+            let id = create_key(
+                kms,
+                KeySpec::Hmac256,
+                KeyUsageType::GenerateVerifyMac,
+                "tokengate refresh-token successor key",
+            )
+            .await?;
+            point_alias(kms, MAC_ALIAS, &id).await?;
+            id
+        }
+    };
+    Ok((signing, mac))
+}
