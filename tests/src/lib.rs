@@ -1,1 +1,181 @@
-//! harness
+//! Test harness: a private AWS API emulator (`moto_server`) per test binary or test, SDK
+//! clients pointed at it, an SDK call counter, and a fault-injecting proxy.
+//!
+//! The emulator binary is `$TOKENGATE_MOTO_SERVER` (the Makefile points it at the project's
+//! virtual environment) or `moto_server` from `PATH`.
+
+pub mod faults;
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_kms::config::Credentials;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use tokengate_claims::Algorithm;
+use tokio::process::{Child, Command};
+
+/// A running emulator on a free loopback port; killed on drop.
+pub struct Emulator {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Resources created by [`Emulator::bootstrap`].
+#[derive(Debug, Clone)]
+pub struct Bootstrapped {
+    /// Table name.
+    pub table: String,
+    /// Signing key id.
+    pub signing_key: String,
+    /// MAC key id.
+    pub mac_key: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl Emulator {
+    /// Starts `moto_server` and waits until it answers.
+    pub async fn start() -> Self {
+        let bin = std::env::var("TOKENGATE_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start the AWS emulator {bin:?} ({e}); run `make venv` or set TOKENGATE_MOTO_SERVER")
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Self { child, url };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the AWS emulator did not start on port {port} within 20 s");
+    }
+
+    /// SDK configuration pointed at `url` (the emulator or a proxy in front of it).
+    pub async fn sdk_config_for(url: &str) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(url)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(5))
+                    .build(),
+            )
+            .load()
+            .await
+    }
+
+    /// SDK configuration pointed at this emulator.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        Self::sdk_config_for(&self.url).await
+    }
+
+    /// Creates a table and the KMS keys (ES256 signing key unless `alg` says otherwise).
+    pub async fn bootstrap(&self, alg: Algorithm) -> Bootstrapped {
+        let sdk = self.sdk_config().await;
+        let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+        let kms = aws_sdk_kms::Client::new(&sdk);
+        let table = "tokengate".to_owned();
+        tokengate_aws::bootstrap::ensure_table(&ddb, &table)
+            .await
+            .expect("table created");
+        let (signing_key, mac_key) = tokengate_aws::bootstrap::ensure_keys(&kms, alg)
+            .await
+            .expect("keys created");
+        Bootstrapped {
+            table,
+            signing_key,
+            mac_key,
+        }
+    }
+}
+
+/// Counts SDK requests sent (attempts, so retries count), per operation name.
+#[derive(Debug, Default, Clone)]
+pub struct CallCounter {
+    calls: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl CallCounter {
+    /// Total requests sent so far.
+    pub fn total(&self) -> usize {
+        self.calls.lock().map(|c| c.values().sum()).unwrap_or(0)
+    }
+    /// Requests per operation.
+    pub fn by_operation(&self) -> HashMap<String, usize> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+    /// Forgets everything counted.
+    pub fn reset(&self) {
+        if let Ok(mut c) = self.calls.lock() {
+            c.clear();
+        }
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let op = cfg
+            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .map(|m| m.name().to_owned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        if let Ok(mut c) = self.calls.lock() {
+            *c.entry(op).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A DynamoDB client with `counter` attached.
+pub fn counted_ddb(sdk: &SdkConfig, counter: &CallCounter) -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .interceptor(counter.clone())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+/// A KMS client with `counter` attached.
+pub fn counted_kms(sdk: &SdkConfig, counter: &CallCounter) -> aws_sdk_kms::Client {
+    let conf = aws_sdk_kms::config::Builder::from(sdk)
+        .interceptor(counter.clone())
+        .build();
+    aws_sdk_kms::Client::from_conf(conf)
+}

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{KeySpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec};
+use aws_sdk_kms::types::{MacAlgorithmSpec, MessageType, SigningAlgorithmSpec};
 use aws_sdk_kms::Client;
 use tokengate_claims::{ecdsa_der_to_jws, Algorithm, VerifyingKey};
 use tokengate_domain::ports::{RefreshMac, TokenSigner};
@@ -19,11 +19,11 @@ pub fn kid_from_key_arn(arn: &str) -> &str {
     arn.rsplit_once("key/").map_or(arn, |(_, id)| id)
 }
 
-/// The JWS algorithm of a KMS key spec, if tokengate supports it.
-pub fn algorithm_of(spec: &KeySpec) -> Option<Algorithm> {
+/// The JWS algorithm of a KMS key spec (`ECC_NIST_P256`, `RSA_2048`…), if supported.
+pub fn algorithm_of(spec: &str) -> Option<Algorithm> {
     match spec {
-        KeySpec::EccNistP256 => Some(Algorithm::ES256),
-        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => Some(Algorithm::RS256),
+        "ECC_NIST_P256" => Some(Algorithm::ES256),
+        "RSA_2048" | "RSA_3072" | "RSA_4096" => Some(Algorithm::RS256),
         _ => None,
     }
 }
@@ -48,11 +48,16 @@ async fn resolve(kms: &Client, key: &str) -> anyhow::Result<ResolvedKey> {
     let arn = out
         .key_id
         .ok_or_else(|| anyhow::anyhow!("KMS GetPublicKey for {key} returned no key id"))?;
+    // `KeySpec` is the current field; `CustomerMasterKeySpec` its deprecated twin, which some
+    // implementations (the emulator among them) still return alone.
+    #[allow(deprecated)]
     let spec = out
         .key_spec
+        .map(|s| s.as_str().to_owned())
+        .or_else(|| out.customer_master_key_spec.map(|s| s.as_str().to_owned()))
         .ok_or_else(|| anyhow::anyhow!("KMS key {key} has no key spec"))?;
     let alg = algorithm_of(&spec).ok_or_else(|| {
-        anyhow::anyhow!("KMS key {key} has spec {spec:?}; use ECC_NIST_P256 or RSA_2048+")
+        anyhow::anyhow!("KMS key {key} has spec {spec}; use ECC_NIST_P256 or RSA_2048+")
     })?;
     let spki = out
         .public_key
@@ -203,6 +208,7 @@ impl RefreshMac for KmsRefreshMac {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_kms::types::KeySpec;
 
     #[test]
     fn kid_is_the_key_uuid() {
@@ -217,10 +223,19 @@ mod tests {
 
     #[test]
     fn only_p256_and_rsa_specs_are_supported() {
-        assert_eq!(algorithm_of(&KeySpec::EccNistP256), Some(Algorithm::ES256));
-        assert_eq!(algorithm_of(&KeySpec::Rsa2048), Some(Algorithm::RS256));
-        assert_eq!(algorithm_of(&KeySpec::Rsa4096), Some(Algorithm::RS256));
-        assert_eq!(algorithm_of(&KeySpec::EccNistP384), None);
-        assert_eq!(algorithm_of(&KeySpec::Hmac256), None);
+        assert_eq!(
+            algorithm_of(KeySpec::EccNistP256.as_str()),
+            Some(Algorithm::ES256)
+        );
+        assert_eq!(
+            algorithm_of(KeySpec::Rsa2048.as_str()),
+            Some(Algorithm::RS256)
+        );
+        assert_eq!(
+            algorithm_of(KeySpec::Rsa4096.as_str()),
+            Some(Algorithm::RS256)
+        );
+        assert_eq!(algorithm_of(KeySpec::EccNistP384.as_str()), None);
+        assert_eq!(algorithm_of(KeySpec::Hmac256.as_str()), None);
     }
 }

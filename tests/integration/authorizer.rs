@@ -1,0 +1,134 @@
+//! The authorizer on DynamoDB + KMS: call budget, and key rotation with the JWKS following.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tokengate_aws::{load_verifying_keys, KmsSigner};
+use tokengate_claims::{Algorithm, Validation, Verifier, VerifyError};
+use tokengate_domain::issuer::Subject;
+use tokengate_domain::AccessTokenIssuer;
+
+use crate::stack::{Stack, AUDIENCE, ISSUER};
+
+#[tokio::test]
+async fn warm_authorizer_makes_one_dynamodb_call_and_no_kms_call() {
+    let stack = Stack::start().await;
+    let g = stack.login_alice().await;
+    stack.ddb_calls.reset();
+    stack.kms_calls.reset();
+    let event = json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {}", g.access.token),
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/v1/GET/api/me",
+    });
+    let resp = stack.authorizer.handle(event).await.unwrap();
+    assert_eq!(resp["context"]["sub"], "u-alice");
+    assert_eq!(
+        stack.ddb_calls.total(),
+        1,
+        "{:?}",
+        stack.ddb_calls.by_operation()
+    );
+    assert_eq!(stack.ddb_calls.by_operation().get("BatchGetItem"), Some(&1));
+    assert_eq!(stack.kms_calls.total(), 0);
+}
+
+#[tokio::test]
+async fn refresh_makes_two_sequential_round_trips_of_aws_calls() {
+    let stack = Stack::start().await;
+    let g = stack.login_alice().await;
+    stack.ddb_calls.reset();
+    stack.kms_calls.reset();
+    stack.refresh.refresh(&g.refresh.expose()).await.unwrap();
+    // Round trip 1: GetItem ∥ GenerateMac. Round trip 2: TransactWriteItems ∥ Sign.
+    let ddb = stack.ddb_calls.by_operation();
+    let kms = stack.kms_calls.by_operation();
+    assert_eq!(ddb.get("GetItem"), Some(&1));
+    assert_eq!(ddb.get("TransactWriteItems"), Some(&1));
+    assert_eq!(kms.get("GenerateMac"), Some(&1));
+    assert_eq!(kms.get("Sign"), Some(&1));
+    assert_eq!(stack.ddb_calls.total() + stack.kms_calls.total(), 4);
+}
+
+#[tokio::test]
+async fn key_rotation_keeps_old_tokens_valid_while_trusted_and_jwks_follows() {
+    let stack = Stack::start().await;
+    let sdk = stack.emulator.sdk_config().await;
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let old_key = stack.boot.signing_key.clone();
+    let old_token = stack.login_alice().await.access.token;
+
+    // 1. New key, trusted next to the old one (verifiers and JWKS learn it first).
+    let new_key = tokengate_aws::bootstrap::create_signing_key(&kms, Algorithm::ES256)
+        .await
+        .unwrap();
+    let both = Verifier::new(
+        load_verifying_keys(&kms, &[old_key.clone(), new_key.clone()])
+            .await
+            .unwrap(),
+        Validation::new(ISSUER, vec![AUDIENCE.to_owned()]),
+    );
+    let kids: Vec<String> = both.jwks().keys.into_iter().map(|k| k.kid).collect();
+    let mut expected = vec![old_key.clone(), new_key.clone()];
+    expected.sort();
+    assert_eq!(kids, expected);
+
+    // 2. Switch the alias; a signer started now signs with the new key.
+    tokengate_aws::bootstrap::point_alias(&kms, tokengate_aws::bootstrap::SIGNING_ALIAS, &new_key)
+        .await
+        .unwrap();
+    let signer = KmsSigner::connect(kms.clone(), tokengate_aws::bootstrap::SIGNING_ALIAS)
+        .await
+        .unwrap();
+    let issuer = AccessTokenIssuer::new(Arc::new(signer), ISSUER, AUDIENCE, 900);
+    let new_token = issuer
+        .issue(
+            Subject {
+                user_id: "u-alice",
+                roles: &[],
+                token_version: 1,
+                sid: "s",
+            },
+            stack.now(),
+        )
+        .await
+        .unwrap()
+        .token;
+    assert!(both.verify(&old_token, stack.now()).is_ok());
+    assert!(both.verify(&new_token, stack.now()).is_ok());
+
+    // 3. After the access-token lifetime, drop the old key: its tokens stop working.
+    let only_new = Verifier::new(
+        load_verifying_keys(&kms, std::slice::from_ref(&new_key))
+            .await
+            .unwrap(),
+        Validation::new(ISSUER, vec![AUDIENCE.to_owned()]),
+    );
+    assert_eq!(
+        only_new.verify(&old_token, stack.now()),
+        Err(VerifyError::UnknownKid)
+    );
+    assert!(only_new.verify(&new_token, stack.now()).is_ok());
+    assert_eq!(only_new.jwks().keys.len(), 1);
+    assert_eq!(only_new.jwks().keys[0].kid, new_key);
+}
+
+#[tokio::test]
+async fn dynamodb_outage_fails_closed() {
+    let stack = Stack::start().await;
+    let g = stack.login_alice().await;
+    drop(stack.emulator);
+    // The stack's clients now talk to a dead port.
+    let stack_authorizer = stack.authorizer;
+    let verdict = stack_authorizer
+        .decide(
+            Some(&format!("Bearer {}", g.access.token)),
+            "GET",
+            "/api/me",
+        )
+        .await;
+    assert!(
+        verdict.is_err(),
+        "never an allow without the revocation state: {verdict:?}"
+    );
+}

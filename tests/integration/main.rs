@@ -1,0 +1,8 @@
+//! Integration tests against the AWS API emulator: real KMS signatures, real DynamoDB
+//! conditional writes and transactions. One test binary; each test starts its own emulator.
+
+mod authorizer;
+mod faults;
+mod kms_signing;
+mod sessions;
+mod stack;

@@ -1,0 +1,244 @@
+//! Login, refresh and logout on DynamoDB + KMS: the stored state after each step, reuse
+//! detection, the grace window and a 50-way race.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use tokengate_domain::logout::LogoutRequest;
+use tokengate_domain::ports::UserStore;
+use tokengate_domain::ErrorCode;
+
+use crate::stack::Stack;
+
+fn bool_attr(item: &std::collections::HashMap<String, AttributeValue>, k: &str) -> bool {
+    matches!(item.get(k), Some(AttributeValue::Bool(true)))
+}
+
+#[tokio::test]
+async fn full_lifecycle_login_refresh_refresh_logout() {
+    let stack = Stack::start().await;
+    let g0 = stack.login_alice().await;
+    let sid = g0.refresh.sid().to_owned();
+    let session = stack.item(&format!("session#{sid}")).await.unwrap();
+    assert_eq!(
+        session["current_hash"].as_s().unwrap(),
+        g0.refresh.hash().as_str()
+    );
+    assert!(session["ttl"].as_n().is_ok(), "every item carries a TTL");
+    assert!(
+        !format!("{session:?}").contains(&g0.refresh.expose()),
+        "no usable token at rest"
+    );
+
+    let g1 = stack.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    stack.clock.advance(60);
+    let g2 = stack.refresh.refresh(&g1.refresh.expose()).await.unwrap();
+    let session = stack.item(&format!("session#{sid}")).await.unwrap();
+    assert_eq!(session["generation"].as_n().unwrap(), "2");
+    assert_eq!(session["spent"].as_ss().unwrap().len(), 2);
+
+    let claims = stack
+        .verifier
+        .verify(&g2.access.token, stack.now())
+        .unwrap();
+    stack
+        .logout
+        .logout(LogoutRequest {
+            refresh_token: Some(&g2.refresh.expose()),
+            access_token: Some(&g2.access.token),
+            global: false,
+        })
+        .await
+        .unwrap();
+    let deny = stack.item(&format!("deny#{}", claims.jti)).await.unwrap();
+    assert_eq!(deny["ttl"].as_n().unwrap(), &claims.exp.to_string());
+    assert!(bool_attr(
+        &stack.item(&format!("session#{sid}")).await.unwrap(),
+        "revoked"
+    ));
+    let e = stack
+        .refresh
+        .refresh(&g2.refresh.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidRefreshToken);
+    let verdict = stack
+        .authorizer
+        .decide(
+            Some(&format!("Bearer {}", g2.access.token)),
+            "GET",
+            "/api/me",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        verdict,
+        tokengate_handlers::authorizer::Verdict::Unauthorized
+    );
+}
+
+#[tokio::test]
+async fn refresh_token_reuse_after_grace_revokes_the_family() {
+    let stack = Stack::start().await;
+    let g0 = stack.login_alice().await;
+    let g1 = stack.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    stack.clock.advance(11);
+    let e = stack
+        .refresh
+        .refresh(&g0.refresh.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::RefreshTokenReused);
+    let session = stack
+        .item(&format!("session#{}", g0.refresh.sid()))
+        .await
+        .unwrap();
+    assert!(bool_attr(&session, "revoked"));
+    let e = stack
+        .refresh
+        .refresh(&g1.refresh.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::InvalidRefreshToken,
+        "the newest token died too"
+    );
+}
+
+#[tokio::test]
+async fn refresh_token_replay_within_grace_returns_the_current_token() {
+    let stack = Stack::start().await;
+    let g0 = stack.login_alice().await;
+    let g1 = stack.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    stack.clock.advance(3);
+    let again = stack.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    assert_eq!(again.refresh.expose(), g1.refresh.expose());
+    let session = stack
+        .item(&format!("session#{}", g0.refresh.sid()))
+        .await
+        .unwrap();
+    assert_eq!(
+        session["generation"].as_n().unwrap(),
+        "1",
+        "no second branch"
+    );
+    assert!(!bool_attr(&session, "revoked"));
+}
+
+#[tokio::test]
+async fn fifty_concurrent_refreshes_produce_one_successor_and_no_5xx() {
+    let stack = Arc::new(Stack::start().await);
+    let g0 = stack.login_alice().await;
+    let token = g0.refresh.expose();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (stack, token) = (stack.clone(), token.clone());
+        tasks.spawn(async move { stack.refresh.refresh(&token).await });
+    }
+    let mut successors = HashSet::new();
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap() {
+            Ok(g) => {
+                successors.insert(g.refresh.expose());
+            }
+            Err(e) => assert_ne!(e.code.status(), 503, "no 5xx under the race: {e:?}"),
+        }
+    }
+    assert_eq!(successors.len(), 1);
+    let session = stack
+        .item(&format!("session#{}", g0.refresh.sid()))
+        .await
+        .unwrap();
+    assert_eq!(session["generation"].as_n().unwrap(), "1");
+}
+
+#[tokio::test]
+async fn global_logout_ends_every_session_and_access_token() {
+    let stack = Stack::start().await;
+    let a = stack.login_alice().await;
+    let b = stack.login_alice().await;
+    stack
+        .logout
+        .logout(LogoutRequest {
+            refresh_token: Some(&a.refresh.expose()),
+            access_token: None,
+            global: true,
+        })
+        .await
+        .unwrap();
+    let principal = stack.item("principal#u-alice").await.unwrap();
+    assert_eq!(principal["token_version"].as_n().unwrap(), "2");
+    let user = stack.item("user#alice").await.unwrap();
+    assert_eq!(user["token_version"].as_n().unwrap(), "2");
+    let e = stack
+        .refresh
+        .refresh(&b.refresh.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::SessionExpired);
+    let verdict = stack
+        .authorizer
+        .decide(
+            Some(&format!("Bearer {}", b.access.token)),
+            "GET",
+            "/api/me",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        verdict,
+        tokengate_handlers::authorizer::Verdict::Unauthorized
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_counts_toward_lockout_in_the_table() {
+    let stack = Stack::start().await;
+    for _ in 0..5 {
+        let e = stack
+            .login
+            .login(tokengate_domain::login::LoginAttempt {
+                username: "alice".into(),
+                password: tokengate_domain::Password::new("wrong"),
+                source_ip: "192.0.2.99".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidCredentials);
+    }
+    let lock = stack.item("lock#alice").await.unwrap();
+    assert_eq!(lock["failures"].as_n().unwrap(), "5");
+    let e = stack
+        .login
+        .login(tokengate_domain::login::LoginAttempt {
+            username: "alice".into(),
+            password: tokengate_domain::Password::new("correct horse"),
+            source_ip: "192.0.2.99".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AccountLocked);
+}
+
+#[tokio::test]
+async fn creating_an_existing_user_changes_nothing() {
+    let stack = Stack::start().await;
+    let existing = stack
+        .store
+        .get_user(&tokengate_domain::Username::parse("alice").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut other = existing.clone();
+    other.user_id = "u-other".into();
+    other.password_hash = "x".into();
+    assert!(!stack.store.create_user(&other).await.unwrap());
+    assert!(
+        stack.item("principal#u-other").await.is_none(),
+        "no half-created user"
+    );
+    let user = stack.item("user#alice").await.unwrap();
+    assert_eq!(user["user_id"].as_s().unwrap(), "u-alice");
+}

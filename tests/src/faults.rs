@@ -1,0 +1,180 @@
+//! A fault-injecting HTTP proxy between the SDK and the emulator: throttles chosen
+//! operations, or forwards them and then drops the response (the write committed, the caller
+//! never hears), the two failures an auth service must survive without partial state.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::task::JoinHandle;
+
+/// What to do to requests whose `X-Amz-Target` contains `operation`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Forward everything.
+    None,
+    /// Answer with the service's throttling error, the next `times` matching requests.
+    Throttle {
+        /// e.g. `TransactWriteItems`, `Sign`.
+        operation: String,
+        /// How many requests to throttle.
+        times: usize,
+    },
+    /// Forward, let the emulator commit, then drop the connection without an answer.
+    DropResponse {
+        /// e.g. `TransactWriteItems`.
+        operation: String,
+        /// How many requests to treat so.
+        times: usize,
+    },
+}
+
+/// A running proxy; stops on drop.
+pub struct FaultProxy {
+    /// `http://127.0.0.1:PORT`, to give the SDK as endpoint.
+    pub url: String,
+    fault: Arc<Mutex<Fault>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+enum Action {
+    Forward,
+    Throttle,
+    Drop,
+}
+
+impl FaultProxy {
+    /// Starts a proxy in front of `upstream`.
+    pub async fn start(upstream: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let fault = Arc::new(Mutex::new(Fault::None));
+        let client: Client<HttpConnector, Full<Bytes>> =
+            Client::builder(TokioExecutor::new()).build_http();
+        let upstream = upstream.to_owned();
+        let f = fault.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (client, upstream, f) = (client.clone(), upstream.clone(), f.clone());
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                        let (client, upstream, f) = (client.clone(), upstream.clone(), f.clone());
+                        async move { handle(req, &client, &upstream, &f).await }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Self { url, fault, task }
+    }
+
+    /// Sets the fault for the following requests.
+    pub fn set(&self, fault: Fault) {
+        *self.fault.lock().expect("fault lock") = fault;
+    }
+
+    /// Whether the last fault has been used up.
+    pub fn exhausted(&self) -> bool {
+        *self.fault.lock().expect("fault lock") == Fault::None
+    }
+}
+
+fn decide(fault: &Mutex<Fault>, target: &str) -> Action {
+    let mut f = fault.lock().expect("fault lock");
+    let (action, left) = match &mut *f {
+        Fault::Throttle { operation, times } if target.ends_with(&format!(".{operation}")) => {
+            *times -= 1;
+            (Action::Throttle, *times)
+        }
+        Fault::DropResponse { operation, times } if target.ends_with(&format!(".{operation}")) => {
+            *times -= 1;
+            (Action::Drop, *times)
+        }
+        _ => return Action::Forward,
+    };
+    if left == 0 {
+        *f = Fault::None;
+    }
+    action
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    client: &Client<HttpConnector, Full<Bytes>>,
+    upstream: &str,
+    fault: &Mutex<Fault>,
+) -> Result<Response<Full<Bytes>>, std::io::Error> {
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let action = decide(fault, &target);
+    if let Action::Throttle = action {
+        let (ty, ct) = if target.starts_with("DynamoDB") {
+            (
+                "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+                "application/x-amz-json-1.0",
+            )
+        } else {
+            ("ThrottlingException", "application/x-amz-json-1.1")
+        };
+        let body = format!(r#"{{"__type":"{ty}","message":"Rate exceeded"}}"#);
+        let mut resp = Response::new(Full::new(Bytes::from(body)));
+        *resp.status_mut() = hyper::StatusCode::BAD_REQUEST;
+        resp.headers_mut()
+            .insert("content-type", ct.parse().expect("header"));
+        return Ok(resp);
+    }
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    let uri = format!(
+        "{upstream}{}",
+        parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+    );
+    let mut fwd = Request::builder().method(parts.method).uri(uri);
+    for (k, v) in &parts.headers {
+        if k != "host" {
+            fwd = fwd.header(k, v);
+        }
+    }
+    let fwd = fwd.body(Full::new(body)).map_err(std::io::Error::other)?;
+    let resp = client.request(fwd).await.map_err(std::io::Error::other)?;
+    let (parts, body) = resp.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    if let Action::Drop = action {
+        // The emulator committed; the caller gets a dead connection instead of the answer.
+        return Err(std::io::Error::other("fault injected: response dropped"));
+    }
+    Ok(Response::from_parts(parts, Full::new(body)))
+}
