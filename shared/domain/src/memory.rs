@@ -405,7 +405,7 @@ impl MemoryRig {
     pub const AUDIENCE: &'static str = "api";
 
     /// A rig with cheap Argon2 parameters (tests exercise logic, not cost) and
-    /// `https://app.test` as the allowed origin.
+    /// `https://app.test` and `https://app.example.com` (the sample events') as allowed origins.
     pub async fn new() -> Self {
         use crate::password::{HashParams, Password, PasswordHasher};
         use std::sync::Arc;
@@ -420,7 +420,10 @@ impl MemoryRig {
         let clock = Arc::new(crate::clock::ManualClock::new(RIG_EPOCH));
         let mut config = crate::config::AuthConfig::new(Self::ISSUER, Self::AUDIENCE);
         config.hash_params = cheap;
-        config.allowed_origins = vec!["https://app.test".to_owned()];
+        config.allowed_origins = vec![
+            "https://app.test".to_owned(),
+            "https://app.example.com".to_owned(),
+        ];
         let hasher = PasswordHasher::new(cheap).expect("valid parameters");
         let issuer = crate::issuer::AccessTokenIssuer::new(
             signer.clone(),
