@@ -242,3 +242,51 @@ async fn creating_an_existing_user_changes_nothing() {
     let user = stack.item("user#alice").await.unwrap();
     assert_eq!(user["user_id"].as_s().unwrap(), "u-alice");
 }
+
+#[tokio::test]
+async fn role_change_and_disable_bump_user_and_principal_together() {
+    let stack = Stack::start().await;
+    let g = stack.login_alice().await;
+    let alice = tokengate_domain::Username::parse("alice").unwrap();
+    let v = stack
+        .store
+        .set_roles(&alice, &["admin".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(v, Some(2));
+    let user = stack.item("user#alice").await.unwrap();
+    assert_eq!(user["roles"].as_l().unwrap()[0].as_s().unwrap(), "admin");
+    assert_eq!(
+        stack.item("principal#u-alice").await.unwrap()["token_version"]
+            .as_n()
+            .unwrap(),
+        "2"
+    );
+    let e = stack
+        .refresh
+        .refresh(&g.refresh.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::SessionExpired,
+        "roles changed: sign in again"
+    );
+
+    let v = stack
+        .store
+        .set_status(&alice, tokengate_domain::ports::UserStatus::Disabled)
+        .await
+        .unwrap();
+    assert_eq!(v, Some(3));
+    let principal = stack.item("principal#u-alice").await.unwrap();
+    assert_eq!(principal["status"].as_s().unwrap(), "disabled");
+    assert_eq!(
+        stack
+            .store
+            .set_roles(&tokengate_domain::Username::parse("nobody").unwrap(), &[])
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -196,8 +196,11 @@ impl DynamoStore {
             .expression_attribute_values(":expected", n(expected))
             .expression_attribute_values(":status", s(new_status.as_str()));
         if let Some(roles) = roles {
-            set.push_str(", roles = :roles");
-            user = user.expression_attribute_values(":roles", list(roles));
+            // `roles` is a DynamoDB reserved word.
+            set.push_str(", #roles = :roles");
+            user = user
+                .expression_attribute_names("#roles", "roles")
+                .expression_attribute_values(":roles", list(roles));
         }
         let user = user.update_expression(set);
         let principal = self

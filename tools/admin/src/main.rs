@@ -1,1 +1,131 @@
-fn main() {}
+//! `tokengate`: day-to-day operation without the AWS console. Talks to the same table and
+//! keys as the functions; honours `AWS_ENDPOINT_URL` (the local emulator).
+
+mod keys;
+mod users;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tokengate_claims::Algorithm;
+
+#[derive(Parser)]
+#[command(name = "tokengate", about = "tokengate admin: users, sessions, keys")]
+struct Cli {
+    /// DynamoDB table.
+    #[arg(
+        long,
+        env = "TOKENGATE_TABLE",
+        default_value = "tokengate",
+        global = true
+    )]
+    table: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the table and KMS keys if missing (for the emulator; in AWS the template does).
+    Bootstrap {
+        /// Algorithm of a newly created signing key.
+        #[arg(long, value_enum, default_value = "es256")]
+        signing_alg: Alg,
+        /// Also write the resulting TOKENGATE_* settings to this file.
+        #[arg(long)]
+        env_file: Option<std::path::PathBuf>,
+    },
+    /// Create the demo users `alice` (no role) and `admin` (role admin); prints their passwords.
+    SeedDemo,
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read from TOKENGATE_NEW_PASSWORD or stdin, never argv.
+    Add {
+        name: String,
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
+    /// Replace a user's roles (ends their sessions: tokens carry roles).
+    Roles { name: String, roles: Vec<String> },
+    /// Disable a user and end every session.
+    Disable { name: String },
+    /// Enable a disabled user.
+    Enable { name: String },
+    /// End every session and access token of a user.
+    RevokeSessions { name: String },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// List signing keys with their kid, spec, state and aliases.
+    List,
+    /// Create a new signing key (not yet used: trust it first, then promote it).
+    Create {
+        #[arg(long, value_enum, default_value = "es256")]
+        alg: Alg,
+    },
+    /// Point alias/tokengate-signing at a key: new tokens are signed with it.
+    Promote { kid: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Alg {
+    Es256,
+    Rs256,
+}
+
+impl From<Alg> for Algorithm {
+    fn from(a: Alg) -> Self {
+        match a {
+            Alg::Es256 => Algorithm::ES256,
+            Alg::Rs256 => Algorithm::RS256,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let sdk = tokengate_aws::config::sdk_config().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let store = tokengate_aws::DynamoStore::new(ddb.clone(), cli.table.clone());
+    match cli.command {
+        Command::Bootstrap {
+            signing_alg,
+            env_file,
+        } => keys::bootstrap(&ddb, &kms, &cli.table, signing_alg.into(), env_file).await,
+        Command::SeedDemo => users::seed_demo(&store).await,
+        Command::User(UserCommand::Add { name, roles }) => {
+            let password = users::read_new_password()?;
+            users::add(&store, &name, &password, roles).await
+        }
+        Command::User(UserCommand::Roles { name, roles }) => {
+            users::set_roles(&store, &name, roles).await
+        }
+        Command::User(UserCommand::Disable { name }) => {
+            users::set_enabled(&store, &name, false).await
+        }
+        Command::User(UserCommand::Enable { name }) => {
+            users::set_enabled(&store, &name, true).await
+        }
+        Command::User(UserCommand::RevokeSessions { name }) => {
+            users::revoke_sessions(&store, &name).await
+        }
+        Command::Keys(KeysCommand::List) => keys::list(&kms).await,
+        Command::Keys(KeysCommand::Create { alg }) => keys::create(&kms, alg.into()).await,
+        Command::Keys(KeysCommand::Promote { kid }) => keys::promote(&kms, &kid).await,
+    }
+}

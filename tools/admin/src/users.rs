@@ -1,0 +1,132 @@
+//! User administration.
+
+use std::io::Read;
+
+use anyhow::Context;
+use tokengate_aws::DynamoStore;
+use tokengate_domain::ports::{User, UserStatus, UserStore};
+use tokengate_domain::refresh_token::random_id;
+use tokengate_domain::{AuthConfig, Password, PasswordHasher, Username};
+
+/// Demo users of `make dev`. Demo only: the passwords are printed and well known.
+const DEMO_USERS: &[(&str, &str, &[&str])] = &[
+    ("alice", "alice-demo-password", &[]),
+    ("admin", "admin-demo-password", &["admin"]),
+];
+
+fn name(raw: &str) -> anyhow::Result<Username> {
+    Username::parse(raw).with_context(|| format!("invalid user name {raw:?}"))
+}
+
+/// The password for a new user: `TOKENGATE_NEW_PASSWORD`, else the first line of stdin. Never
+/// a command-line argument, which other users of the machine can read.
+pub fn read_new_password() -> anyhow::Result<Password> {
+    let raw = match std::env::var("TOKENGATE_NEW_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("failed to read the password from stdin")?;
+            s.lines().next().unwrap_or("").to_owned()
+        }
+    };
+    anyhow::ensure!(
+        raw.len() >= 8,
+        "the password must have at least 8 characters"
+    );
+    Ok(Password::new(raw))
+}
+
+/// Hasher with the parameters the login function uses (`TOKENGATE_ARGON2_*`).
+fn hasher() -> anyhow::Result<PasswordHasher> {
+    let env = tokengate_domain::config::Env::process();
+    let defaults = AuthConfig::new("-", "-").hash_params;
+    PasswordHasher::new(tokengate_domain::password::HashParams {
+        memory_kib: env.parse_or("TOKENGATE_ARGON2_MEMORY_KIB", defaults.memory_kib)?,
+        iterations: env.parse_or("TOKENGATE_ARGON2_ITERATIONS", defaults.iterations)?,
+        parallelism: env.parse_or("TOKENGATE_ARGON2_PARALLELISM", defaults.parallelism)?,
+    })
+}
+
+/// Creates a user; an existing name is an error and changes nothing.
+pub async fn add(
+    store: &DynamoStore,
+    raw: &str,
+    password: &Password,
+    roles: Vec<String>,
+) -> anyhow::Result<()> {
+    let username = name(raw)?;
+    let user = User {
+        username: username.clone(),
+        user_id: random_id(),
+        password_hash: hasher()?.hash(password)?,
+        roles,
+        status: UserStatus::Active,
+        token_version: 1,
+    };
+    anyhow::ensure!(
+        store.create_user(&user).await?,
+        "user {username} already exists"
+    );
+    println!("created user {username} (sub {})", user.user_id);
+    Ok(())
+}
+
+/// Creates the demo users if missing and prints their credentials.
+pub async fn seed_demo(store: &DynamoStore) -> anyhow::Result<()> {
+    for (user, password, roles) in DEMO_USERS {
+        let username = name(user)?;
+        if store.get_user(&username).await?.is_none() {
+            add(
+                store,
+                user,
+                &Password::new(*password),
+                roles.iter().map(|r| r.to_string()).collect(),
+            )
+            .await?;
+        }
+        println!(
+            "demo user: {user} / {password} (roles: {})",
+            if roles.is_empty() {
+                "none".to_owned()
+            } else {
+                roles.join(",")
+            }
+        );
+    }
+    Ok(())
+}
+
+fn changed(raw: &str, version: Option<u64>, what: &str) -> anyhow::Result<()> {
+    let v = version.with_context(|| format!("no user {raw:?}"))?;
+    println!("{what}; {raw} is now at token version {v}: older tokens and sessions are dead");
+    Ok(())
+}
+
+/// Replaces the roles; bumps the token version so tokens with the old roles die.
+pub async fn set_roles(store: &DynamoStore, raw: &str, roles: Vec<String>) -> anyhow::Result<()> {
+    let v = store.set_roles(&name(raw)?, &roles).await?;
+    changed(raw, v, &format!("roles set to [{}]", roles.join(",")))
+}
+
+/// Disables or enables a user (either way, existing tokens die).
+pub async fn set_enabled(store: &DynamoStore, raw: &str, enabled: bool) -> anyhow::Result<()> {
+    let status = if enabled {
+        UserStatus::Active
+    } else {
+        UserStatus::Disabled
+    };
+    let v = store.set_status(&name(raw)?, status).await?;
+    changed(raw, v, &format!("status set to {}", status.as_str()))
+}
+
+/// Ends every session and access token of the user.
+pub async fn revoke_sessions(store: &DynamoStore, raw: &str) -> anyhow::Result<()> {
+    let user = store
+        .get_user(&name(raw)?)
+        .await?
+        .with_context(|| format!("no user {raw:?}"))?;
+    let v = store.bump_token_version(&user.user_id).await?;
+    changed(raw, v, "sessions revoked")
+}
