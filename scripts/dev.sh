@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The whole tokengate API on this machine: AWS API emulator, table + keys, demo users,
+# the functions under `cargo lambda watch`, and the local API gateway with the authorizer.
+# Ctrl-C stops everything. Run through `make dev` (which prepares .venv first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.venv
+STATE=.dev
+MOTO_PORT=${MOTO_PORT:-5555}
+LAMBDA_PORT=${LAMBDA_PORT:-9000}
+GATEWAY_ADDR=${GATEWAY_ADDR:-127.0.0.1:3000}
+# Short lifetimes make the expiry and refresh flow visible in seconds; override as you like.
+ACCESS_TTL=${TOKENGATE_ACCESS_TTL_SECONDS:-60}
+GRACE=${TOKENGATE_REFRESH_GRACE_SECONDS:-10}
+
+mkdir -p "$STATE"
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping the local stack"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+wait_for_port() { # host port what
+  for _ in $(seq 1 600); do
+    if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  echo "error: $3 did not start on $1:$2 (logs in $STATE/)" >&2
+  exit 1
+}
+
+echo "starting the AWS API emulator on 127.0.0.1:$MOTO_PORT"
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" > "$STATE/emulator.log" 2>&1 &
+pids+=($!)
+wait_for_port 127.0.0.1 "$MOTO_PORT" "the emulator"
+
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export TOKENGATE_TABLE=tokengate
+
+echo "building the functions, the admin CLI and the gateway (first run takes a few minutes)"
+cargo build --workspace --bins --quiet
+
+echo "creating the table and keys"
+target/debug/tokengate bootstrap --env-file "$STATE/aws.env" > /dev/null
+cat "$STATE/aws.env" - > "$STATE/env" <<ENV
+AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
+AWS_REGION=$AWS_REGION
+AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+TOKENGATE_ISSUER=http://localhost:${GATEWAY_ADDR##*:}
+TOKENGATE_AUDIENCE=api
+TOKENGATE_ACCESS_TTL_SECONDS=$ACCESS_TTL
+TOKENGATE_REFRESH_GRACE_SECONDS=$GRACE
+TOKENGATE_ALLOWED_ORIGINS=http://localhost:${GATEWAY_ADDR##*:},http://$GATEWAY_ADDR
+TOKENGATE_ROUTE_ROLES="GET /api/me=;* /api/admin/*=admin"
+RUST_LOG=info
+ENV
+
+echo "seeding demo users"
+target/debug/tokengate seed-demo | tee "$STATE/demo-users.txt"
+
+echo "starting cargo lambda watch on 127.0.0.1:$LAMBDA_PORT"
+"$VENV/bin/cargo-lambda" lambda watch --quiet --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" \
+  --env-file "$STATE/env" > "$STATE/functions.log" 2>&1 &
+pids+=($!)
+wait_for_port 127.0.0.1 "$LAMBDA_PORT" "cargo lambda watch"
+
+echo "starting the local API gateway on http://$GATEWAY_ADDR"
+TOKENGATE_GATEWAY_ADDR=$GATEWAY_ADDR TOKENGATE_LAMBDA_URL="http://127.0.0.1:$LAMBDA_PORT" \
+  target/debug/tokengate-gateway > "$STATE/gateway.log" 2>&1 &
+pids+=($!)
+wait_for_port "${GATEWAY_ADDR%:*}" "${GATEWAY_ADDR##*:}" "the gateway"
+
+URL="http://localhost:${GATEWAY_ADDR##*:}"
+cat <<MSG
+
+tokengate is running at $URL  (browser demo: $URL/)
+Demo users: alice / alice-demo-password, admin / admin-demo-password
+Access tokens live ${ACCESS_TTL}s. Logs: $STATE/*.log
+
+Try it (the cookie jar keeps the HttpOnly refresh cookie):
+  TOKEN=\$(curl -s -c $STATE/jar -H 'content-type: application/json' -d '{"username":"alice","password":"alice-demo-password"}' $URL/auth/login | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+  curl -s -H "authorization: Bearer \$TOKEN" $URL/api/me
+  curl -s -b $STATE/jar -c $STATE/jar -H 'origin: $URL' -X POST $URL/auth/refresh
+
+Press Ctrl-C to stop.
+MSG
+wait
