@@ -81,6 +81,8 @@ pub struct AuthConfig {
     pub ip_window_secs: i64,
     /// Argon2id parameters (`TOKENGATE_ARGON2_MEMORY_KIB` 19456, `_ITERATIONS` 2, `_PARALLELISM` 1).
     pub hash_params: HashParams,
+    /// Clock skew tolerated on `exp`/`nbf` by verifiers (`TOKENGATE_LEEWAY_SECONDS`, default 30).
+    pub leeway_secs: i64,
 }
 
 impl AuthConfig {
@@ -100,6 +102,7 @@ impl AuthConfig {
             ip_limit: 30,
             ip_window_secs: 60,
             hash_params: HashParams::default(),
+            leeway_secs: 30,
         }
     }
 
@@ -128,6 +131,7 @@ impl AuthConfig {
                 iterations: env.parse_or("TOKENGATE_ARGON2_ITERATIONS", hp.iterations)?,
                 parallelism: env.parse_or("TOKENGATE_ARGON2_PARALLELISM", hp.parallelism)?,
             },
+            leeway_secs: env.parse_or("TOKENGATE_LEEWAY_SECONDS", d.leeway_secs)?,
             ..d
         };
         for (name, v) in [
@@ -138,6 +142,10 @@ impl AuthConfig {
         ] {
             anyhow::ensure!(v > 0, "environment variable {name} must be positive");
         }
+        anyhow::ensure!(
+            cfg.leeway_secs >= 0,
+            "environment variable TOKENGATE_LEEWAY_SECONDS must not be negative"
+        );
         anyhow::ensure!(
             cfg.grace_secs >= 0,
             "environment variable TOKENGATE_REFRESH_GRACE_SECONDS must not be negative"

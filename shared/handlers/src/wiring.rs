@@ -60,10 +60,11 @@ async fn verifier(res: &Resources, cfg: &AuthConfig) -> anyhow::Result<Verifier>
         "missing required environment variable TOKENGATE_TRUSTED_KEYS"
     );
     let keys = tokengate_aws::load_verifying_keys(&res.kms(), &key_ids).await?;
-    Ok(Verifier::new(
-        keys,
-        Validation::new(cfg.issuer.clone(), vec![cfg.audience.clone()]),
-    ))
+    let validation = Validation {
+        leeway_secs: cfg.leeway_secs,
+        ..Validation::new(cfg.issuer.clone(), vec![cfg.audience.clone()])
+    };
+    Ok(Verifier::new(keys, validation))
 }
 
 fn config() -> anyhow::Result<AuthConfig> {

@@ -4,7 +4,8 @@
 //!
 //! Configuration: `TOKENGATE_GATEWAY_ADDR` (default `127.0.0.1:3000`), `TOKENGATE_LAMBDA_URL`
 //! (where `cargo lambda watch` serves the Invoke API, default `http://127.0.0.1:9000`),
-//! `TOKENGATE_TEMPLATE` (default `template.yaml`).
+//! `TOKENGATE_TEMPLATE` (default `template.yaml`), `TOKENGATE_AUTHORIZER_CACHE_TTL` (overrides
+//! the template's `ReauthorizeEvery`).
 
 mod authorize;
 mod event;
@@ -32,7 +33,16 @@ async fn main() -> anyhow::Result<()> {
 
     let text = std::fs::read_to_string(&template_path)
         .with_context(|| format!("cannot read {template_path} (set TOKENGATE_TEMPLATE)"))?;
-    let api = template::Api::from_template(&text)?;
+    let mut api = template::Api::from_template(&text)?;
+    // Tests shorten API Gateway's authorizer cache to see expiry and revocation at once.
+    if let (Some(a), Ok(ttl)) = (
+        api.authorizer.as_mut(),
+        std::env::var("TOKENGATE_AUTHORIZER_CACHE_TTL"),
+    ) {
+        a.cache_ttl_secs = ttl
+            .parse()
+            .context("TOKENGATE_AUTHORIZER_CACHE_TTL must be a number of seconds")?;
+    }
     let invoker = invoke::Invoker::new(lambda.clone());
     let authorizer = api
         .authorizer
