@@ -19,6 +19,7 @@ const GRACE: u64 = 1;
 
 struct DevStack {
     child: Child,
+    state: String,
     url: String,
     client: Client<HttpConnector, Full<Bytes>>,
 }
@@ -28,8 +29,14 @@ impl Drop for DevStack {
         // dev.sh runs in its own process group; it stops its children on TERM.
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill")
-                .args(["-TERM", &format!("-{pid}")])
+                .args(["-TERM", "--", &format!("-{pid}")])
                 .status();
+            // Give dev.sh's trap a moment to stop its children before the group is gone.
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        // Keep the logs of a failed run for inspection.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.state);
         }
     }
 }
@@ -88,6 +95,7 @@ impl DevStack {
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self {
             child,
+            state,
             url: format!("http://{gateway}"),
             client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http(),
         }
