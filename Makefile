@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export TOKENGATE_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test dev venv lint-template clean-dev
+.PHONY: test dev bench venv lint-template clean-dev
 
 ## venv: the pinned Python tools (emulator, cargo-lambda, cfn-lint) in .venv
 venv: $(STAMP)
@@ -28,6 +28,10 @@ test: venv
 ## dev: emulator + tables/keys + demo users + functions + local API gateway
 dev: venv
 	scripts/dev.sh
+
+## bench: authorizer/login benchmarks, Node.js peers, AWS calls; target/bench/summary.json
+bench: venv
+	scripts/bench.sh
 
 ## lint-template: cfn-lint only
 lint-template: venv

@@ -132,3 +132,70 @@ async fn dynamodb_outage_fails_closed() {
         "never an allow without the revocation state: {verdict:?}"
     );
 }
+
+/// AWS calls per operation, counted by the SDK interceptor. The sequential depth follows from
+/// the code (independent calls run concurrently): login = [GetItem user ∥ GetItem lock ∥
+/// UpdateItem rate] → Argon2 → [PutItem session ∥ Sign]; refresh = [GetItem ∥ GenerateMac] →
+/// [TransactWriteItems ∥ Sign]; authorize = BatchGetItem. With `TOKENGATE_BENCH_OUT` set the
+/// counts are written for `make bench`.
+#[tokio::test]
+async fn aws_round_trips_per_operation() {
+    let stack = Stack::start().await;
+    let count = |stack: &Stack| {
+        let mut all = stack.ddb_calls.by_operation();
+        all.extend(stack.kms_calls.by_operation());
+        stack.ddb_calls.reset();
+        stack.kms_calls.reset();
+        all
+    };
+    count(&stack);
+    let g = stack.login_alice().await;
+    let login = count(&stack);
+    stack.refresh.refresh(&g.refresh.expose()).await.unwrap();
+    let refresh = count(&stack);
+    let bearer = format!("Bearer {}", g.access.token);
+    stack
+        .authorizer
+        .decide(Some(&bearer), "GET", "/api/me")
+        .await
+        .unwrap();
+    let authorize = count(&stack);
+
+    let expect = |m: &std::collections::HashMap<String, usize>, pairs: &[(&str, usize)]| {
+        let mut want: Vec<(String, usize)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let mut got: Vec<(String, usize)> = m.clone().into_iter().collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+    };
+    expect(
+        &login,
+        &[
+            ("GetItem", 2),
+            ("UpdateItem", 1),
+            ("PutItem", 1),
+            ("Sign", 1),
+        ],
+    );
+    expect(
+        &refresh,
+        &[
+            ("GetItem", 1),
+            ("GenerateMac", 1),
+            ("TransactWriteItems", 1),
+            ("Sign", 1),
+        ],
+    );
+    expect(&authorize, &[("BatchGetItem", 1)]);
+
+    if let Ok(dir) = std::env::var("TOKENGATE_BENCH_OUT") {
+        let doc = json!({
+            "login": { "calls": login, "sequential_round_trips": 2 },
+            "refresh": { "calls": refresh, "sequential_round_trips": 2 },
+            "authorize": { "calls": authorize, "sequential_round_trips": 1 },
+        });
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/aws_round_trips.json"), doc.to_string()).unwrap();
+    }
+}

@@ -1,0 +1,66 @@
+"""Turns criterion estimates, the peers' timings and the call counts into ratios:
+target/bench/summary.json and a table on stdout."""
+import json
+import os
+import platform
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+CRIT = os.path.join(ROOT, "target", "criterion")
+OUT = os.path.join(ROOT, "target", "bench")
+
+
+def ns(group, name):
+    with open(os.path.join(CRIT, group, name, "new", "estimates.json")) as f:
+        return json.load(f)["mean"]["point_estimate"]
+
+
+def load(name):
+    path = os.path.join(OUT, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+raw_es, raw_rs = ns("authorizer", "raw_verify_es256"), ns("authorizer", "raw_verify_rs256")
+auth_es, auth_rs = ns("authorizer", "authorize_es256"), ns("authorizer", "authorize_rs256")
+garbage = ns("authorizer", "reject_garbage")
+summary = {
+    "authorize_es256_over_raw": auth_es / raw_es,
+    "authorize_rs256_over_raw": auth_rs / raw_rs,
+    "reject_garbage_over_raw": garbage / raw_es,
+    "login_over_argon2": ns("login", "login") / ns("login", "argon2_verify"),
+    "aws_round_trips": load("aws_round_trips.json"),
+    "init_ratio": None,
+    "size_ratio": None,
+    "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+}
+peers = load("peers.json")
+if peers:
+    summary["node_jsonwebtoken_over_ours"] = {
+        "es256": peers["jsonwebtoken_es256_ns"] / auth_es,
+        "rs256": peers["jsonwebtoken_rs256_ns"] / auth_rs,
+    }
+    summary["node_jose_over_ours"] = {
+        "es256": peers["jose_es256_ns"] / auth_es,
+        "rs256": peers["jose_rs256_ns"] / auth_rs,
+    }
+with open(os.path.join(OUT, "summary.json"), "w") as f:
+    json.dump(summary, f, indent=2)
+
+budgets = {
+    "authorize_es256_over_raw": 1.2,
+    "authorize_rs256_over_raw": 1.2,
+    "reject_garbage_over_raw": 0.2,
+    "login_over_argon2": 1.1,
+}
+print(f"{'figure':<32} {'ratio':>8} {'budget':>8}")
+for key, budget in budgets.items():
+    ok = "ok" if summary[key] <= budget else "OVER"
+    print(f"{key:<32} {summary[key]:>8.3f} {budget:>8.2f}  {ok}")
+for key in ("node_jsonwebtoken_over_ours", "node_jose_over_ours"):
+    if key in summary:
+        for alg, r in summary[key].items():
+            print(f"{key + ' ' + alg:<32} {r:>8.2f}")
+print("init_ratio, size_ratio: not measured yet (see README, Performance)")
+print(f"written: {os.path.relpath(os.path.join(OUT, 'summary.json'))}")

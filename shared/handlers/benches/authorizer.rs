@@ -1,0 +1,220 @@
+//! The authorizer's warm CPU path against a bare aws-lc-rs verification of the same
+//! signature, in the same run (ratios, not absolute times, are what `make bench` reports).
+//! Also writes the tokens and public keys to `target/bench/tokens.json` so the peer
+//! comparison (Node.js `jsonwebtoken` and `jose`) verifies exactly the same tokens.
+
+use std::sync::Arc;
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, KeyPair, ParsedPublicKey, RsaKeyPair, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+};
+use base64::Engine;
+use criterion::{criterion_group, criterion_main, Criterion};
+use serde_json::json;
+use tokengate_claims::{
+    assemble, signing_input, AccessClaims, Algorithm, Header, Validation, Verifier, VerifyingKey,
+};
+use tokengate_domain::login::LoginAttempt;
+use tokengate_domain::memory::{MemoryBackend, MemoryRig};
+use tokengate_domain::ports::{User, UserStatus, UserStore};
+use tokengate_domain::{ManualClock, Password, PasswordHasher, Username};
+use tokengate_handlers::authorizer::Authorizer;
+use tokengate_handlers::policy::RoutePolicy;
+
+const NOW: i64 = 1_800_000_000;
+
+struct Case {
+    token: String,
+    raw_key: ParsedPublicKey,
+    message: Vec<u8>,
+    signature: Vec<u8>,
+    spki: Vec<u8>,
+}
+
+fn claims() -> AccessClaims {
+    AccessClaims {
+        iss: "https://auth.bench".into(),
+        aud: "api".into(),
+        sub: "u-bench".into(),
+        exp: NOW + 900,
+        iat: NOW,
+        nbf: NOW,
+        jti: "AAAAAAAAAAAAAAAAAAAAAA".into(),
+        roles: vec!["reader".into()],
+        ver: 1,
+        scope: None,
+        sid: Some("s-bench".into()),
+    }
+}
+
+fn case(alg: Algorithm) -> Case {
+    let header = Header {
+        alg,
+        typ: "at+jwt".into(),
+        kid: format!("{}-key", alg.as_str()),
+    };
+    let input = signing_input(&header, &claims());
+    let rng = SystemRandom::new();
+    let (signature, spki, verification): (
+        Vec<u8>,
+        Vec<u8>,
+        &'static dyn aws_lc_rs::signature::VerificationAlgorithm,
+    ) = match alg {
+        Algorithm::ES256 => {
+            let k = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+            let sig = k.sign(&rng, input.as_bytes()).unwrap().as_ref().to_vec();
+            (
+                sig,
+                k.public_key().as_der().unwrap().as_ref().to_vec(),
+                &ECDSA_P256_SHA256_FIXED,
+            )
+        }
+        Algorithm::RS256 => {
+            let k = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+            let mut sig = vec![0; k.public_modulus_len()];
+            k.sign(&RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig)
+                .unwrap();
+            (
+                sig,
+                k.public_key().as_der().unwrap().as_ref().to_vec(),
+                &RSA_PKCS1_2048_8192_SHA256,
+            )
+        }
+    };
+    Case {
+        token: assemble(&input, &signature),
+        raw_key: ParsedPublicKey::new(verification, &spki).unwrap(),
+        message: input.into_bytes(),
+        signature,
+        spki,
+    }
+}
+
+fn authorizer(es: &Case, rs: &Case, store: Arc<MemoryBackend>) -> Authorizer {
+    let keys = [
+        VerifyingKey::from_spki_der("ES256-key", Algorithm::ES256, &es.spki).unwrap(),
+        VerifyingKey::from_spki_der("RS256-key", Algorithm::RS256, &rs.spki).unwrap(),
+    ];
+    Authorizer {
+        verifier: Arc::new(Verifier::new(
+            keys,
+            Validation::new("https://auth.bench", vec!["api".into()]),
+        )),
+        revocations: store,
+        policy: RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin").unwrap(),
+        clock: Arc::new(ManualClock::new(NOW)),
+    }
+}
+
+fn token_event(token: &str) -> serde_json::Value {
+    json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {token}"),
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/v1/GET/api/me",
+    })
+}
+
+fn export(es: &Case, rs: &Case) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/bench");
+    std::fs::create_dir_all(dir).unwrap();
+    let pem = |der: &[u8]| {
+        let b = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = b
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            lines.join("\n")
+        )
+    };
+    let doc = json!({
+        "now": NOW,
+        "es256": { "token": es.token, "public_key_pem": pem(&es.spki) },
+        "rs256": { "token": rs.token, "public_key_pem": pem(&rs.spki) },
+    });
+    std::fs::write(format!("{dir}/tokens.json"), doc.to_string()).unwrap();
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let es = case(Algorithm::ES256);
+    let rs = case(Algorithm::RS256);
+    export(&es, &rs);
+    let store = Arc::new(MemoryBackend::new());
+    rt.block_on(store.create_user(&User {
+        username: Username::parse("bench").unwrap(),
+        user_id: "u-bench".into(),
+        password_hash: String::new(),
+        roles: vec!["reader".into()],
+        status: UserStatus::Active,
+        token_version: 1,
+    }))
+    .unwrap();
+    let auth = authorizer(&es, &rs, store);
+    // Sanity: the benchmarked path is the allow path.
+    let allowed = rt.block_on(auth.handle(token_event(&es.token))).unwrap();
+    assert_eq!(allowed["context"]["sub"], "u-bench");
+
+    let mut g = c.benchmark_group("authorizer");
+    for (name, case) in [("es256", &es), ("rs256", &rs)] {
+        g.bench_function(format!("raw_verify_{name}"), |b| {
+            b.iter(|| {
+                case.raw_key
+                    .verify_sig(std::hint::black_box(&case.message), &case.signature)
+                    .unwrap()
+            })
+        });
+        g.bench_function(format!("authorize_{name}"), |b| {
+            b.to_async(&rt)
+                .iter(|| async { auth.handle(token_event(&case.token)).await.unwrap() })
+        });
+    }
+    let garbage = format!("{}.{}", "x".repeat(40), "y".repeat(200));
+    g.bench_function("reject_garbage", |b| {
+        b.to_async(&rt)
+            .iter(|| async { auth.handle(token_event(&garbage)).await.unwrap_err() })
+    });
+    g.finish();
+
+    // Login at the production Argon2id parameters against one hash at those parameters.
+    let mut login_group = c.benchmark_group("login");
+    login_group.sample_size(10);
+    let rig = rt.block_on(MemoryRig::new());
+    let hasher = PasswordHasher::default();
+    let stored = hasher.hash(&Password::new("correct horse")).unwrap();
+    let mut login = rig.login.clone();
+    login.hasher = hasher.clone();
+    login.config.ip_limit = u64::MAX;
+    rt.block_on(
+        rig.store
+            .set_password_hash(&Username::parse("alice").unwrap(), &stored),
+    )
+    .unwrap();
+    login_group.bench_function("argon2_verify", |b| {
+        b.iter(|| assert!(hasher.verify(&Password::new("correct horse"), Some(&stored))))
+    });
+    login_group.bench_function("login", |b| {
+        b.to_async(&rt).iter(|| async {
+            login
+                .login(LoginAttempt {
+                    username: "alice".into(),
+                    password: Password::new("correct horse"),
+                    source_ip: "192.0.2.1".into(),
+                })
+                .await
+                .unwrap()
+        })
+    });
+    login_group.finish();
+}
+
+criterion_group!(authorizer_benches, benches);
+criterion_main!(authorizer_benches);
