@@ -357,3 +357,40 @@ async fn login_rehashes_passwords_made_with_weaker_parameters() {
         .unwrap();
     assert!(user.password_hash.contains("m=2048,t=2,p=1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_user_and_wrong_password_take_the_same_time() {
+    // Medians of interleaved runs at OWASP parameters, so the Argon2 work dominates as in
+    // production; an unknown user is checked against a dummy hash of the same cost.
+    let mut app = app().await;
+    let hasher = PasswordHasher::default();
+    let stored = hasher.hash(&Password::new("correct horse")).unwrap();
+    app.store
+        .set_password_hash(&Username::parse("alice").unwrap(), &stored)
+        .await
+        .unwrap();
+    app.login.hasher = hasher;
+    app.login.config.ip_limit = u64::MAX;
+    app.login.config.lockout_threshold = u32::MAX;
+    let mut unknown = Vec::new();
+    let mut wrong = Vec::new();
+    for _ in 0..9 {
+        for (user, times) in [("mallory", &mut unknown), ("alice", &mut wrong)] {
+            let start = std::time::Instant::now();
+            let e = app
+                .login
+                .login(attempt(user, "not the password"))
+                .await
+                .unwrap_err();
+            times.push(start.elapsed());
+            assert_eq!(e.code, ErrorCode::InvalidCredentials);
+        }
+    }
+    unknown.sort();
+    wrong.sort();
+    let (u, w) = (unknown[4].as_secs_f64(), wrong[4].as_secs_f64());
+    assert!(
+        u.max(w) / u.min(w) < 2.0,
+        "medians: unknown {u:.4}s, wrong password {w:.4}s"
+    );
+}

@@ -278,6 +278,24 @@ Resources:
     }
 
     #[test]
+    fn project_template_declares_ttl_and_an_asymmetric_signing_key() {
+        let doc: Value = serde_yaml::from_str(include_str!("../../../template.yaml")).unwrap();
+        let res = &doc["Resources"];
+        let ttl = &res["TokengateTable"]["Properties"]["TimeToLiveSpecification"];
+        assert_eq!(ttl["AttributeName"], Value::from("ttl"));
+        assert_eq!(ttl["Enabled"], Value::from(true));
+        let pitr = &res["TokengateTable"]["Properties"]["PointInTimeRecoverySpecification"];
+        assert_eq!(pitr["PointInTimeRecoveryEnabled"], Value::from(true));
+        let key = &res["SigningKey"]["Properties"];
+        assert_eq!(key["KeyUsage"], Value::from("SIGN_VERIFY"));
+        assert_eq!(key["KeySpec"], Value::from("ECC_NIST_P256"));
+        // The authorizer may never sign.
+        let policies =
+            serde_yaml::to_string(&res["AuthorizerFunction"]["Properties"]["Policies"]).unwrap();
+        assert!(!policies.contains("kms:Sign"), "{policies}");
+    }
+
+    #[test]
     fn reads_the_project_template() {
         let text = include_str!("../../../template.yaml");
         let api = Api::from_template(text).unwrap();
