@@ -267,4 +267,41 @@ async fn the_whole_flow_over_http() {
     // the gateway answers like API Gateway for what it does not route
     assert_eq!(stack.call("GET", "/nope", &[], None).await.status, 403);
     assert_eq!(stack.call("GET", "/api/me", &[], None).await.status, 401);
+
+    // No secret reached a log line: tokens, refresh cookies, passwords.
+    let mut secrets = vec![
+        "alice-demo-password".to_owned(),
+        "admin-demo-password".to_owned(),
+        access(&refreshed),
+        access(&a),
+        access(&b),
+    ];
+    for c in [
+        &cookie,
+        &cookie2,
+        &c0,
+        a.cookie.as_ref().unwrap(),
+        b.cookie.as_ref().unwrap(),
+    ] {
+        secrets.push(c.split_once('=').unwrap().1.to_owned());
+    }
+    let mut logs = String::new();
+    for file in ["functions.log", "gateway.log", "emulator.log"] {
+        logs.push_str(
+            &std::fs::read_to_string(format!("{}/{file}", stack.state)).unwrap_or_default(),
+        );
+    }
+    assert!(
+        logs.contains("login_succeeded"),
+        "the functions' logs were captured"
+    );
+    assert!(
+        logs.contains("refresh_token_reused"),
+        "security events are logged by name"
+    );
+    for secret in &secrets {
+        // The refresh secret is the part after the session id; the id itself is not secret.
+        let needle = secret.rsplit('.').next().unwrap();
+        assert!(!logs.contains(needle), "a secret reached the logs");
+    }
 }

@@ -143,6 +143,17 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    async fn delete(&self, pk: String, op: &'static str) -> PortResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk)))
+            .send()
+            .await
+            .map_err(|e| classify(e, op))?;
+        Ok(())
+    }
+
     fn update(&self, pk: String) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
         Update::builder()
             .table_name(&self.table)
@@ -402,14 +413,8 @@ impl LockoutStore for DynamoStore {
     }
 
     async fn clear(&self, username: &Username) -> PortResult<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("lock#{username}"))))
-            .send()
+        self.delete(format!("lock#{username}"), "clear lockout")
             .await
-            .map_err(|e| classify(e, "clear lockout"))?;
-        Ok(())
     }
 }
 
@@ -654,14 +659,8 @@ impl SessionStore for DynamoStore {
     }
 
     async fn delete_session(&self, sid: &str) -> PortResult<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("session#{sid}"))))
-            .send()
+        self.delete(format!("session#{sid}"), "delete session")
             .await
-            .map_err(|e| classify(e, "delete session"))?;
-        Ok(())
     }
 }
 
