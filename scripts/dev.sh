@@ -45,7 +45,10 @@ export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=test
 export TOKENGATE_TABLE=tokengate
 
 echo "building the functions, the admin CLI and the gateway (first run takes a few minutes)"
-cargo build --workspace --bins --quiet
+# The functions are built as `cargo lambda watch` runs them (`cargo run --bin <function>`), so
+# its first start of each is not a second build with another feature set.
+cargo build --quiet -p login -p refresh -p logout -p authorizer -p jwks -p me
+cargo build --quiet -p tokengate-admin -p tokengate-gateway
 
 echo "creating the table and keys"
 target/debug/tokengate bootstrap --env-file "$STATE/aws.env" > /dev/null

@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// Access tokens live this long in the e2e stack, so expiry can be watched.
-const ACCESS_TTL: u64 = 3;
+const ACCESS_TTL: u64 = 4;
 /// Grace window of the e2e stack.
 const GRACE: u64 = 1;
 
@@ -181,6 +181,25 @@ fn access(r: &Reply) -> String {
 async fn the_whole_flow_over_http() {
     let stack = DevStack::start().await;
     let origin = stack.url.clone();
+
+    // Warm-up: `cargo lambda watch` starts each function on its first invocation, which can
+    // take longer than the short token lifetime of this stack. Touch every function once.
+    let mut warm = stack.login("admin", "admin-demo-password").await;
+    for _ in 0..2 {
+        warm = stack.login("admin", "admin-demo-password").await;
+        assert_eq!(warm.status, 200, "{}", warm.body);
+        stack.me(&access(&warm)).await;
+    }
+    let warm_cookie = warm.cookie.clone().unwrap();
+    stack.refresh(&warm_cookie, &origin).await;
+    stack
+        .call(
+            "POST",
+            "/auth/logout",
+            &[],
+            Some(json!({ "refresh_token": "x" })),
+        )
+        .await;
 
     // login → /api/me 200
     let login = stack.login("alice", "alice-demo-password").await;
