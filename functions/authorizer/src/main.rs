@@ -10,8 +10,8 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let authorizer = wiring::authorizer().await?;
     run(service_fn(|event: LambdaEvent<Value>| {
-        let authorizer = &authorizer;
-        async move { authorizer.handle(event.payload).await }
+        let request_id = event.context.request_id.clone();
+        telemetry::observe("authorizer", request_id, authorizer.handle(event.payload))
     }))
     .await
 }

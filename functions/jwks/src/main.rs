@@ -8,8 +8,11 @@ use tokengate_handlers::{jwks, telemetry, wiring};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let keys = wiring::jwks().await?;
-    run(service_fn(|_req: Request| async {
-        Ok::<_, Error>(jwks::response(&keys))
+    run(service_fn(|req: Request| {
+        let request_id = telemetry::request_id(&req);
+        telemetry::observe("jwks", request_id, async {
+            Ok::<_, Error>(jwks::response(&keys))
+        })
     }))
     .await
 }

@@ -20,6 +20,7 @@ use tokengate_domain::{Clock, PortError};
 
 use crate::http::strip_bearer;
 use crate::policy::RoutePolicy;
+use crate::telemetry::record_outcome;
 
 /// Why the authorizer did not answer with a policy.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +84,7 @@ impl Authorizer {
         path: &str,
     ) -> Result<Verdict, PortError> {
         let Some(token) = authorization.and_then(strip_bearer) else {
+            record_outcome("unauthorized");
             return Ok(Verdict::Unauthorized);
         };
         // All local checks first: a bad token costs no DynamoDB call.
@@ -90,6 +92,7 @@ impl Authorizer {
             Ok(c) => c,
             Err(e) => {
                 tracing::info!(event = "authorizer_token_invalid", reason = %e);
+                record_outcome("unauthorized");
                 return Ok(Verdict::Unauthorized);
             }
         };
@@ -106,12 +109,15 @@ impl Authorizer {
                 jti = %claims.jti,
                 denylisted = status.jti_denied,
             );
+            record_outcome("revoked");
             return Ok(Verdict::Unauthorized);
         }
         if self.policy.permits(method, path, &claims.roles) {
+            record_outcome("allow");
             Ok(Verdict::Allow(claims))
         } else {
             tracing::info!(event = "authorizer_forbidden", jti = %claims.jti, method, path);
+            record_outcome("forbidden");
             Ok(Verdict::Forbidden(claims))
         }
     }
@@ -123,7 +129,7 @@ impl Authorizer {
         match (kind, version) {
             ("TOKEN", _) => {
                 let ev: ApiGatewayCustomAuthorizerRequest =
-                    serde_json::from_value(event).map_err(|_| AuthorizerError::UnsupportedEvent)?;
+                    serde_json::from_value(event).map_err(|_| unsupported())?;
                 let arn = MethodArn::parse(ev.method_arn.as_deref().unwrap_or(""))?;
                 let verdict = self
                     .decide(ev.authorization_token.as_deref(), &arn.method, &arn.path)
@@ -132,7 +138,7 @@ impl Authorizer {
             }
             ("REQUEST", "2.0") => {
                 let ev: ApiGatewayV2CustomAuthorizerV2Request =
-                    serde_json::from_value(event).map_err(|_| AuthorizerError::UnsupportedEvent)?;
+                    serde_json::from_value(event).map_err(|_| unsupported())?;
                 let (method, path) = match ev.route_key.as_deref().and_then(|k| k.split_once(' ')) {
                     Some((m, p)) => (m.to_owned(), p.to_owned()),
                     None => (
@@ -149,7 +155,7 @@ impl Authorizer {
             }
             ("REQUEST", _) => {
                 let ev: ApiGatewayCustomAuthorizerRequestTypeRequest =
-                    serde_json::from_value(event).map_err(|_| AuthorizerError::UnsupportedEvent)?;
+                    serde_json::from_value(event).map_err(|_| unsupported())?;
                 let arn = MethodArn::parse(ev.method_arn.as_deref().unwrap_or(""))?;
                 let header = ev
                     .headers
@@ -158,7 +164,7 @@ impl Authorizer {
                 let verdict = self.decide(header, &arn.method, &arn.path).await;
                 self.rest_response(verdict, &arn)
             }
-            _ => Err(AuthorizerError::UnsupportedEvent),
+            _ => Err(unsupported()),
         }
     }
 
@@ -221,7 +227,15 @@ fn simple_response(verdict: Result<Verdict, PortError>) -> Value {
 
 fn fail_closed(err: PortError) -> AuthorizerError {
     tracing::error!(event = "authorizer_fail_closed", error = %err, "denying: revocation state unavailable");
+    record_outcome("fail_closed");
     AuthorizerError::Unavailable
+}
+
+/// An event we cannot read: refused (API Gateway answers 500), never guessed at.
+fn unsupported() -> AuthorizerError {
+    tracing::warn!(event = "authorizer_unsupported_event");
+    record_outcome("unsupported_event");
+    AuthorizerError::UnsupportedEvent
 }
 
 /// Context passed to the protected function (values must be strings, numbers or booleans).
@@ -253,15 +267,20 @@ struct MethodArn {
 
 impl MethodArn {
     fn parse(arn: &str) -> Result<Self, AuthorizerError> {
-        let bad = || {
-            tracing::warn!(event = "authorizer_bad_method_arn");
-            AuthorizerError::UnsupportedEvent
-        };
-        let (prefix, resource) = arn.rsplit_once(':').ok_or_else(bad)?;
+        let (prefix, resource) = arn.rsplit_once(':').ok_or_else(unsupported)?;
         let mut parts = resource.splitn(4, '/');
-        let api = parts.next().filter(|s| !s.is_empty()).ok_or_else(bad)?;
-        let stage = parts.next().filter(|s| !s.is_empty()).ok_or_else(bad)?;
-        let method = parts.next().filter(|s| !s.is_empty()).ok_or_else(bad)?;
+        let api = parts
+            .next()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(unsupported)?;
+        let stage = parts
+            .next()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(unsupported)?;
+        let method = parts
+            .next()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(unsupported)?;
         let path = parts.next().unwrap_or("");
         Ok(Self {
             base: format!("{prefix}:{api}/{stage}"),

@@ -24,6 +24,7 @@ pub fn error_response(err: AuthError) -> Response<Body> {
         error: &'static str,
         message: &'static str,
     }
+    crate::telemetry::record_outcome(err.code.code());
     let body = ErrorBody {
         error: err.code.code(),
         message: err.code.message(),

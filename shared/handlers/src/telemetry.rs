@@ -1,14 +1,220 @@
-//! Structured JSON logs for every function, filtered by `RUST_LOG` (default `info`).
+//! What every function tells operators: JSON logs (filtered by `RUST_LOG`, default `info`) and
+//! CloudWatch metrics in Embedded Metric Format (EMF), so dashboards and alarms need no code.
+//!
+//! [`observe`] wraps one invocation: its log lines carry the request id and function name (from
+//! the `request` span), and when it ends it logs `request_finished` with the outcome and
+//! latency and prints one EMF record. The outcome is decided deep inside a handler (an error
+//! code, an authorizer verdict), so handlers report it with [`record_outcome`] rather than
+//! threading it back through every return type.
 
-/// Installs the JSON subscriber. Call once at the top of `main`.
+use std::cell::Cell;
+use std::future::Future;
+use std::io::Write;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+use tracing::Instrument;
+
+/// CloudWatch namespace of every tokengate metric.
+pub const METRICS_NAMESPACE: &str = "tokengate";
+
+/// The outcome of a successful invocation that reported nothing else.
+const OK: &str = "ok";
+/// The outcome of an invocation that failed without reporting why.
+const ERROR: &str = "error";
+
+tokio::task_local! {
+    static OUTCOME: Cell<Option<&'static str>>;
+}
+
+/// Installs the JSON subscriber, writing to stdout. Call once at the top of `main`.
 pub fn init() {
+    // Only fails if `main` already installed one: keep that one.
+    let _ = tracing::subscriber::set_global_default(json_logs(std::io::stdout));
+}
+
+/// The JSON log subscriber, writing to `writer`.
+fn json_logs<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
-        .with_current_span(false)
+        // The innermost span is `request`: its fields put request id and function on every line.
+        .with_current_span(true)
+        .with_span_list(false)
         .with_target(false)
         .without_time()
-        .init();
+        .with_writer(writer)
+        .finish()
+}
+
+/// Reports how the current invocation ended: an error code (`invalid_credentials`), or an
+/// authorizer verdict (`allow`, `forbidden`, `unauthorized`, `fail_closed`). The last report
+/// wins. Outside [`observe`] (unit tests calling a handler directly) it does nothing.
+pub fn record_outcome(outcome: &'static str) {
+    let _ = OUTCOME.try_with(|slot| slot.set(Some(outcome)));
+}
+
+/// Runs one invocation of `function` inside a `request` span, then logs `request_finished`
+/// and prints its metrics.
+pub async fn observe<T, E>(
+    function: &'static str,
+    request_id: String,
+    invocation: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let span = tracing::info_span!("request", function, request_id);
+    let started = Instant::now();
+    let (result, outcome) = OUTCOME
+        .scope(Cell::new(None), async {
+            let result = invocation.await;
+            let fallback = if result.is_ok() { OK } else { ERROR };
+            (result, OUTCOME.with(Cell::get).unwrap_or(fallback))
+        })
+        .instrument(span.clone())
+        .await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| tracing::info!(event = "request_finished", outcome, latency_ms));
+    let record = metrics_record(function, outcome, latency_ms, unix_millis());
+    // One write per record: the Lambda log agent reads EMF line by line from stdout.
+    let _ = writeln!(std::io::stdout().lock(), "{record}");
+    result
+}
+
+/// One EMF record: `Requests` (count) and `Latency` (ms), by function and by function ×
+/// outcome. Logins, failed logins, refreshes, reuse detections and authorizer allow/deny are
+/// all `Requests` with the matching `Outcome` (README "Metrics").
+pub fn metrics_record(
+    function: &str,
+    outcome: &str,
+    latency_ms: f64,
+    timestamp_ms: u64,
+) -> serde_json::Value {
+    json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": METRICS_NAMESPACE,
+                "Dimensions": [["Function", "Outcome"], ["Function"]],
+                "Metrics": [
+                    { "Name": "Requests", "Unit": "Count" },
+                    { "Name": "Latency", "Unit": "Milliseconds" }
+                ]
+            }]
+        },
+        "Function": function,
+        "Outcome": outcome,
+        "Requests": 1,
+        "Latency": (latency_ms * 1000.0).round() / 1000.0,
+    })
+}
+
+/// The Lambda request id of an HTTP invocation (empty outside Lambda).
+pub fn request_id(req: &lambda_http::Request) -> String {
+    use lambda_http::RequestExt;
+    req.lambda_context_ref()
+        .map(|ctx| ctx.request_id.clone())
+        .unwrap_or_default()
+}
+
+fn unix_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_reported_outcome_wins_over_the_default() {
+        let reported = OUTCOME
+            .scope(Cell::new(None), async {
+                record_outcome("refresh_token_reused");
+                OUTCOME.with(Cell::get)
+            })
+            .await;
+        assert_eq!(reported, Some("refresh_token_reused"));
+        // Outside an observed invocation, reporting is a no-op rather than a panic.
+        record_outcome("ignored");
+    }
+
+    #[tokio::test]
+    async fn observe_returns_the_invocations_result_unchanged() {
+        let ok: Result<u8, ()> = observe("test", "req-1".into(), async { Ok(7) }).await;
+        assert_eq!(ok, Ok(7));
+        let err: Result<u8, &str> = observe("test", "req-2".into(), async { Err("boom") }).await;
+        assert_eq!(err, Err("boom"));
+    }
+
+    /// Log lines captured in memory.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn every_line_of_an_invocation_names_its_request_and_function() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let _guard = tracing::subscriber::set_default(json_logs(move || sink.clone()));
+        let _: Result<(), ()> = observe("login", "req-42".into(), async {
+            tracing::warn!(event = "login_account_locked");
+            record_outcome("account_locked");
+            Ok(())
+        })
+        .await;
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        for line in &lines {
+            assert_eq!(line["span"]["request_id"], "req-42");
+            assert_eq!(line["span"]["function"], "login");
+        }
+        assert_eq!(lines[0]["fields"]["event"], "login_account_locked");
+        assert_eq!(lines[1]["fields"]["event"], "request_finished");
+        assert_eq!(lines[1]["fields"]["outcome"], "account_locked");
+        assert!(lines[1]["fields"]["latency_ms"].as_f64().unwrap() >= 0.0);
+    }
+
+    #[test]
+    fn metrics_record_is_valid_embedded_metric_format() {
+        let r = metrics_record(
+            "refresh",
+            "refresh_token_reused",
+            12.34567,
+            1_700_000_000_000,
+        );
+        let directive = &r["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(r["_aws"]["Timestamp"], 1_700_000_000_000u64);
+        assert_eq!(directive["Namespace"], "tokengate");
+        // Every dimension and metric named in the directive is a top-level member.
+        for dims in directive["Dimensions"].as_array().unwrap() {
+            for d in dims.as_array().unwrap() {
+                assert!(r[d.as_str().unwrap()].is_string(), "dimension {d}");
+            }
+        }
+        for m in directive["Metrics"].as_array().unwrap() {
+            assert!(r[m["Name"].as_str().unwrap()].is_number(), "metric {m}");
+        }
+        assert_eq!(r["Function"], "refresh");
+        assert_eq!(r["Outcome"], "refresh_token_reused");
+        assert_eq!(r["Requests"], 1);
+        assert_eq!(r["Latency"], 12.346);
+    }
 }

@@ -296,6 +296,28 @@ Resources:
     }
 
     #[test]
+    fn reuse_alarm_watches_the_metric_the_refresh_function_emits() {
+        let doc: Value = serde_yaml::from_str(include_str!("../../../template.yaml")).unwrap();
+        let alarm = &doc["Resources"]["ReuseDetectedAlarm"]["Properties"];
+        let emitted = tokengate_handlers::telemetry::metrics_record(
+            "refresh",
+            tokengate_domain::ErrorCode::RefreshTokenReused.code(),
+            1.0,
+            0,
+        );
+        assert_eq!(
+            alarm["Namespace"],
+            Value::from(tokengate_handlers::telemetry::METRICS_NAMESPACE)
+        );
+        assert_eq!(alarm["MetricName"], Value::from("Requests"));
+        assert_eq!(emitted["Requests"], 1);
+        for dim in alarm["Dimensions"].as_sequence().unwrap() {
+            let name = dim["Name"].as_str().unwrap();
+            assert_eq!(dim["Value"].as_str(), emitted[name].as_str(), "{name}");
+        }
+    }
+
+    #[test]
     fn reads_the_project_template() {
         let text = include_str!("../../../template.yaml");
         let api = Api::from_template(text).unwrap();

@@ -1,0 +1,41 @@
+//! The authorizer on arbitrary events: any JSON API Gateway could (or could not) send,
+//! seeded with `events/authorizer-*.json` (placeholders filled with a genuine token).
+//!
+//! Oracles: never a panic; never an allowing answer (`isAuthorized: true`, or a REST policy
+//! with a principal) unless the event carries a token that verifies.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+use tokengate_fuzz::{fill_placeholders, harness};
+use tokengate_handlers::http::strip_bearer;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(event) = serde_json::from_str::<Value>(&fill_placeholders(text)) else {
+        return;
+    };
+    let h = harness();
+    let presented: Vec<String> = ["/authorizationToken", "/headers/authorization"]
+        .iter()
+        .filter_map(|p| event.pointer(p).and_then(Value::as_str))
+        .filter_map(strip_bearer)
+        .map(str::to_owned)
+        .collect();
+    let answer = h.runtime.block_on(h.authorizer.handle(event));
+    if let Ok(resp) = answer {
+        let allowed = resp["isAuthorized"] == Value::Bool(true) || resp["principalId"].is_string();
+        if allowed {
+            let now = h.rig.clock_now();
+            assert!(
+                presented
+                    .iter()
+                    .any(|t| h.authorizer.verifier.verify(t, now).is_ok()),
+                "allowed without a valid token: {resp}"
+            );
+        }
+    }
+});

@@ -1,0 +1,120 @@
+//! Hostile tokens with genuine signatures: any header and claims, signed by the stack's own
+//! KMS signing key on the emulator (what an attacker with a signing oracle — or a bug in our
+//! own issuer — could produce), plus the byte-level edits of the JWT attack literature.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde_json::Value;
+use tokengate_aws::KmsSigner;
+use tokengate_domain::ports::TokenSigner;
+use tokengate_tests::Emulator;
+
+/// Signs arbitrary JWS headers and payloads with the stack's KMS signing key.
+pub struct Forge {
+    signer: KmsSigner,
+}
+
+impl Forge {
+    /// Connects to the emulator and signing key named in the stack's env file.
+    pub async fn connect(state: &str) -> Self {
+        let env = std::fs::read_to_string(format!("{state}/env")).expect("the stack's env file");
+        let var = |name: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("{name} in the env file"))
+                .trim_matches('"')
+                .to_owned()
+        };
+        let sdk = Emulator::sdk_config_for(&var("AWS_ENDPOINT_URL")).await;
+        let signer = KmsSigner::connect(
+            aws_sdk_kms::Client::new(&sdk),
+            &var("TOKENGATE_SIGNING_KEY"),
+        )
+        .await
+        .expect("the signing key resolves");
+        Self { signer }
+    }
+
+    /// The `kid` of the genuine key.
+    pub fn kid(&self) -> &str {
+        self.signer.kid()
+    }
+
+    /// A compact JWS of exactly these header and payload texts (duplicate keys and all).
+    pub async fn sign_raw(&self, header: &str, payload: &str) -> String {
+        let input = format!("{}.{}", B64.encode(header), B64.encode(payload));
+        let sig = self.signer.sign(input.as_bytes()).await.expect("KMS signs");
+        format!("{input}.{}", B64.encode(sig))
+    }
+
+    /// A compact JWS of these JSON values.
+    pub async fn sign(&self, header: &Value, payload: &Value) -> String {
+        self.sign_raw(&header.to_string(), &payload.to_string())
+            .await
+    }
+}
+
+/// The three parts of a compact token.
+pub fn parts(token: &str) -> [&str; 3] {
+    let mut it = token.split('.');
+    let p = [it.next(), it.next(), it.next()];
+    assert!(it.next().is_none(), "compact JWS");
+    p.map(|s| s.expect("three parts"))
+}
+
+/// Decodes the header (0) or payload (1) of a token.
+pub fn decode(token: &str, part: usize) -> Value {
+    serde_json::from_slice(&B64.decode(parts(token)[part]).unwrap()).unwrap()
+}
+
+/// `s` as base64url.
+pub fn b64(bytes: impl AsRef<[u8]>) -> String {
+    B64.encode(bytes)
+}
+
+/// The raw signature bytes of a token.
+pub fn signature(token: &str) -> Vec<u8> {
+    B64.decode(parts(token)[2]).unwrap()
+}
+
+/// The token with another signature.
+pub fn with_signature(token: &str, sig: &[u8]) -> String {
+    let [h, p, _] = parts(token);
+    format!("{h}.{p}.{}", B64.encode(sig))
+}
+
+/// The order n of the P-256 group, big-endian.
+pub const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// n − s for a 32-byte big-endian scalar s < n: the other valid ECDSA signature (r, n−s).
+pub fn negate_scalar(s: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = P256_N[i] as i16 - s[i] as i16 - borrow;
+        borrow = i16::from(d < 0);
+        out[i] = d.rem_euclid(256) as u8;
+    }
+    assert_eq!(borrow, 0, "s < n");
+    out
+}
+
+/// An ECDSA (r, s) as DER, the form KMS returns and JWS forbids.
+pub fn der_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
+    fn int(v: &[u8]) -> Vec<u8> {
+        let v: Vec<u8> = v.iter().copied().skip_while(|b| *b == 0).collect();
+        let mut out = vec![0x02];
+        let pad = v.first().is_some_and(|b| b & 0x80 != 0);
+        out.push((v.len() + usize::from(pad)) as u8);
+        if pad {
+            out.push(0);
+        }
+        out.extend(v);
+        out
+    }
+    let body = [int(r), int(s)].concat();
+    [vec![0x30, body.len() as u8], body].concat()
+}

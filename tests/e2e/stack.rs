@@ -1,0 +1,257 @@
+//! The stack of `make dev` (`scripts/dev.sh`: the emulator, `cargo lambda watch` with every
+//! function, the local API gateway running the authorizer) on free ports, and an HTTP client
+//! that remembers every secret it was handed, so the log check can look for all of them.
+
+use std::process::Stdio;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::HeaderMap;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Access tokens live this long in the e2e stack, so expiry can be watched.
+pub const ACCESS_TTL: u64 = 4;
+/// Grace window of the e2e stack.
+pub const GRACE: u64 = 1;
+/// The seeded demo users (`tokengate seed-demo`).
+pub const ALICE: (&str, &str) = ("alice", "alice-demo-password");
+pub const ADMIN: (&str, &str) = ("admin", "admin-demo-password");
+
+pub struct DevStack {
+    child: Mutex<Option<Child>>,
+    /// Where dev.sh keeps the stack's state and logs.
+    pub state: String,
+    /// Base URL of the gateway.
+    pub url: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+    /// Every token, refresh token and password this run handled.
+    secrets: Mutex<Vec<String>>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    /// `name=value` of the `Set-Cookie` header, if any.
+    pub cookie: Option<String>,
+    pub body: Value,
+}
+
+impl DevStack {
+    pub async fn start() -> Self {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let gateway = format!("127.0.0.1:{}", free_port());
+        let state = format!("{root}/target/e2e-state-{}", std::process::id());
+        let mut child = Command::new("scripts/dev.sh")
+            .current_dir(root)
+            .env("MOTO_PORT", free_port().to_string())
+            .env("LAMBDA_PORT", free_port().to_string())
+            .env("GATEWAY_ADDR", &gateway)
+            .env("DEV_STATE", &state)
+            .env("TOKENGATE_ACCESS_TTL_SECONDS", ACCESS_TTL.to_string())
+            .env("TOKENGATE_REFRESH_GRACE_SECONDS", GRACE.to_string())
+            .env("TOKENGATE_LEEWAY_SECONDS", "0")
+            .env("TOKENGATE_AUTHORIZER_CACHE_TTL", "0")
+            // Every request comes from 127.0.0.1: the per-IP login limit is not under test here.
+            .env("TOKENGATE_IP_LIMIT", "10000")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("scripts/dev.sh starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(900), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.starts_with("Press Ctrl-C") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(
+            ready,
+            Ok(true),
+            "the dev stack did not come up (logs in {state})"
+        );
+        // Keep draining dev.sh's output so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let stack = Self {
+            child: Mutex::new(Some(child)),
+            state,
+            url: format!("http://{gateway}"),
+            client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http(),
+            secrets: Mutex::new(vec![ALICE.1.to_owned(), ADMIN.1.to_owned()]),
+        };
+        stack.warm_up().await;
+        stack
+    }
+
+    /// `cargo lambda watch` starts each function on its first invocation, which can take
+    /// longer than the short token lifetime of this stack. Touch every function once.
+    async fn warm_up(&self) {
+        for _ in 0..2 {
+            let warm = self.login(ADMIN).await;
+            assert_eq!(warm.status, 200, "{}", warm.body);
+            self.me(&access(&warm)).await;
+            self.refresh(warm.cookie.as_deref().unwrap(), &self.url)
+                .await;
+        }
+        self.call(
+            "POST",
+            "/auth/logout",
+            &[],
+            Some(json!({ "refresh_token": "x" })),
+        )
+        .await;
+        self.call("GET", "/.well-known/jwks.json", &[], None).await;
+    }
+
+    /// Stops dev.sh and its children; keeps the logs if `keep_logs`.
+    pub fn stop(&self, keep_logs: bool) {
+        // dev.sh runs in its own process group; it stops its children on TERM.
+        if let Some(pid) = self.child.lock().unwrap().take().and_then(|c| c.id()) {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", "--", &format!("-{pid}")])
+                .status();
+            // Give dev.sh's trap a moment to stop its children before the group is gone.
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        if keep_logs {
+            eprintln!("e2e: the stack's logs are in {}", self.state);
+        } else {
+            let _ = std::fs::remove_dir_all(&self.state);
+        }
+    }
+
+    /// The concatenated logs of every process of the stack.
+    pub fn logs(&self) -> String {
+        ["functions.log", "gateway.log", "emulator.log"]
+            .iter()
+            .map(|f| std::fs::read_to_string(format!("{}/{f}", self.state)).unwrap_or_default())
+            .collect()
+    }
+
+    /// Every secret handed out or sent so far.
+    pub fn secrets(&self) -> Vec<String> {
+        self.secrets.lock().unwrap().clone()
+    }
+
+    /// Remembers a secret the run created outside [`Self::call`] (say, a forged token).
+    pub fn remember(&self, secret: &str) {
+        self.secrets.lock().unwrap().push(secret.to_owned());
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        let body = body.map(|b| ("application/json", Bytes::from(b.to_string())));
+        self.send(method, path, headers, body).await
+    }
+
+    /// A request with a raw body of the given content type.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, Bytes)>,
+    ) -> Reply {
+        let mut req = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = match body {
+            Some((content_type, bytes)) => {
+                req = req.header("content-type", content_type);
+                bytes
+            }
+            None => Bytes::new(),
+        };
+        let resp = tokio::time::timeout(
+            Duration::from_secs(120),
+            self.client.request(req.body(Full::new(body)).unwrap()),
+        )
+        .await
+        .expect("gateway answers")
+        .expect("gateway reachable");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let cookie = headers
+            .get("set-cookie")
+            .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let mut secrets = self.secrets.lock().unwrap();
+        for field in ["access_token", "refresh_token"] {
+            if let Some(t) = body[field].as_str() {
+                secrets.push(t.to_owned());
+            }
+        }
+        if let Some((_, value)) = cookie.as_deref().and_then(|c| c.split_once('=')) {
+            if !value.is_empty() {
+                secrets.push(value.to_owned());
+            }
+        }
+        drop(secrets);
+        Reply {
+            status,
+            headers,
+            cookie,
+            body,
+        }
+    }
+
+    pub async fn login(&self, (user, password): (&str, &str)) -> Reply {
+        self.call(
+            "POST",
+            "/auth/login",
+            &[],
+            Some(json!({ "username": user, "password": password })),
+        )
+        .await
+    }
+
+    pub async fn me(&self, access: &str) -> Reply {
+        let bearer = format!("Bearer {access}");
+        self.call("GET", "/api/me", &[("authorization", &bearer)], None)
+            .await
+    }
+
+    pub async fn refresh(&self, cookie: &str, origin: &str) -> Reply {
+        self.call(
+            "POST",
+            "/auth/refresh",
+            &[("cookie", cookie), ("origin", origin)],
+            None,
+        )
+        .await
+    }
+}
+
+/// The access token of a token response.
+pub fn access(r: &Reply) -> String {
+    r.body["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("access token in {} {}", r.status, r.body))
+        .to_owned()
+}
