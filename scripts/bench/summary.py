@@ -1,5 +1,5 @@
-"""Turns criterion estimates, the peers' timings and the call counts into ratios:
-target/bench/summary.json and a table on stdout."""
+"""Turns criterion estimates, the peers' timings, the call counts and the cold-start/size
+measurements (coldstart.json) into ratios: target/bench/summary.json and a table on stdout."""
 import json
 import os
 import platform
@@ -33,6 +33,8 @@ summary = {
     "aws_round_trips": load("aws_round_trips.json"),
     "init_ratio": None,
     "size_ratio": None,
+    "zip_ratio": None,
+    "peak_memory_ratio": None,
     "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
 }
 peers = load("peers.json")
@@ -45,6 +47,23 @@ if peers:
         "es256": peers["jose_es256_ns"] / auth_es,
         "rs256": peers["jose_rs256_ns"] / auth_rs,
     }
+coldstart = load("coldstart.json")
+if coldstart:
+    # Cold start and size of each function's release binary over the bare lambda_runtime
+    # baseline (scripts/bench/coldstart.py), medians of interleaved starts.
+    bins = coldstart["binaries"]
+    base = bins[coldstart["baseline"]]
+    functions = [n for n in bins if n != coldstart["baseline"]]
+
+    def ratios(field):
+        return {n: bins[n][field] / base[field] for n in functions}
+
+    summary["init_ratio"] = ratios("init_ms_median")
+    summary["size_ratio"] = ratios("binary_bytes")
+    summary["zip_ratio"] = ratios("zip_bytes")
+    summary["peak_memory_ratio"] = ratios("peak_rss_kib_median")
+    summary["coldstart_reps"] = coldstart["reps"]
+    summary["release_build_seconds"] = coldstart.get("release_build_seconds")
 with open(os.path.join(OUT, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
 
@@ -62,5 +81,25 @@ for key in ("node_jsonwebtoken_over_ours", "node_jose_over_ours"):
     if key in summary:
         for alg, r in summary[key].items():
             print(f"{key + ' ' + alg:<32} {r:>8.2f}")
-print("init_ratio, size_ratio: not measured yet (see README, Performance)")
+per_function_budgets = {
+    "init_ratio": 1.5,
+    "size_ratio": 1.15,
+    "zip_ratio": 1.15,
+    "peak_memory_ratio": None,
+}
+if coldstart:
+    print(f"{'vs coldstart-baseline':<32} {'ratio':>8} {'budget':>8}")
+    for key, budget in per_function_budgets.items():
+        for fn, r in summary[key].items():
+            label = f"{key} {fn}"
+            if budget is None:
+                print(f"{label:<32} {r:>8.3f} {'-':>8}")
+            else:
+                ok = "ok" if r <= budget else "OVER"
+                print(f"{label:<32} {r:>8.3f} {budget:>8.2f}  {ok}")
+    if summary["release_build_seconds"] is not None:
+        secs = summary["release_build_seconds"]
+        print(f"release build (functions, baseline, admin CLI): {secs:.0f} s")
+else:
+    print("init_ratio, size_ratio, zip_ratio, peak_memory_ratio: not measured (no coldstart.json)")
 print(f"written: {os.path.relpath(os.path.join(OUT, 'summary.json'))}")
