@@ -19,12 +19,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let h = harness();
-    let presented: Vec<String> = ["/authorizationToken", "/headers/authorization"]
-        .iter()
-        .filter_map(|p| event.pointer(p).and_then(Value::as_str))
-        .filter_map(strip_bearer)
-        .map(str::to_owned)
-        .collect();
+    let presented = presented_tokens(&event);
     let answer = h.runtime.block_on(h.authorizer.handle(event));
     if let Ok(resp) = answer {
         let allowed = resp["isAuthorized"] == Value::Bool(true) || resp["principalId"].is_string();
@@ -39,3 +34,25 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// Every bearer token the event carries, wherever an authorizer could read it: the TOKEN
+/// event's `authorizationToken` and any `Authorization` header, in any letter case.
+fn presented_tokens(event: &Value) -> Vec<String> {
+    let mut values: Vec<&Value> = event.get("authorizationToken").into_iter().collect();
+    for map in ["headers", "multiValueHeaders"] {
+        if let Some(headers) = event.get(map).and_then(Value::as_object) {
+            for (name, value) in headers {
+                if name.eq_ignore_ascii_case("authorization") {
+                    values.push(value);
+                    values.extend(value.as_array().into_iter().flatten());
+                }
+            }
+        }
+    }
+    values
+        .into_iter()
+        .filter_map(Value::as_str)
+        .filter_map(strip_bearer)
+        .map(str::to_owned)
+        .collect()
+}

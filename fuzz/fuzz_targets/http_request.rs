@@ -8,6 +8,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
+use base64::Engine;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 use tokengate_fuzz::{fill_placeholders, harness, ERROR_CODES};
@@ -26,6 +27,8 @@ struct Input {
     /// Header names and values; `REFRESH_TOKEN` / `ACCESS_TOKEN` become genuine tokens.
     headers: Vec<(String, String)>,
     body: String,
+    /// Send the body base64-encoded, as API Gateway does for binary media types. (API Gateway
+    /// does the encoding: a client cannot make it send invalid base64.)
     base64: bool,
 }
 
@@ -43,10 +46,16 @@ fuzz_target!(|input: Input| {
         headers.insert(name.clone(), json!(value));
         multi.insert(name.clone(), json!([value]));
     }
+    let body = fill_placeholders(&input.body);
+    let body = if input.base64 {
+        base64::engine::general_purpose::STANDARD.encode(body)
+    } else {
+        body
+    };
     let event = json!({
         "resource": path, "path": path, "httpMethod": "POST",
         "headers": headers, "multiValueHeaders": multi,
-        "body": fill_placeholders(&input.body), "isBase64Encoded": input.base64,
+        "body": body, "isBase64Encoded": input.base64,
         "requestContext": {
             "accountId": "123456789012", "apiId": "a1b2c3d4e5", "stage": "v1",
             "requestId": "fuzz", "httpMethod": "POST", "resourcePath": path,

@@ -82,11 +82,15 @@ impl DevStack {
             false
         })
         .await;
-        assert_eq!(
-            ready,
-            Ok(true),
-            "the dev stack did not come up (logs in {state})"
-        );
+        if ready != Ok(true) {
+            // Stop whatever did start (dev.sh's group) before giving up.
+            if let Some(pid) = child.id() {
+                let _ = std::process::Command::new("kill")
+                    .args(["-TERM", "--", &format!("-{pid}")])
+                    .status();
+            }
+            panic!("the dev stack did not come up (logs in {state})");
+        }
         // Keep draining dev.sh's output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let stack = Self {

@@ -62,8 +62,8 @@ impl Default for HashParams {
 pub struct PasswordHasher {
     argon: Argon2<'static>,
     params: HashParams,
-    /// A real hash of a random password, verified when the user does not exist so that unknown
-    /// users cost the same time as wrong passwords.
+    /// A PHC string with the configured parameters, verified when the user does not exist so
+    /// that unknown users cost the same time as wrong passwords.
     dummy_hash: String,
 }
 
@@ -81,6 +81,28 @@ impl Default for PasswordHasher {
     }
 }
 
+/// The dummy hash: the configured parameters, a fixed salt and a fixed 32-byte "output".
+/// Verifying against it costs exactly one Argon2id hash at those parameters — the cost depends
+/// on the parameters and output length, not on what the output is — and never matches in
+/// practice (that would be a preimage), while `verify` returns `false` for it regardless.
+/// Written out rather than hashed, so a cold start does not pay a whole Argon2id hash (and the
+/// first draw from the random generator) before its first request.
+fn dummy_hash(params: HashParams) -> anyhow::Result<String> {
+    let b64 = |bytes: &[u8]| {
+        SaltString::encode_b64(bytes)
+            .map(|s| s.as_str().to_owned())
+            .map_err(|e| anyhow::anyhow!("failed to encode the dummy hash: {e}"))
+    };
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        b64(b"tokengate-dummy!")?,
+        b64(&[0x5a; 32])?,
+    ))
+}
+
 impl PasswordHasher {
     /// A hasher with `params`; error if Argon2 rejects them.
     pub fn new(params: HashParams) -> anyhow::Result<Self> {
@@ -92,14 +114,11 @@ impl PasswordHasher {
         )
         .map_err(|e| anyhow::anyhow!("invalid Argon2 parameters: {e}"))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
-        let mut hasher = Self {
+        Ok(Self {
             argon,
             params,
-            dummy_hash: String::new(),
-        };
-        let dummy = crate::refresh_token::random_id();
-        hasher.dummy_hash = hasher.hash(&Password::new(dummy))?;
-        Ok(hasher)
+            dummy_hash: dummy_hash(params)?,
+        })
     }
 
     /// The configured parameters.
@@ -175,6 +194,19 @@ mod tests {
         assert!(stored.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
         assert!(h.verify(&Password::new("correct horse"), Some(&stored)));
         assert!(!h.verify(&Password::new("correct horsE"), Some(&stored)));
+    }
+
+    #[test]
+    fn dummy_hash_costs_what_a_stored_hash_at_the_configured_parameters_costs() {
+        let h = cheap();
+        // Same algorithm, parameters and output length as a fresh hash: same work to verify.
+        assert!(!h.needs_rehash(&h.dummy_hash));
+        let dummy = PasswordHash::new(&h.dummy_hash).unwrap();
+        let real = h.hash(&Password::new("pw")).unwrap();
+        let real = PasswordHash::new(&real).unwrap();
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(dummy.hash.unwrap().len(), real.hash.unwrap().len());
     }
 
     #[test]
