@@ -191,8 +191,9 @@ impl DevStack {
             }
             None => Bytes::new(),
         };
+        // The first call to each function compiles and starts it under `cargo lambda watch`.
         let resp = tokio::time::timeout(
-            Duration::from_secs(120),
+            Duration::from_secs(600),
             self.client.request(req.body(Full::new(body)).unwrap()),
         )
         .await
