@@ -140,7 +140,17 @@ impl DevStack {
             let _ = std::fs::remove_dir_all(&self.state);
         }
     }
+}
 
+impl Drop for DevStack {
+    /// Reached only when starting failed half-way (the shared stack lives in a static and is
+    /// stopped by `main`): stop what did start.
+    fn drop(&mut self) {
+        self.stop(true);
+    }
+}
+
+impl DevStack {
     /// The concatenated logs of every process of the stack.
     pub fn logs(&self) -> String {
         ["functions.log", "gateway.log", "emulator.log"]
