@@ -293,6 +293,11 @@ impl Verifier {
             .map_err(|_| VerifyError::InvalidSignature)?;
 
         decode_into(c64, &mut buf)?;
+        if nesting_exceeds(&buf, MAX_CLAIMS_DEPTH) {
+            return Err(VerifyError::InvalidClaims(
+                "claims nested too deeply".to_owned(),
+            ));
+        }
         let claims: AccessClaims = serde_json::from_slice(&buf)
             .map_err(|e| VerifyError::InvalidClaims(claims_error(&e)))?;
         if claims.iss != v.issuer {
@@ -350,6 +355,39 @@ impl Verifier {
 }
 
 /// A short, input-free description of a claims error (never echoes token content).
+/// Deepest JSON nesting accepted in a claims set (ours is 2: the object and `roles`). serde
+/// skips unknown members without its recursion limit, so a deep unknown member would otherwise
+/// be walked in full.
+const MAX_CLAIMS_DEPTH: usize = 8;
+
+/// Whether `json` nests arrays/objects deeper than `max` (brackets inside strings ignored).
+fn nesting_exceeds(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 fn claims_error(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match e.classify() {

@@ -527,6 +527,35 @@ fn deeply_nested_parts_are_rejected_without_overflow() {
     ));
 }
 
+/// Found by the end-to-end attack suite: serde skips an unknown member without its recursion
+/// limit, so a validly signed token with a deep unknown claim was accepted.
+#[test]
+fn deeply_nested_unknown_claims_are_rejected() {
+    let k = keys();
+    let good = claims().to_string();
+    let deep = format!(
+        r#"{},"deep":{}{}}}"#,
+        &good[..good.len() - 1],
+        "[".repeat(500),
+        "]".repeat(500)
+    );
+    assert_eq!(
+        k.verify(&k.es_raw(&es_header().to_string(), &deep)),
+        Err(VerifyError::InvalidClaims(
+            "claims nested too deeply".to_owned()
+        ))
+    );
+    // Brackets inside strings are not nesting.
+    let brackets = format!(
+        r#"{},"note":"{}"}}"#,
+        &good[..good.len() - 1],
+        "[".repeat(50)
+    );
+    assert!(k
+        .verify(&k.es_raw(&es_header().to_string(), &brackets))
+        .is_ok());
+}
+
 #[test]
 fn duplicate_header_keys_are_rejected() {
     let k = keys();
