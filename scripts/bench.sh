@@ -3,39 +3,47 @@
 # tokens, AWS calls per operation, cold start/peak memory/size of every function's release
 # binary; prints a table and writes target/bench/summary.json.
 # Every figure is a ratio against a baseline measured in the same run.
+#
+# Everything is built with the release profile (fat LTO, one codegen unit): what gets deployed
+# is what is measured, and the dependencies are compiled once for all of it. Most of the time
+# from a clean clone is that build: each fat-LTO link re-optimises the whole AWS SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=target/bench
 mkdir -p "$OUT"
+phases="$OUT/phases.txt" # "<phase> <seconds>" per line; summary.py reports them
+: > "$phases"
+phase() { # phase NAME COMMAND...: runs and times one phase
+  local name=$1 start
+  start=$(date +%s)
+  shift
+  echo "== $name"
+  "$@"
+  echo "$name $(( $(date +%s) - start ))" >> "$phases"
+}
 
-echo "== criterion: authorizer and login"
-cargo bench --quiet -p tokengate-handlers --bench authorizer -- --noplot
+# One invocation, so the dependencies are built once and the links run side by side.
+phase release_build cargo build --release --locked --quiet -p login -p refresh -p logout \
+  -p authorizer -p jwks -p me -p coldstart-baseline -p tokengate-admin
 
-echo "== AWS calls per operation (emulator)"
-TOKENGATE_BENCH_OUT="$PWD/$OUT" cargo test --quiet -p tokengate-tests --test integration \
-  aws_round_trips_per_operation
+phase criterion cargo bench --locked --quiet -p tokengate-handlers --bench authorizer -- --noplot
 
-echo "== Node.js peers (jsonwebtoken, jose) on the same tokens"
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  mkdir -p "$OUT/node"
-  cp scripts/bench/package.json scripts/bench/peers.mjs "$OUT/node/"
-  (cd "$OUT/node" && npm install --no-package-lock --no-audit --no-fund --silent)
-  node "$OUT/node/peers.mjs" "$OUT/tokens.json" > "$OUT/peers.json"
-else
-  echo "node/npm not found: peer comparison skipped"
-  rm -f "$OUT/peers.json"
-fi
+phase aws_round_trips env TOKENGATE_BENCH_OUT="$PWD/$OUT" cargo test --release --locked --quiet \
+  -p tokengate-tests --test integration aws_round_trips_per_operation
 
-echo "== release build: every function, the cold-start baseline, the admin CLI (one invocation)"
-# The real release profile (fat LTO, one codegen unit): what gets deployed is what is measured.
-# One invocation, so the dependencies are built once for all of them.
-build_start=$(date +%s)
-cargo build --release --locked --quiet -p login -p refresh -p logout -p authorizer -p jwks -p me \
-  -p coldstart-baseline -p tokengate-admin
-build_seconds=$(( $(date +%s) - build_start ))
-echo "release build: ${build_seconds} s"
+node_peers() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    mkdir -p "$OUT/node"
+    cp scripts/bench/package.json scripts/bench/peers.mjs "$OUT/node/"
+    (cd "$OUT/node" && npm install --no-package-lock --no-audit --no-fund --silent)
+    node "$OUT/node/peers.mjs" "$OUT/tokens.json" > "$OUT/peers.json"
+  else
+    echo "node/npm not found: peer comparison skipped"
+    rm -f "$OUT/peers.json"
+  fi
+}
+phase node_peers node_peers
 
-echo "== cold start, peak memory and size vs a bare lambda_runtime binary (emulator)"
-python3 scripts/bench/coldstart.py --build-seconds "$build_seconds"
+phase coldstart python3 scripts/bench/coldstart.py
 
 python3 scripts/bench/summary.py

@@ -1,13 +1,10 @@
 //! What the fuzz targets share: one in-memory tokengate (the same twins the unit tests use),
 //! built once per fuzzing process, and the oracles every target checks.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use tokengate_domain::login::LoginAttempt;
 use tokengate_domain::memory::MemoryRig;
-use tokengate_domain::Password;
 use tokengate_handlers::authorizer::Authorizer;
-use tokengate_handlers::policy::RoutePolicy;
 
 /// The rig, the authorizer over it, and one genuine token of each kind.
 pub struct Harness {
@@ -33,23 +30,10 @@ pub fn harness() -> &'static Harness {
             .expect("runtime");
         let (rig, grant) = runtime.block_on(async {
             let rig = MemoryRig::new().await;
-            let grant = rig
-                .login
-                .login(LoginAttempt {
-                    username: "alice".into(),
-                    password: Password::new("correct horse"),
-                    source_ip: "192.0.2.1".into(),
-                })
-                .await
-                .expect("alice logs in");
+            let grant = rig.login_alice().await;
             (rig, grant)
         });
-        let authorizer = Authorizer {
-            verifier: Arc::new(rig.verifier.clone()),
-            revocations: rig.store.clone(),
-            policy: RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin").expect("policy"),
-            clock: rig.clock.clone(),
-        };
+        let authorizer = Authorizer::on_memory_rig(&rig, "GET /api/me=; * /api/admin/*=admin");
         Harness {
             runtime,
             access_token: grant.access.token,

@@ -16,7 +16,7 @@ process it can never be below Python's own resident size (tens of MiB), which wo
 most of the differences being measured.
 
 Stdlib only. Writes target/bench/coldstart.json; `summary.py` turns it into ratios.
-Usage: coldstart.py [--reps N] [--build-seconds S]
+Usage: coldstart.py [--reps N]
 """
 
 import argparse
@@ -128,7 +128,7 @@ class CountingProxy(BaseHTTPRequestHandler):
         resp = upstream.getresponse()
         data = resp.read()
         upstream.close()
-        self.server.calls.append((target, time.monotonic_ns() - started))
+        self.server.calls.append((target, started, time.monotonic_ns()))
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() not in HOP_HEADERS:
@@ -196,6 +196,15 @@ def start_once(name, env, runtime, log_path, timeout=30):
     return run.first_next_ns - t0, hwm, usage.ru_maxrss, list(run.requests)
 
 
+def waited_ns(calls):
+    """How long at least one AWS call was in flight: calls made concurrently count once."""
+    waited, busy_until = 0, 0
+    for _, start, end in sorted(calls, key=lambda c: c[1]):
+        waited += max(0, end - max(start, busy_until))
+        busy_until = max(busy_until, end)
+    return waited
+
+
 def zipped_size(name, workdir):
     """The deployment package as `cargo lambda build --output-format zip` makes it: the
     binary, named `bootstrap`, deflated."""
@@ -219,7 +228,6 @@ def admin_binary():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=int(os.environ.get("COLDSTART_REPS", "60")))
-    ap.add_argument("--build-seconds", type=float, default=None)
     args = ap.parse_args()
     names = FUNCTIONS + [BASELINE]
     for name in names:
@@ -300,8 +308,8 @@ def main():
             for n in names:
                 proxy.calls = []
                 _, _, _, reqs = start_once(n, env_for(n, proxy_url), runtime, log(n))
-                init_calls[n] = sorted(c for c, _ in proxy.calls)
-                aws_wait[n].append(sum(ns for _, ns in proxy.calls))
+                init_calls[n] = sorted(c for c, _, _ in proxy.calls)
+                aws_wait[n].append(waited_ns(proxy.calls))
                 runtime_requests[n] = [r for r in reqs if r != f"GET {NEXT}"]
         for n in names:
             start_once(n, envs[n], runtime, log(n))
@@ -330,7 +338,6 @@ def main():
     result = {
         "reps": args.reps,
         "interleaved_seconds": round(elapsed, 1),
-        "release_build_seconds": args.build_seconds,
         "baseline": BASELINE,
         "binaries": {
             n: {

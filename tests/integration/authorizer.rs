@@ -199,3 +199,27 @@ async fn aws_round_trips_per_operation() {
         std::fs::write(format!("{dir}/aws_round_trips.json"), doc.to_string()).unwrap();
     }
 }
+
+#[tokio::test]
+async fn connection_warm_up_is_one_read_that_changes_nothing() {
+    let stack = Stack::start().await;
+    let sdk = stack.emulator.sdk_config().await;
+    let raw = aws_sdk_dynamodb::Client::new(&sdk);
+    let items = || async {
+        let scan = raw.scan().table_name(&stack.boot.table).send().await;
+        scan.unwrap().items().len()
+    };
+    let before = items().await;
+    stack.ddb_calls.reset();
+
+    stack.store.warm_up().await.unwrap();
+
+    assert_eq!(
+        stack.ddb_calls.by_operation(),
+        [("GetItem".to_owned(), 1)].into()
+    );
+    assert_eq!(items().await, before, "the warm-up read wrote nothing");
+    // A misconfigured table is reported (the function logs it and starts anyway).
+    let missing = tokengate_aws::DynamoStore::new(raw.clone(), "no-such-table");
+    assert!(missing.warm_up().await.is_err());
+}

@@ -130,6 +130,15 @@ impl DynamoStore {
         &self.table
     }
 
+    /// Opens the connection to DynamoDB at init (TCP, TLS, credentials, endpoint), so that
+    /// the first request does not pay for it: one read of a key that is never written, with
+    /// the `dynamodb:GetItem` permission every function using the table already has.
+    pub async fn warm_up(&self) -> PortResult<()> {
+        self.get("warm-up#".to_owned(), "warm up the connection")
+            .await
+            .map(drop)
+    }
+
     async fn get(&self, pk: String, op: &'static str) -> PortResult<Option<Item>> {
         let out = self
             .client

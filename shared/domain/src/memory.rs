@@ -399,6 +399,21 @@ impl MemoryRig {
         self.clock.now()
     }
 
+    /// `alice`'s password.
+    pub const PASSWORD: &'static str = "correct horse";
+
+    /// `alice` logs in with her password from `192.0.2.1`: the session most tests start from.
+    pub async fn login_alice(&self) -> crate::login::Grant {
+        self.login
+            .login(crate::login::LoginAttempt {
+                username: "alice".into(),
+                password: crate::password::Password::new(Self::PASSWORD),
+                source_ip: "192.0.2.1".into(),
+            })
+            .await
+            .expect("alice logs in with her password")
+    }
+
     /// Issuer of the rig's tokens.
     pub const ISSUER: &'static str = "https://auth.test";
     /// Audience of the rig's tokens.
@@ -439,7 +454,7 @@ impl MemoryRig {
             .create_user(&User {
                 username: Username::parse("alice").expect("valid name"),
                 user_id: "u-alice".to_owned(),
-                password_hash: hasher.hash(&Password::new("correct horse")).expect("hash"),
+                password_hash: hasher.hash(&Password::new(Self::PASSWORD)).expect("hash"),
                 roles: vec!["reader".to_owned()],
                 status: UserStatus::Active,
                 token_version: 1,

@@ -1,5 +1,6 @@
 //! Cold-start wiring shared by the function binaries: configuration from the environment
-//! (failing fast with the variable's name), AWS clients and keys built once.
+//! (failing fast with the variable's name), AWS clients and keys built once, and the DynamoDB
+//! connection opened while the keys are fetched.
 
 use std::sync::Arc;
 
@@ -67,6 +68,15 @@ async fn verifier(res: &Resources, cfg: &AuthConfig) -> anyhow::Result<Verifier>
     Ok(Verifier::new(keys, validation))
 }
 
+/// Opens the DynamoDB connection at init, so the first request does not pay for it. Run it
+/// beside the KMS call the function makes at init: the two round trips overlap.
+async fn warm_up(store: &DynamoStore) {
+    if let Err(e) = store.warm_up().await {
+        // Not fatal: the first request meets the same failure and answers it properly.
+        tracing::warn!(event = "dynamodb_warm_up_failed", error = %format!("{e:#}"));
+    }
+}
+
 fn config() -> anyhow::Result<AuthConfig> {
     AuthConfig::from_env(&Env::process())
 }
@@ -76,12 +86,13 @@ pub async fn login() -> anyhow::Result<Login> {
     let cfg = config()?;
     let res = resources().await?;
     let store = res.store();
+    let (issuer, ()) = tokio::join!(issuer(&res, &cfg), warm_up(&store));
     Ok(Login {
         users: store.clone(),
         lockout: store.clone(),
         rate: store.clone(),
         sessions: store,
-        issuer: issuer(&res, &cfg).await?,
+        issuer: issuer?,
         hasher: PasswordHasher::new(cfg.hash_params)?,
         clock: Arc::new(SystemClock),
         config: cfg,
@@ -93,10 +104,12 @@ pub async fn refresh() -> anyhow::Result<Refresh> {
     let cfg = config()?;
     let res = resources().await?;
     let mac_key = Env::process().required("TOKENGATE_REFRESH_MAC_KEY")?;
+    let store = res.store();
+    let (issuer, ()) = tokio::join!(issuer(&res, &cfg), warm_up(&store));
     Ok(Refresh {
-        sessions: res.store(),
+        sessions: store,
         mac: Arc::new(KmsRefreshMac::new(res.kms(), mac_key)),
-        issuer: issuer(&res, &cfg).await?,
+        issuer: issuer?,
         clock: Arc::new(SystemClock),
         config: cfg,
     })
@@ -107,11 +120,12 @@ pub async fn logout() -> anyhow::Result<(Logout, Vec<String>)> {
     let cfg = config()?;
     let res = resources().await?;
     let store = res.store();
+    let (verifier, ()) = tokio::join!(verifier(&res, &cfg), warm_up(&store));
     let logout = Logout {
         sessions: store.clone(),
         users: store.clone(),
         denylist: store,
-        verifier: Arc::new(verifier(&res, &cfg).await?),
+        verifier: Arc::new(verifier?),
         clock: Arc::new(SystemClock),
     };
     Ok((logout, cfg.allowed_origins))
@@ -123,9 +137,11 @@ pub async fn authorizer() -> anyhow::Result<Authorizer> {
     let res = resources().await?;
     let policy = RoutePolicy::parse(&std::env::var("TOKENGATE_ROUTE_ROLES").unwrap_or_default())
         .map_err(|e| anyhow::anyhow!("environment variable TOKENGATE_ROUTE_ROLES: {e}"))?;
+    let store = res.store();
+    let (verifier, ()) = tokio::join!(verifier(&res, &cfg), warm_up(&store));
     Ok(Authorizer {
-        verifier: Arc::new(verifier(&res, &cfg).await?),
-        revocations: res.store(),
+        verifier: Arc::new(verifier?),
+        revocations: store,
         policy,
         clock: Arc::new(SystemClock),
     })

@@ -2,35 +2,17 @@
 //! in-memory twins: allow with context, the 401 path, the 403 path, fail closed, and exactly
 //! one revocation lookup per invocation.
 
-use std::sync::Arc;
-
 use serde_json::{json, Value};
-use tokengate_domain::login::LoginAttempt;
 use tokengate_domain::memory::MemoryRig;
 use tokengate_domain::ports::Denylist;
-use tokengate_domain::Password;
 use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
-use tokengate_handlers::policy::RoutePolicy;
 
 const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api123/v1";
 
 async fn setup() -> (MemoryRig, Authorizer, String) {
     let rig = MemoryRig::new().await;
-    let grant = rig
-        .login
-        .login(LoginAttempt {
-            username: "alice".into(),
-            password: Password::new("correct horse"),
-            source_ip: "192.0.2.1".into(),
-        })
-        .await
-        .unwrap();
-    let authorizer = Authorizer {
-        verifier: Arc::new(rig.verifier.clone()),
-        revocations: rig.store.clone(),
-        policy: RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin").unwrap(),
-        clock: rig.clock.clone(),
-    };
+    let grant = rig.login_alice().await;
+    let authorizer = Authorizer::on_memory_rig(&rig, "GET /api/me=; * /api/admin/*=admin");
     (rig, authorizer, grant.access.token)
 }
 

@@ -1,8 +1,6 @@
 //! Every sample event in `events/` parses with the real event types and runs its handler.
 //! Placeholders (`ACCESS_TOKEN`, `REFRESH_TOKEN`, `SESSION_ID`) are filled in with real tokens.
 
-use std::sync::Arc;
-
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
     ApiGatewayProxyRequest, ApiGatewayV2CustomAuthorizerV2Request,
@@ -12,7 +10,6 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use tokengate_domain::memory::MemoryRig;
 use tokengate_handlers::authorizer::Authorizer;
-use tokengate_handlers::policy::RoutePolicy;
 use tokengate_handlers::{jwks, login, logout, me, refresh};
 
 macro_rules! event {
@@ -118,12 +115,7 @@ async fn jwks_and_me_events() {
 async fn authorizer_events() {
     let rig = MemoryRig::new().await;
     let (access, refresh_token) = web_login(&rig).await;
-    let auth = Authorizer {
-        verifier: Arc::new(rig.verifier.clone()),
-        revocations: rig.store.clone(),
-        policy: RoutePolicy::parse("GET /api/me=").unwrap(),
-        clock: rig.clock.clone(),
-    };
+    let auth = Authorizer::on_memory_rig(&rig, "GET /api/me=");
     let token = fill(event!("authorizer-token.json"), &access, &refresh_token);
     serde_json::from_str::<ApiGatewayCustomAuthorizerRequest>(&token).unwrap();
     let request_ev = fill(event!("authorizer-request.json"), &access, &refresh_token);
