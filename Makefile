@@ -60,7 +60,7 @@ fuzz: tools
 dev: venv
 	scripts/dev.sh
 
-## bench: authorizer/login benchmarks, Node.js peers, AWS calls; target/bench/summary.json
+## bench: authorizer/login benchmarks, AWS calls, Node.js peers, cold start and size; target/bench/summary.json
 bench: venv
 	scripts/bench.sh
 
