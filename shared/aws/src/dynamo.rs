@@ -9,6 +9,8 @@
 //! | `lock#<username>` | `failures`, `last_failure_at`, `ttl` |
 //! | `rate#<key>#<window start>` | `count`, `ttl` |
 //!
+//! The key `warm-up#` is only ever read, never written ([`DynamoStore::warm_up`]).
+//!
 //! `user#` and `principal#` change together, in one transaction, whenever the token version,
 //! status or roles change. DynamoDB deletes expired items lazily (within days), so every read
 //! of an item with a TTL compares it in code.
