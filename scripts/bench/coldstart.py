@@ -5,9 +5,9 @@ Each binary is started against a fake Lambda Runtime API served here. Its init t
 time from just before exec to its first `GET /2018-06-01/runtime/invocation/next` (the moment
 a real Lambda would hand it the first event); the process is then killed. The functions that
 need AWS at init (login/refresh resolve the signing-key alias, logout/authorizer/jwks fetch
-the trusted public keys) talk to the AWS API emulator, bootstrapped by `tokengate bootstrap`
-as `scripts/dev.sh` does. All binaries run interleaved in one run, many times; the figures are
-medians. Also records which AWS operations each binary calls before its first `/next`.
+the trusted public keys, and all but jwks open their DynamoDB connection) talk to the AWS API
+emulator, bootstrapped by `tokengate bootstrap` as `scripts/dev.sh` does. All binaries run
+interleaved in one run, many times; the figures are medians. Also records which AWS operations each binary calls before its first `/next`.
 
 Peak memory is the child's VmHWM (`/proc/<pid>/status`) read at the first `/next`.
 `ru_maxrss` from `os.wait4` is recorded too but not used for the ratio: Linux carries the

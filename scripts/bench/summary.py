@@ -99,15 +99,15 @@ per_function_budgets = {
     "peak_memory_ratio": None,
 }
 if coldstart:
-    print(f"{'vs coldstart-baseline':<32} {'ratio':>8} {'budget':>8}")
+    print(f"{'vs coldstart-baseline':<40} {'ratio':>8} {'budget':>8}")
     for key, budget in per_function_budgets.items():
         for fn, r in summary[key].items():
             label = f"{key} {fn}"
             if budget is None:
-                print(f"{label:<32} {r:>8.3f} {'-':>8}")
+                print(f"{label:<40} {r:>8.3f} {'-':>8}")
             else:
                 ok = "ok" if r <= budget else "OVER"
-                print(f"{label:<32} {r:>8.3f} {budget:>8.2f}  {ok}")
+                print(f"{label:<40} {r:>8.3f} {budget:>8.2f}  {ok}")
 else:
     print("init_ratio, size_ratio, zip_ratio, peak_memory_ratio: not measured (no coldstart.json)")
 if "phase_seconds" in summary:
