@@ -7,7 +7,8 @@ a real Lambda would hand it the first event); the process is then killed. The fu
 need AWS at init (login/refresh resolve the signing-key alias, logout/authorizer/jwks fetch
 the trusted public keys, and all but jwks open their DynamoDB connection) talk to the AWS API
 emulator, bootstrapped by `tokengate bootstrap` as `scripts/dev.sh` does. All binaries run
-interleaved in one run, many times; the figures are medians. Also records which AWS operations each binary calls before its first `/next`.
+interleaved in one run, many times; the figures are medians. Also records which AWS operations
+each binary calls before its first `/next`.
 
 Peak memory is the child's VmHWM (`/proc/<pid>/status`) read at the first `/next`.
 `ru_maxrss` from `os.wait4` is recorded too but not used for the ratio: Linux carries the

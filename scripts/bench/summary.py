@@ -73,7 +73,8 @@ phases_path = os.path.join(OUT, "phases.txt")
 if os.path.exists(phases_path):
     # Wall-clock seconds of each `make bench` phase (scripts/bench.sh).
     with open(phases_path) as f:
-        summary["phase_seconds"] = {k: int(v) for k, v in (line.split() for line in f if line.strip())}
+        rows = (line.split() for line in f if line.strip())
+        summary["phase_seconds"] = {name: int(seconds) for name, seconds in rows}
 with open(os.path.join(OUT, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
 
