@@ -5,19 +5,21 @@ SHELL := bash
 VENV  := .venv
 STAMP := $(VENV)/.installed
 
-# Tests start their own emulator from the project's virtual environment.
-export TOKENGATE_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
+# The project's tools first (tests start scripts/emulator.py with .venv's Python themselves).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-# Cargo tools the checks need, pinned; installed once into cargo's bin directory.
-CARGO_FUZZ_VERSION := 0.13.2
-CARGO_DENY_VERSION := 0.20.2
-TOOLS := target/.tools-$(CARGO_FUZZ_VERSION)-$(CARGO_DENY_VERSION)
+# Cargo tools, pinned; installed once into cargo's bin directory. `make test` needs cargo-deny
+# and cargo-hakari; only `make fuzz` needs cargo-fuzz.
+CARGO_DENY_VERSION   := 0.20.2
+CARGO_HAKARI_VERSION := 0.9.39
+CARGO_FUZZ_VERSION   := 0.13.2
+TOOLS      := target/.tools-deny-$(CARGO_DENY_VERSION)-hakari-$(CARGO_HAKARI_VERSION)
+FUZZ_TOOLS := target/.tools-fuzz-$(CARGO_FUZZ_VERSION)
 
-# Fuzzing: every target for FUZZ_SECONDS (`make fuzz`); `make test` runs each for SMOKE_SECONDS.
-FUZZ_TARGETS  := token http_request authorizer_event
-FUZZ_SECONDS  ?= 300
-SMOKE_SECONDS ?= 20
+# Fuzzing: every target for FUZZ_SECONDS (`make fuzz`). `make test` replays the seeds and a
+# fixed-seed sample through the same oracles as an ordinary test, without libFuzzer.
+FUZZ_TARGETS := token http_request authorizer_event
+FUZZ_SECONDS ?= 300
 
 .PHONY: test dev bench fuzz venv tools lint-template clean-dev
 
@@ -28,27 +30,26 @@ $(STAMP): requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-## tools: cargo-fuzz and cargo-deny at their pinned versions
+## tools: cargo-deny and cargo-hakari at their pinned versions
 tools: $(TOOLS)
 $(TOOLS):
-	cargo install --locked --quiet cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 	cargo install --locked --quiet cargo-deny --version $(CARGO_DENY_VERSION)
+	cargo install --locked --quiet cargo-hakari --version $(CARGO_HAKARI_VERSION)
 	mkdir -p target && touch $@
 
-## test: formatting, lints, dependency checks, unit + integration + end-to-end (attack suite,
-## browser demo, log checks) tests, fuzz smoke runs, template lint
-test: venv tools
-	cargo fmt --all -- --check
-	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
-	cargo clippy --workspace --all-targets --locked -- -D warnings
-	cargo deny --locked check licenses bans sources
-	cargo test --workspace --locked
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(SMOKE_SECONDS)
-	$(VENV)/bin/cfn-lint template.yaml
+$(FUZZ_TOOLS):
+	cargo install --locked --quiet cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+	mkdir -p target && touch $@
+
+## test: formatting, one feature set (cargo hakari), lints, dependency policy, unit, twin,
+## emulator and end-to-end tests (attack suite, browser demo, log checks, fuzz seed replay),
+## template lint; a table of each phase's seconds at the end (scripts/test.sh)
+test:
+	scripts/test.sh
 
 ## fuzz: each fuzz target for FUZZ_SECONDS (new inputs kept in fuzz/corpus/, crashes in
 ## fuzz/artifacts/); the committed seeds in fuzz/seeds/ include every past crash
-fuzz: tools
+fuzz: $(FUZZ_TOOLS)
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p fuzz/corpus/$$t; \

@@ -37,7 +37,7 @@ wait_for_port() { # host port what
 }
 
 echo "starting the AWS API emulator on 127.0.0.1:$MOTO_PORT"
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" > "$STATE/emulator.log" 2>&1 &
+"$VENV/bin/python3" scripts/emulator.py -H 127.0.0.1 -p "$MOTO_PORT" > "$STATE/emulator.log" 2>&1 &
 pids+=($!)
 wait_for_port 127.0.0.1 "$MOTO_PORT" "the emulator"
 
@@ -45,11 +45,13 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export TOKENGATE_TABLE=tokengate
 
+FUNCTIONS=(login refresh logout authorizer jwks me)
+
 echo "building the functions, the admin CLI and the gateway (first run takes a few minutes)"
-# The functions are built as `cargo lambda watch` runs them (`cargo run --bin <function>`), so
-# its first start of each is not a second build with another feature set.
-cargo build --quiet -p login -p refresh -p logout -p authorizer -p jwks -p me
-cargo build --quiet -p tokengate-admin -p tokengate-gateway
+# One build of everything. `cargo lambda watch` later starts each function with
+# `cargo run --bin <function>`, which finds it fresh: the workspace-hack crate (cargo-hakari)
+# gives every selection of workspace crates the same dependency features.
+cargo build --quiet $(printf -- '-p %s ' "${FUNCTIONS[@]}") -p tokengate-admin -p tokengate-gateway
 
 echo "creating the table and keys"
 target/debug/tokengate bootstrap --env-file "$STATE/aws.env" > /dev/null
@@ -84,7 +86,36 @@ TOKENGATE_GATEWAY_ADDR=$GATEWAY_ADDR TOKENGATE_LAMBDA_URL="http://127.0.0.1:$LAM
 pids+=($!)
 wait_for_port "${GATEWAY_ADDR%:*}" "${GATEWAY_ADDR##*:}" "the gateway"
 
+# `cargo lambda watch` starts a function on its first invocation. Start all six now, with
+# requests that change nothing, so the stack is ready when this script says so.
+echo "starting every function"
 URL="http://localhost:${GATEWAY_ADDR##*:}"
+GW="http://$GATEWAY_ADDR"
+answers() { # function expected-status command...
+  local fn=$1 want=$2 got
+  shift 2
+  got=$("$@" -s -o /dev/null -w '%{http_code}' --max-time 600) || got="no answer"
+  if [ "$got" != "$want" ]; then
+    echo "error: $fn answered $got, not $want, when starting (logs in $STATE/)" >&2
+    return 1
+  fi
+}
+warm=()
+answers login 400 curl -X POST -H 'content-type: application/json' -d '{}' "$GW/auth/login" & warm+=($!)
+answers refresh 401 curl -X POST "$GW/auth/refresh" & warm+=($!)
+answers logout 401 curl -X POST "$GW/auth/logout" & warm+=($!)
+answers jwks 200 curl "$GW/.well-known/jwks.json" & warm+=($!)
+answers authorizer 401 curl -H 'authorization: Bearer not-a-token' "$GW/api/me" & warm+=($!)
+# No route reaches `me` without a valid token: invoke it directly with its sample event.
+(
+  me=$(curl -s --max-time 600 -X POST --data-binary @events/me.json \
+    "http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/me/invocations") || me="no answer"
+  case $me in
+    *'"statusCode":200'*) ;;
+    *) echo "error: me answered ${me:0:200} when starting (logs in $STATE/)" >&2; exit 1 ;;
+  esac
+) & warm+=($!)
+for pid in "${warm[@]}"; do wait "$pid" || exit 1; done
 cat <<MSG
 
 tokengate is running at $URL  (browser demo: $URL/)

@@ -243,13 +243,17 @@ def main():
     sizes = {n: os.path.getsize(os.path.join(RELEASE, n)) for n in names}
     zips = {n: zipped_size(n, work) for n in names}
 
-    moto_bin = os.environ.get("TOKENGATE_MOTO_SERVER") or os.path.join(
-        ROOT, ".venv", "bin", "moto_server"
-    )
     moto_port = free_port()
     moto_log = open(os.path.join(work, "emulator.log"), "wb")
     moto = subprocess.Popen(
-        [moto_bin, "-H", "127.0.0.1", "-p", str(moto_port)],
+        [
+            os.path.join(ROOT, ".venv", "bin", "python3"),
+            os.path.join(ROOT, "scripts", "emulator.py"),
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(moto_port),
+        ],
         stdout=moto_log,
         stderr=subprocess.STDOUT,
     )

@@ -1,10 +1,40 @@
 //! The seed flow of the README, as a client drives it, and what operators see of it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::stack::{access, DevStack, ACCESS_TTL, ADMIN, ALICE, GRACE};
+use crate::stack::{access, function_binaries, DevStack, ACCESS_TTL, ADMIN, ALICE, GRACE};
+
+/// The three `curl` lines dev.sh prints (login, `/api/me`, refresh), sent the moment it says
+/// it is ready, answer within five seconds in all: every function is built and started by then.
+pub async fn the_printed_curl_lines_answer_within_five_seconds(stack: &DevStack) {
+    let started = Instant::now();
+    let login = stack.login(ALICE).await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert_eq!(stack.me(&access(&login)).await.status, 200);
+    let cookie = login.cookie.clone().expect("refresh cookie");
+    let refreshed = stack.refresh(&cookie, &stack.url).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "first requests took {took:?}"
+    );
+}
+
+/// After the whole run, every function binary is the one that was there when the stack said it
+/// was ready: `cargo lambda watch` (`cargo run --bin <function>`) compiled nothing, because
+/// every build of the workspace resolves one feature set (the workspace-hack crate).
+pub async fn no_function_is_compiled_after_the_stack_is_ready(stack: &DevStack) {
+    for (path, at_ready) in &stack.built_at_ready {
+        assert!(
+            at_ready.is_some(),
+            "{path} was not built when dev.sh said ready"
+        );
+    }
+    assert_eq!(function_binaries(), stack.built_at_ready);
+}
 
 /// login → `/api/me` 200 → expiry → 401 → refresh with the cookie → 200 → logout → 401 and
 /// refresh refused; reuse detection; global logout.

@@ -22,7 +22,8 @@ use stack::DevStack;
 
 type Case = fn(&'static DevStack) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// Every case, in running order: the log checks last, over everything before them.
+/// Every case, in running order: first what a user sees right after `make dev`, the log checks
+/// and the no-rebuild check last, over everything before them.
 fn cases() -> Vec<(&'static str, Case)> {
     macro_rules! cases {
         ($($path:path),* $(,)?) => {
@@ -33,6 +34,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         };
     }
     cases![
+        flow::the_printed_curl_lines_answer_within_five_seconds,
         flow::the_whole_flow_over_http,
         flow::refresh_token_reuse_revokes_the_family,
         flow::global_logout_ends_every_session,
@@ -56,6 +58,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         browser::browser_demo_in_headless_chromium,
         flow::logs_and_metrics_describe_every_request,
         flow::no_secret_reaches_the_logs,
+        flow::no_function_is_compiled_after_the_stack_is_ready,
     ]
 }
 

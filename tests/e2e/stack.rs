@@ -4,7 +4,7 @@
 
 use std::process::Stdio;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -31,6 +31,24 @@ pub struct DevStack {
     client: Client<HttpConnector, Full<Bytes>>,
     /// Every token, refresh token and password this run handled.
     secrets: Mutex<Vec<String>>,
+    /// The function binaries and their modification times when the stack said it was ready.
+    pub built_at_ready: Vec<(String, Option<SystemTime>)>,
+}
+
+/// The functions of the stack, as `cargo lambda watch` names them.
+pub const FUNCTIONS: [&str; 6] = ["login", "refresh", "logout", "authorizer", "jwks", "me"];
+
+/// Each function's debug binary and its modification time (`None` if it is missing).
+pub fn function_binaries() -> Vec<(String, Option<SystemTime>)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/debug");
+    FUNCTIONS
+        .iter()
+        .map(|f| {
+            let path = format!("{dir}/{f}");
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+            (path, modified)
+        })
+        .collect()
 }
 
 fn free_port() -> u16 {
@@ -93,35 +111,14 @@ impl DevStack {
         }
         // Keep draining dev.sh's output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let stack = Self {
+        Self {
             child: Mutex::new(Some(child)),
             state,
             url: format!("http://{gateway}"),
             client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http(),
             secrets: Mutex::new(vec![ALICE.1.to_owned(), ADMIN.1.to_owned()]),
-        };
-        stack.warm_up().await;
-        stack
-    }
-
-    /// `cargo lambda watch` starts each function on its first invocation, which can take
-    /// longer than the short token lifetime of this stack. Touch every function once.
-    async fn warm_up(&self) {
-        for _ in 0..2 {
-            let warm = self.login(ADMIN).await;
-            assert_eq!(warm.status, 200, "{}", warm.body);
-            self.me(&access(&warm)).await;
-            self.refresh(warm.cookie.as_deref().unwrap(), &self.url)
-                .await;
+            built_at_ready: function_binaries(),
         }
-        self.call(
-            "POST",
-            "/auth/logout",
-            &[],
-            Some(json!({ "refresh_token": "x" })),
-        )
-        .await;
-        self.call("GET", "/.well-known/jwks.json", &[], None).await;
     }
 
     /// Stops dev.sh and its children; keeps the logs if `keep_logs`.
@@ -201,9 +198,9 @@ impl DevStack {
             }
             None => Bytes::new(),
         };
-        // The first call to each function compiles and starts it under `cargo lambda watch`.
+        // dev.sh starts every function before it says it is ready: no call waits for a build.
         let resp = tokio::time::timeout(
-            Duration::from_secs(600),
+            Duration::from_secs(60),
             self.client.request(req.body(Full::new(body)).unwrap()),
         )
         .await

@@ -1,13 +1,16 @@
-//! Test harness: a private AWS API emulator (`moto_server`) per test binary or test, SDK
-//! clients pointed at it, an SDK call counter, and a fault-injecting proxy.
+//! Test harness: a private AWS API emulator (`scripts/emulator.py`, moto handling one request
+//! at a time) per test binary or test, SDK clients pointed at it, an SDK call counter, and a
+//! fault-injecting proxy.
 //!
-//! The emulator binary is `$TOKENGATE_MOTO_SERVER` (the Makefile points it at the project's
-//! virtual environment) or `moto_server` from `PATH`.
+//! The emulator runs on the project's virtual environment (`.venv/bin/python3`, made by
+//! `make venv`), or on `python3` from `PATH` if there is none; `$TOKENGATE_MOTO_SERVER` names
+//! another emulator command taking `-H HOST -p PORT` instead.
 
 pub mod faults;
 
 use std::collections::HashMap;
-use std::process::Stdio;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,9 +22,8 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use tokengate_claims::Algorithm;
-use tokio::process::{Child, Command};
 
-/// A running emulator on a free loopback port; killed on drop.
+/// A running emulator on a loopback port of its own; killed on drop.
 pub struct Emulator {
     child: Child,
     /// `http://127.0.0.1:PORT`.
@@ -30,7 +32,8 @@ pub struct Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let _ = self.child.start_kill();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -45,38 +48,77 @@ pub struct Bootstrapped {
     pub mac_key: String,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+/// The emulator command, before its `-H HOST -p PORT` arguments.
+fn emulator_command() -> Command {
+    if let Ok(command) = std::env::var("TOKENGATE_MOTO_SERVER") {
+        return Command::new(command);
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let venv_python = root.join(".venv/bin/python3");
+    let python = if venv_python.exists() {
+        venv_python
+    } else {
+        "python3".into()
+    };
+    let mut command = Command::new(python);
+    command.arg(root.join("scripts/emulator.py"));
+    command
 }
 
 impl Emulator {
-    /// Starts `moto_server` and waits until it answers.
+    /// Starts the emulator and waits until it answers.
+    ///
+    /// The emulator binds port 0 and reports the port the kernel gave it: a port picked by the
+    /// test and handed over later could meanwhile be taken by another test's emulator, and the
+    /// readiness check would then talk to the wrong one.
     pub async fn start() -> Self {
-        let bin = std::env::var("TOKENGATE_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-        let port = free_port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut command = emulator_command();
+        let mut child = command
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("cannot start the AWS emulator {bin:?} ({e}); run `make venv` or set TOKENGATE_MOTO_SERVER")
+                panic!("cannot start the AWS emulator {command:?} ({e}); run `make venv` or set TOKENGATE_MOTO_SERVER")
             });
-        let url = format!("http://127.0.0.1:{port}");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        // The emulator logs every request to stderr: keep reading it until it exits, so it
+        // never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let prefix = " * Running on http://127.0.0.1:";
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(port) = line.strip_prefix(prefix) {
+                    let _ = port_tx.send(port.trim().parse::<u16>().ok());
+                }
+            }
+        });
+        let port =
+            tokio::task::spawn_blocking(move || port_rx.recv_timeout(Duration::from_secs(20)))
+                .await
+                .expect("port reader");
+        let emulator = |port: u16| Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let port = match port {
+            Ok(Some(port)) => port,
+            _ => {
+                drop(emulator(0));
+                panic!("the AWS emulator did not report its port within 20 s");
+            }
+        };
+        let emulator = emulator(port);
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
             {
-                return Self { child, url };
+                return emulator;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the AWS emulator did not start on port {port} within 20 s");
+        panic!("the AWS emulator did not answer on port {port} within 20 s");
     }
 
     /// SDK configuration pointed at `url` (the emulator or a proxy in front of it).

@@ -30,16 +30,25 @@ tokio::task_local! {
 /// Installs the JSON subscriber, writing to stdout. Call once at the top of `main`.
 pub fn init() {
     // Only fails if `main` already installed one: keep that one.
-    let _ = tracing::subscriber::set_global_default(json_logs(std::io::stdout));
+    let filter = std::env::var("RUST_LOG").unwrap_or_default();
+    let _ = tracing::subscriber::set_global_default(json_logs(&filter, std::io::stdout));
 }
 
-/// The JSON log subscriber, writing to `writer`.
-fn json_logs<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
+/// The JSON log subscriber [`init`] installs, keeping what the `RUST_LOG`-style `filter` selects
+/// (`info` if it is empty or invalid) and writing to `writer` instead of stdout.
+///
+/// Tests that capture log lines install it as the *global* default of a test binary of their
+/// own (`tests/telemetry.rs`): tracing caches each callsite's interest process-wide, so a
+/// subscriber scoped to one test thread (`set_default`) misses lines whenever another test
+/// thread registered the same callsite first.
+pub fn json_logs<W>(filter: &str, writer: W) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .ok()
+        .filter(|_| !filter.trim().is_empty())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
@@ -149,47 +158,6 @@ mod tests {
         assert_eq!(ok, Ok(7));
         let err: Result<u8, &str> = observe("test", "req-2".into(), async { Err("boom") }).await;
         assert_eq!(err, Err("boom"));
-    }
-
-    /// Log lines captured in memory.
-    #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn every_line_of_an_invocation_names_its_request_and_function() {
-        let captured = Captured::default();
-        let sink = captured.clone();
-        let _guard = tracing::subscriber::set_default(json_logs(move || sink.clone()));
-        let _: Result<(), ()> = observe("login", "req-42".into(), async {
-            tracing::warn!(event = "login_account_locked");
-            record_outcome("account_locked");
-            Ok(())
-        })
-        .await;
-        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<serde_json::Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(lines.len(), 2, "{text}");
-        for line in &lines {
-            assert_eq!(line["span"]["request_id"], "req-42");
-            assert_eq!(line["span"]["function"], "login");
-        }
-        assert_eq!(lines[0]["fields"]["event"], "login_account_locked");
-        assert_eq!(lines[1]["fields"]["event"], "request_finished");
-        assert_eq!(lines[1]["fields"]["outcome"], "account_locked");
-        assert!(lines[1]["fields"]["latency_ms"].as_f64().unwrap() >= 0.0);
     }
 
     #[test]

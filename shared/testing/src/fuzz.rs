@@ -1,0 +1,265 @@
+//! The fuzz targets' oracles, one function per target of `fuzz/fuzz_targets/`. Each takes the
+//! target's raw input bytes, exactly as libFuzzer hands them over, and panics when an oracle
+//! fails; the coverage-guided run (`make fuzz`) and the replay test call the same functions.
+
+use std::sync::OnceLock;
+
+use arbitrary::{Arbitrary, Unstructured};
+use base64::Engine;
+use serde_json::{json, Value};
+use tokengate_claims::Verifier;
+use tokengate_domain::memory::MemoryRig;
+use tokengate_handlers::authorizer::Authorizer;
+use tokengate_handlers::http::strip_bearer;
+use tokengate_handlers::{login, logout, refresh};
+
+/// A fuzz target's oracles: panics if the input breaks one.
+pub type Oracle = fn(&Harness, &[u8]);
+
+/// The fuzz targets, by the name of their directory under `fuzz/seeds/`.
+pub const TARGETS: &[(&str, Oracle)] = &[
+    ("token", token),
+    ("http_request", http_request),
+    ("authorizer_event", authorizer_event),
+];
+
+/// Every stable error code of DESIGN.md; a response may carry no other.
+pub const ERROR_CODES: &[&str] = &[
+    "invalid_request",
+    "payload_too_large",
+    "invalid_credentials",
+    "account_locked",
+    "rate_limited",
+    "invalid_refresh_token",
+    "refresh_token_reused",
+    "session_expired",
+    "csrf_rejected",
+    "service_unavailable",
+];
+
+/// One in-memory tokengate (the twins the unit tests use), the authorizer over it, and one
+/// genuine token of each kind.
+pub struct Harness {
+    /// Runs the async handlers; current-thread so a run is one deterministic sequence.
+    pub runtime: tokio::runtime::Runtime,
+    /// Login, refresh, logout and their stores.
+    pub rig: MemoryRig,
+    /// The authorizer trusting the rig's signer.
+    pub authorizer: Authorizer,
+    /// A valid access token for `alice`.
+    pub access_token: String,
+    /// A valid refresh token of `alice`'s session (it rotates as inputs use it).
+    pub refresh_token: String,
+}
+
+impl Harness {
+    /// A fresh harness: its own stores, clock and keys.
+    pub fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (rig, grant) = runtime.block_on(async {
+            let rig = MemoryRig::new().await;
+            let grant = rig.login_alice().await;
+            (rig, grant)
+        });
+        let authorizer = Authorizer::on_memory_rig(&rig, "GET /api/me=; * /api/admin/*=admin");
+        Self {
+            runtime,
+            access_token: grant.access.token,
+            refresh_token: grant.refresh.expose(),
+            rig,
+            authorizer,
+        }
+    }
+
+    /// Replaces the placeholders `ACCESS_TOKEN` / `REFRESH_TOKEN` (as in `events/`) with genuine
+    /// tokens, so that mutations of a seed reach the code behind a valid token.
+    pub fn fill_placeholders(&self, text: &str) -> String {
+        text.replace("ACCESS_TOKEN", &self.access_token)
+            .replace("REFRESH_TOKEN", &self.refresh_token)
+    }
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The harness of a fuzzing process, built on first use and kept for every input.
+pub fn harness() -> &'static Harness {
+    static HARNESS: OnceLock<Harness> = OnceLock::new();
+    HARNESS.get_or_init(Harness::new)
+}
+
+/// The token parser and verifier on hostile input. Two modes, by the first byte:
+/// - odd: the rest is the token text, as an attacker would send it;
+/// - even: the rest is XORed over a genuine token, exploring near-valid tokens (header and
+///   claim tweaks, signature malleability, base64 edge cases).
+///
+/// Oracles: never a panic; a token that differs from the genuine one is never accepted.
+pub fn token(h: &Harness, data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let verifier: &Verifier = &h.authorizer.verifier;
+    let now = h.rig.clock_now();
+    if mode % 2 == 1 {
+        if let Ok(text) = std::str::from_utf8(rest) {
+            if let Ok(claims) = verifier.verify(text, now) {
+                assert_eq!(
+                    text, h.access_token,
+                    "accepted a token we never issued: {claims:?}"
+                );
+            }
+        }
+        return;
+    }
+    let mut bytes = h.access_token.clone().into_bytes();
+    for (b, x) in bytes.iter_mut().zip(rest) {
+        *b ^= x;
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        return;
+    };
+    if verifier.verify(&text, now).is_ok() {
+        assert_eq!(text, h.access_token, "accepted an altered token");
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+enum Endpoint {
+    Login,
+    Refresh,
+    Logout,
+}
+
+/// What the `http_request` target builds a proxy event from.
+#[derive(Arbitrary, Debug)]
+struct HttpInput {
+    endpoint: Endpoint,
+    /// Header names and values; `REFRESH_TOKEN` / `ACCESS_TOKEN` become genuine tokens.
+    headers: Vec<(String, String)>,
+    body: String,
+    /// Send the body base64-encoded, as API Gateway does for binary media types. (API Gateway
+    /// does the encoding: a client cannot make it send invalid base64.)
+    base64: bool,
+}
+
+/// Login, refresh and logout on arbitrary requests: the JSON body parser, the refresh cookie
+/// parser, the CSRF origin check and the bearer header, behind the real API Gateway proxy
+/// event parsing of `lambda_http`. The bytes are decoded as libFuzzer's `fuzz_target!` decodes
+/// a typed input (`arbitrary_take_rest`).
+///
+/// Oracles: never a panic, never a 5xx (the in-memory stores do not fail), every error is one
+/// of DESIGN.md's codes with its status, and no response echoes the password.
+pub fn http_request(h: &Harness, data: &[u8]) {
+    let Ok(input) = HttpInput::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let path = match input.endpoint {
+        Endpoint::Login => "/auth/login",
+        Endpoint::Refresh => "/auth/refresh",
+        Endpoint::Logout => "/auth/logout",
+    };
+    let mut headers = serde_json::Map::new();
+    let mut multi = serde_json::Map::new();
+    for (name, value) in &input.headers {
+        let value = h.fill_placeholders(value);
+        headers.insert(name.clone(), json!(value));
+        multi.insert(name.clone(), json!([value]));
+    }
+    let body = h.fill_placeholders(&input.body);
+    let body = if input.base64 {
+        base64::engine::general_purpose::STANDARD.encode(body)
+    } else {
+        body
+    };
+    let event = json!({
+        "resource": path, "path": path, "httpMethod": "POST",
+        "headers": headers, "multiValueHeaders": multi,
+        "body": body, "isBase64Encoded": input.base64,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "a1b2c3d4e5", "stage": "v1",
+            "requestId": "fuzz", "httpMethod": "POST", "resourcePath": path,
+            "identity": { "sourceIp": "203.0.113.7" }
+        }
+    });
+    let Ok(req) = lambda_http::request::from_str(&event.to_string()) else {
+        return;
+    };
+    let resp = h
+        .runtime
+        .block_on(async {
+            match input.endpoint {
+                Endpoint::Login => login::handle(&h.rig.login, req).await,
+                Endpoint::Refresh => refresh::handle(&h.rig.refresh, req).await,
+                Endpoint::Logout => {
+                    let origins = &h.rig.refresh.config.allowed_origins;
+                    logout::handle(&h.rig.logout, origins, req).await
+                }
+            }
+        })
+        .expect("handlers answer every request");
+    let status = resp.status().as_u16();
+    assert!(status < 500, "status {status}");
+    let body = std::str::from_utf8(resp.body().as_ref()).expect("UTF-8 body");
+    assert!(!body.contains("correct horse"), "password echoed");
+    if status >= 400 {
+        let err: Value = serde_json::from_str(body).expect("JSON error body");
+        let code = err["error"].as_str().expect("error code");
+        assert!(ERROR_CODES.contains(&code), "unknown code {code}");
+    }
+}
+
+/// The authorizer on arbitrary events: any JSON API Gateway could (or could not) send,
+/// seeded with `events/authorizer-*.json` (placeholders filled with a genuine token).
+///
+/// Oracles: never a panic; never an allowing answer (`isAuthorized: true`, or a REST policy
+/// with a principal) unless the event carries a token that verifies.
+pub fn authorizer_event(h: &Harness, data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(event) = serde_json::from_str::<Value>(&h.fill_placeholders(text)) else {
+        return;
+    };
+    let presented = presented_tokens(&event);
+    let answer = h.runtime.block_on(h.authorizer.handle(event));
+    if let Ok(resp) = answer {
+        let allowed = resp["isAuthorized"] == Value::Bool(true) || resp["principalId"].is_string();
+        if allowed {
+            let now = h.rig.clock_now();
+            assert!(
+                presented
+                    .iter()
+                    .any(|t| h.authorizer.verifier.verify(t, now).is_ok()),
+                "allowed without a valid token: {resp}"
+            );
+        }
+    }
+}
+
+/// Every bearer token the event carries, wherever an authorizer could read it: the TOKEN
+/// event's `authorizationToken` and any `Authorization` header, in any letter case.
+fn presented_tokens(event: &Value) -> Vec<String> {
+    let mut values: Vec<&Value> = event.get("authorizationToken").into_iter().collect();
+    for map in ["headers", "multiValueHeaders"] {
+        if let Some(headers) = event.get(map).and_then(Value::as_object) {
+            for (name, value) in headers {
+                if name.eq_ignore_ascii_case("authorization") {
+                    values.push(value);
+                    values.extend(value.as_array().into_iter().flatten());
+                }
+            }
+        }
+    }
+    values
+        .into_iter()
+        .filter_map(Value::as_str)
+        .filter_map(strip_bearer)
+        .map(str::to_owned)
+        .collect()
+}

@@ -1,0 +1,10 @@
+//! Test support for tokengate, kept out of every production crate (a dev-dependency, and a
+//! dependency of the fuzz targets).
+//!
+//! [`fuzz`] holds what the coverage-guided fuzz targets in `fuzz/` check, so that the same
+//! oracles also run as an ordinary test (`tests/fuzz_replay.rs`): every committed seed and a
+//! fixed-seed sample of mutations of them, in the workspace's one build.
+
+#![deny(missing_docs)]
+
+pub mod fuzz;
