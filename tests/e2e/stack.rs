@@ -72,7 +72,27 @@ impl DevStack {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
         let gateway = format!("127.0.0.1:{}", free_port());
         let state = format!("{root}/target/e2e-state-{}", std::process::id());
-        let mut child = Command::new("scripts/dev.sh")
+        let mut dev = Command::new("scripts/dev.sh");
+        // Cargo gives this test process the variables of the package under test
+        // (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, …). Build scripts such as ring's declare
+        // `rerun-if-env-changed` on them, so dev.sh's `cargo build` would see them changed and
+        // rebuild ring, rustls and the AWS SDK's HTTP stack that `cargo test` just built. Start
+        // dev.sh with the environment a user's shell has.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_MANIFEST_")
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                ]
+                .contains(&name.as_ref())
+            {
+                dev.env_remove(name.as_ref());
+            }
+        }
+        let mut child = dev
             .current_dir(root)
             .env("MOTO_PORT", free_port().to_string())
             .env("LAMBDA_PORT", free_port().to_string())
