@@ -30,7 +30,6 @@ summary = {
     "authorize_rs256_over_raw": auth_rs / raw_rs,
     "reject_garbage_over_raw": garbage / raw_es,
     "login_over_argon2": ns("login", "login") / ns("login", "argon2_verify"),
-    "aws_round_trips": load("aws_round_trips.json"),
     "init_ratio": None,
     "size_ratio": None,
     "zip_ratio": None,

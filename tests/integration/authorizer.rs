@@ -136,8 +136,7 @@ async fn dynamodb_outage_fails_closed() {
 /// AWS calls per operation, counted by the SDK interceptor. The sequential depth follows from
 /// the code (independent calls run concurrently): login = [GetItem user ∥ GetItem lock ∥
 /// UpdateItem rate] → Argon2 → [PutItem session ∥ Sign]; refresh = [GetItem ∥ GenerateMac] →
-/// [TransactWriteItems ∥ Sign]; authorize = BatchGetItem. With `TOKENGATE_BENCH_OUT` set the
-/// counts are written for `make bench`.
+/// [TransactWriteItems ∥ Sign]; authorize = BatchGetItem.
 #[tokio::test]
 async fn aws_round_trips_per_operation() {
     let stack = Stack::start().await;
@@ -188,16 +187,6 @@ async fn aws_round_trips_per_operation() {
         ],
     );
     expect(&authorize, &[("BatchGetItem", 1)]);
-
-    if let Ok(dir) = std::env::var("TOKENGATE_BENCH_OUT") {
-        let doc = json!({
-            "login": { "calls": login, "sequential_round_trips": 2 },
-            "refresh": { "calls": refresh, "sequential_round_trips": 2 },
-            "authorize": { "calls": authorize, "sequential_round_trips": 1 },
-        });
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(format!("{dir}/aws_round_trips.json"), doc.to_string()).unwrap();
-    }
 }
 
 #[tokio::test]
