@@ -268,7 +268,7 @@ fn statement(effect: IamPolicyEffect, resource: Vec<String>) -> IamPolicyStateme
     s
 }
 
-/// `arn:aws:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH…`
+/// `arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH…`
 #[derive(Debug, PartialEq, Eq)]
 struct MethodArn {
     /// `arn:…:API_ID/STAGE`
@@ -279,7 +279,17 @@ struct MethodArn {
 
 impl MethodArn {
     fn parse(arn: &str) -> Result<Self, AuthorizerError> {
-        let (prefix, resource) = arn.rsplit_once(':').ok_or_else(unsupported)?;
+        // API Gateway puts the raw request path into the ARN, colons included, so the ARN
+        // splits at its first five colons only: splitting at the last one would let a path
+        // like `/api/admin/x:a/b/c` choose the base every Deny is built on.
+        let fields: Vec<&str> = arn.splitn(6, ':').collect();
+        let [scheme, partition, service, region, account, resource] = fields[..] else {
+            return Err(unsupported());
+        };
+        if scheme != "arn" || service != "execute-api" || partition.is_empty() {
+            return Err(unsupported());
+        }
+        let prefix = format!("arn:{partition}:{service}:{region}:{account}");
         let mut parts = resource.splitn(4, '/');
         let api = parts
             .next()
@@ -317,6 +327,23 @@ mod tests {
         assert_eq!(a.method, "GET");
         assert_eq!(a.path, "/api/me");
         assert!(MethodArn::parse("garbage").is_err());
+        assert!(MethodArn::parse("arn:aws:lambda:us-east-1:1:abc/v1/GET/x").is_err());
         assert!(MethodArn::parse("arn:aws:execute-api:r:a:abc/v1").is_err());
+    }
+
+    #[test]
+    fn colons_percent_signs_and_empty_segments_stay_in_the_path() {
+        let base = "arn:aws-us-gov:execute-api:us-gov-west-1:123456789012:abc123/v1";
+        for path in [
+            "/api/admin/x:a/b/c",
+            "/a:b:c:d:e:f",
+            "/api/%3A/*/?",
+            "/api//admin/",
+            "/",
+        ] {
+            let a = MethodArn::parse(&format!("{base}/DELETE{path}")).unwrap();
+            assert_eq!((a.base.as_str(), a.method.as_str()), (base, "DELETE"));
+            assert_eq!(a.path, path);
+        }
     }
 }

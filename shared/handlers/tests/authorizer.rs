@@ -76,6 +76,26 @@ async fn rest_token_without_the_route_role_is_denied_403() {
 }
 
 #[tokio::test]
+async fn a_colon_in_the_path_cannot_move_the_deny_off_the_route() {
+    // API Gateway puts the raw path into methodArn. The Deny must still be built on the
+    // API's own ARN, so it matches this request (and every admin route) for a token without
+    // the role.
+    let (_rig, auth, token) = setup().await;
+    let resp = auth
+        .handle(token_event(&token, "GET", "/api/admin/x:a/b/c"))
+        .await
+        .unwrap();
+    let statements = resp["policyDocument"]["Statement"].as_array().unwrap();
+    assert_eq!(statements[0]["Resource"], json!([format!("{ARN}/*/*")]));
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["Effect"] == "Deny" && s["Resource"][0] == format!("{ARN}/*/api/admin/*")),
+        "{resp}"
+    );
+}
+
+#[tokio::test]
 async fn missing_garbage_expired_and_revoked_tokens_take_the_401_path() {
     let (rig, auth, token) = setup().await;
     for bad in ["", "garbage", "a.b.c", &token[..token.len() - 2]] {
