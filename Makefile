@@ -41,9 +41,9 @@ $(FUZZ_TOOLS):
 	cargo install --locked --quiet cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 	mkdir -p target && touch $@
 
-## test: formatting, one feature set (cargo hakari), lints, dependency policy, unit, twin,
-## emulator and end-to-end tests (attack suite, browser demo, log checks, fuzz seed replay),
-## template lint; a table of each phase's seconds at the end (scripts/test.sh)
+## test: formatting, one feature set (cargo hakari), lints, dependency policy, unit and twin
+## tests with the fuzz seed replay, emulator tests, end-to-end tests (attack suite, browser demo,
+## log checks), template lint; a table of each phase's seconds at the end (scripts/test.sh)
 test:
 	scripts/test.sh
 
@@ -61,7 +61,7 @@ fuzz: $(FUZZ_TOOLS)
 dev: venv
 	scripts/dev.sh
 
-## bench: authorizer/login benchmarks, AWS calls, Node.js peers, cold start and size; target/bench/summary.json
+## bench: authorizer/login benchmarks, Node.js peers, cold start and size; target/bench/summary.json
 bench: venv
 	scripts/bench.sh
 
