@@ -97,18 +97,15 @@ impl Emulator {
             tokio::task::spawn_blocking(move || port_rx.recv_timeout(Duration::from_secs(20)))
                 .await
                 .expect("port reader");
-        let emulator = |port: u16| Self {
+        // Owned from here on, so a failed start below stops the process (`Drop`).
+        let mut emulator = Self {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: String::new(),
         };
-        let port = match port {
-            Ok(Some(port)) => port,
-            _ => {
-                drop(emulator(0));
-                panic!("the AWS emulator did not report its port within 20 s");
-            }
+        let Ok(Some(port)) = port else {
+            panic!("the AWS emulator did not report its port within 20 s");
         };
-        let emulator = emulator(port);
+        emulator.url = format!("http://127.0.0.1:{port}");
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await

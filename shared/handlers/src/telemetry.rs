@@ -45,10 +45,14 @@ pub fn json_logs<W>(filter: &str, writer: W) -> impl tracing::Subscriber + Send 
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .ok()
-        .filter(|_| !filter.trim().is_empty())
-        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    // An empty filter parses, but keeps nothing: it means "unset", as for `RUST_LOG`.
+    let directives = if filter.trim().is_empty() {
+        "info"
+    } else {
+        filter
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
