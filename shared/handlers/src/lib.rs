@@ -5,6 +5,7 @@
 
 pub mod authorizer;
 pub mod http;
+pub mod iam;
 pub mod jwks;
 pub mod login;
 pub mod logout;
