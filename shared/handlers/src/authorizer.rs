@@ -20,7 +20,8 @@ use tokengate_domain::ports::{RevocationSource, UserStatus};
 use tokengate_domain::{Clock, PortError};
 
 use crate::http::strip_bearer;
-use crate::policy::RoutePolicy;
+use crate::iam;
+use crate::policy::{RoutePolicy, METHODS};
 use crate::telemetry::record_outcome;
 
 /// Why the authorizer did not answer with a policy.
@@ -151,19 +152,13 @@ impl Authorizer {
             ("REQUEST", "2.0") => {
                 let ev: ApiGatewayV2CustomAuthorizerV2Request =
                     serde_json::from_value(event).map_err(|_| unsupported())?;
-                let (method, path) = match ev.route_key.as_deref().and_then(|k| k.split_once(' ')) {
-                    Some((m, p)) => (m.to_owned(), p.to_owned()),
-                    None => (
-                        ev.request_context.http.method.to_string(),
-                        ev.request_context.http.path.clone().unwrap_or_default(),
-                    ),
-                };
+                let (method, path) = http_api_route(&ev);
                 let header = ev
                     .headers
                     .get("authorization")
                     .and_then(|v| v.to_str().ok());
                 let verdict = self.decide(header, &method, &path).await;
-                Ok(simple_response(verdict))
+                simple_response(verdict)
             }
             ("REQUEST", _) => {
                 let ev: ApiGatewayCustomAuthorizerRequestTypeRequest =
@@ -180,32 +175,54 @@ impl Authorizer {
         }
     }
 
-    /// REST API answer. The policy covers every route of the API (Allow `*/*`, Deny the routes
-    /// the token's roles do not reach), so a cached policy is right for any route the same
-    /// token calls next — a policy for the one method ARN would wrongly 403 the next route.
+    /// REST API answer. API Gateway caches it per identity source (the token, for a TOKEN
+    /// authorizer) and evaluates the cached policy for every route the token calls next, so
+    /// whenever the route rules can be said as whole-API patterns the policy covers the whole
+    /// API: Allow the stage, Deny exactly the routes the token's roles do not reach. When they
+    /// cannot ([`RoutePolicy::api_wide_denials`]), it answers for this one method ARN only: a
+    /// cached copy then refuses (403) other routes until it expires, which is safe but needs
+    /// authorizer caching keyed by route or off (README, "Route rules").
     fn rest_response(
         &self,
         verdict: Result<Verdict, PortError>,
         arn: &MethodArn,
     ) -> Result<Value, AuthorizerError> {
-        let claims = match verdict {
-            Ok(Verdict::Allow(c) | Verdict::Forbidden(c)) => c,
+        let (claims, allowed) = match verdict {
+            Ok(Verdict::Allow(c)) => (c, true),
+            Ok(Verdict::Forbidden(c)) => (c, false),
             Ok(Verdict::Unauthorized) => return Err(AuthorizerError::Unauthorized),
             Err(e) => return Err(fail_closed(e)),
         };
-        let mut statements = vec![statement(
-            IamPolicyEffect::Allow,
-            vec![format!("{}/*/*", arn.base)],
-        )];
-        let denied: Vec<String> = self
-            .policy
-            .forbidden_resources(&claims.roles)
-            .into_iter()
-            .map(|(method, path)| format!("{}/{}/{}", arn.base, method, path))
-            .collect();
-        if !denied.is_empty() {
-            statements.push(statement(IamPolicyEffect::Deny, denied));
-        }
+        let statements = match self.policy.api_wide_denials(&claims.roles) {
+            Some(denied) => {
+                let mut s = vec![statement(
+                    IamPolicyEffect::Allow,
+                    vec![format!("{}/*", arn.base)],
+                )];
+                if !denied.is_empty() {
+                    let denied = denied.iter().map(|d| format!("{}/{d}", arn.base)).collect();
+                    s.push(statement(IamPolicyEffect::Deny, denied));
+                }
+                s
+            }
+            None => {
+                let resource = format!("{}/{}{}", arn.base, arn.method, arn.path);
+                // IAM would read a `*` or `?` in the path as a wildcard, and a cached Allow of
+                // it would then reach other routes: such a path is refused instead.
+                let effect = if allowed && !iam::has_wildcard(&arn.path) {
+                    IamPolicyEffect::Allow
+                } else {
+                    if allowed {
+                        tracing::info!(
+                            event = "authorizer_wildcard_path_refused",
+                            path = %arn.path
+                        );
+                    }
+                    IamPolicyEffect::Deny
+                };
+                vec![statement(effect, vec![resource])]
+            }
+        };
         let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
         policy.version = Some("2012-10-17".to_owned());
         policy.statement = statements;
@@ -218,9 +235,44 @@ impl Authorizer {
     }
 }
 
+/// The request an HTTP API (payload 2.0) authorizer event is about: the method and path the
+/// client sent, never the matched route template — `ANY /api/{proxy+}` says nothing about
+/// whether `/api/admin/users` is an admin route. On the execute-api domain a named stage is the
+/// first segment of the path (the `$default` stage and custom domains add none) and is removed,
+/// so the rules see the same path as for a REST API.
+fn http_api_route(ev: &ApiGatewayV2CustomAuthorizerV2Request) -> (String, String) {
+    let ctx = &ev.request_context;
+    let method = ctx.http.method.as_str().to_ascii_uppercase();
+    let path = ctx
+        .http
+        .path
+        .clone()
+        .or_else(|| ev.raw_path.clone())
+        .unwrap_or_default();
+    let stage = ctx.stage.as_deref().unwrap_or("$default");
+    let on_execute_api = match (&ctx.apiid, &ctx.domain_name) {
+        (Some(api), Some(domain)) => domain.starts_with(&format!("{api}.execute-api.")),
+        _ => false,
+    };
+    if stage != "$default" && on_execute_api {
+        let prefix = format!("/{stage}");
+        if let Some(rest) = path.strip_prefix(&prefix) {
+            if rest.is_empty() {
+                return (method, "/".to_owned());
+            }
+            if rest.starts_with('/') {
+                return (method, rest.to_owned());
+            }
+        }
+    }
+    (method, path)
+}
+
 /// HTTP API simple response. HTTP APIs cannot answer 401 from a Lambda authorizer: every
-/// refusal is `isAuthorized: false` (403); that is why the template uses a REST API.
-fn simple_response(verdict: Result<Verdict, PortError>) -> Value {
+/// refusal is `isAuthorized: false` (403); that is why the template uses a REST API. A
+/// dependency failure is an error, never a refusal: HTTP API answers it with 500, which a
+/// client retries, where a 403 would tell it the token lacks a role.
+fn simple_response(verdict: Result<Verdict, PortError>) -> Result<Value, AuthorizerError> {
     let mut resp: ApiGatewayV2CustomAuthorizerSimpleResponse<Value> =
         ApiGatewayV2CustomAuthorizerSimpleResponse::default();
     match verdict {
@@ -229,12 +281,9 @@ fn simple_response(verdict: Result<Verdict, PortError>) -> Value {
             resp.context = context(&c);
         }
         Ok(_) => resp.context = json!({}),
-        Err(e) => {
-            fail_closed(e);
-            resp.context = json!({});
-        }
+        Err(e) => return Err(fail_closed(e)),
     }
-    serde_json::to_value(resp).unwrap_or_else(|_| json!({ "isAuthorized": false }))
+    serde_json::to_value(resp).map_err(|_| AuthorizerError::Unavailable)
 }
 
 fn fail_closed(err: PortError) -> AuthorizerError {
@@ -299,9 +348,11 @@ impl MethodArn {
             .next()
             .filter(|s| !s.is_empty())
             .ok_or_else(unsupported)?;
+        // A method ARN only ever names one of API Gateway's methods; anything else is no
+        // event of ours, and the policy's Denies spell out exactly those methods.
         let method = parts
             .next()
-            .filter(|s| !s.is_empty())
+            .filter(|m| METHODS.contains(m))
             .ok_or_else(unsupported)?;
         let path = parts.next().unwrap_or("");
         Ok(Self {

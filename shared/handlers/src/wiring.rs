@@ -137,6 +137,16 @@ pub async fn authorizer() -> anyhow::Result<Authorizer> {
     let res = resources().await?;
     let policy = RoutePolicy::parse(&std::env::var("TOKENGATE_ROUTE_ROLES").unwrap_or_default())
         .map_err(|e| anyhow::anyhow!("environment variable TOKENGATE_ROUTE_ROLES: {e}"))?;
+    if !policy.always_api_wide() {
+        // Safe (a cached answer refuses other routes) but surprising: say it once per cold start.
+        tracing::warn!(
+            event = "route_rules_need_route_keyed_cache",
+            "TOKENGATE_ROUTE_ROLES cannot be said as one policy for the whole API for some tokens \
+             (a {{param}} in a rule that needs a role, or an exception before a wider rule): \
+             those get a policy for the called route only; key the authorizer cache by route or \
+             turn it off (README, Route rules)"
+        );
+    }
     let store = res.store();
     let (verifier, ()) = tokio::join!(verifier(&res, &cfg), warm_up(&store));
     Ok(Authorizer {

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use tokengate_domain::memory::MemoryRig;
 use tokengate_domain::ports::Denylist;
 use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
+use tokengate_handlers::iam::{self, Decision};
 
 const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api123/v1";
 
@@ -24,28 +25,40 @@ fn token_event(token: &str, method: &str, path: &str) -> Value {
     })
 }
 
-fn v2_event(token: &str, route: &str) -> Value {
+/// An HTTP API event for `method path` on the `$default` stage, matched by a greedy route.
+fn v2_event(token: &str, method: &str, path: &str) -> Value {
+    let route = "ANY /api/{proxy+}";
     json!({
         "version": "2.0", "type": "REQUEST",
-        "routeArn": format!("{ARN}/GET/api/me"),
+        "routeArn": format!("{ARN}/{method}{path}"),
         "identitySource": [format!("Bearer {token}")],
-        "routeKey": route, "rawPath": "/api/me", "rawQueryString": "",
+        "routeKey": route, "rawPath": path, "rawQueryString": "",
         "headers": { "authorization": format!("Bearer {token}") },
         "requestContext": {
-            "accountId": "123456789012", "apiId": "api123", "domainName": "x", "domainPrefix": "x",
-            "http": { "method": "GET", "path": "/api/me", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "t" },
+            "accountId": "123456789012", "apiId": "api123",
+            "domainName": "api123.execute-api.us-east-1.amazonaws.com", "domainPrefix": "api123",
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "t" },
             "requestId": "r", "routeKey": route, "stage": "$default", "time": "t", "timeEpoch": 0
         }
     })
 }
 
-/// The REST policy carries an explicit Deny of every admin route of this API.
+/// What API Gateway decides for `method path` from the authorizer's (possibly cached) answer.
+fn gateway_allows(resp: &Value, method: &str, path: &str) -> bool {
+    iam::evaluate(resp, &format!("{ARN}/{method}{path}")) == Some(Decision::Allow)
+}
+
+/// The REST policy refuses every admin route of this API, bare prefix included, and allows
+/// the others: whichever route API Gateway serves it for from its cache.
 fn denies_the_admin_routes(resp: &Value) -> bool {
-    resp["policyDocument"]["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|s| s["Effect"] == "Deny" && s["Resource"][0] == format!("{ARN}/*/api/admin/*"))
+    let admin = [
+        ("GET", "/api/admin"),
+        ("POST", "/api/admin/users"),
+        ("DELETE", "/api/admin/x:a/b/c"),
+    ];
+    admin.iter().all(|(m, p)| !gateway_allows(resp, m, p))
+        && gateway_allows(resp, "GET", "/api/me")
+        && gateway_allows(resp, "GET", "/api/items/7")
 }
 
 #[tokio::test]
@@ -62,13 +75,32 @@ async fn rest_token_allow_passes_the_context_and_a_cache_safe_policy() {
     assert!(resp["context"]["jti"].as_str().unwrap().len() >= 22);
     let statements = resp["policyDocument"]["Statement"].as_array().unwrap();
     assert_eq!(statements[0]["Effect"], "Allow");
-    assert_eq!(statements[0]["Resource"], json!([format!("{ARN}/*/*")]));
+    assert_eq!(statements[0]["Resource"], json!([format!("{ARN}/*")]));
     // The admin routes are denied explicitly, so a cached policy cannot leak them.
     assert_eq!(statements[1]["Effect"], "Deny");
-    assert_eq!(
-        statements[1]["Resource"],
-        json!([format!("{ARN}/*/api/admin/*")])
-    );
+    assert!(denies_the_admin_routes(&resp), "{resp}");
+}
+
+#[tokio::test]
+async fn an_exception_before_a_wider_rule_is_answered_for_the_route_alone() {
+    // `GET /api/admin/health` needs no role although `/api/admin/*` does: no set of IAM
+    // patterns says that, so the answer covers the one route asked about.
+    let rig = MemoryRig::new().await;
+    let token = rig.login_alice().await.access.token;
+    let auth = Authorizer::on_memory_rig(&rig, "GET /api/admin/health=; * /api/admin/*=admin");
+    let health = auth
+        .handle(token_event(&token, "GET", "/api/admin/health"))
+        .await
+        .unwrap();
+    assert!(gateway_allows(&health, "GET", "/api/admin/health"));
+    // Served from the cache for another route, it refuses rather than guesses.
+    assert!(!gateway_allows(&health, "GET", "/api/admin/users"));
+    assert!(!gateway_allows(&health, "GET", "/api/me"));
+    let users = auth
+        .handle(token_event(&token, "GET", "/api/admin/users"))
+        .await
+        .unwrap();
+    assert!(!gateway_allows(&users, "GET", "/api/admin/users"));
 }
 
 #[tokio::test]
@@ -91,8 +123,7 @@ async fn a_colon_in_the_path_cannot_move_the_deny_off_the_route() {
         .handle(token_event(&token, "GET", "/api/admin/x:a/b/c"))
         .await
         .unwrap();
-    let statements = resp["policyDocument"]["Statement"].as_array().unwrap();
-    assert_eq!(statements[0]["Resource"], json!([format!("{ARN}/*/*")]));
+    assert!(!gateway_allows(&resp, "GET", "/api/admin/x:a/b/c"));
     assert!(denies_the_admin_routes(&resp), "{resp}");
 }
 
@@ -154,8 +185,9 @@ async fn store_outage_fails_closed() {
         .await
         .unwrap_err();
     assert!(matches!(err, AuthorizerError::Unavailable));
-    let v2 = auth.handle(v2_event(&token, "GET /api/me")).await.unwrap();
-    assert_eq!(v2["isAuthorized"], false);
+    // HTTP API answers an authorizer error with 500, never the 403 of a refusal.
+    let v2 = auth.handle(v2_event(&token, "GET", "/api/me")).await;
+    assert!(matches!(v2, Err(AuthorizerError::Unavailable)), "{v2:?}");
 }
 
 #[tokio::test]
@@ -192,15 +224,22 @@ async fn rest_request_event_is_supported() {
 #[tokio::test]
 async fn http_api_v2_simple_responses() {
     let (_rig, auth, token) = setup().await;
-    let ok = auth.handle(v2_event(&token, "GET /api/me")).await.unwrap();
+    let ok = auth
+        .handle(v2_event(&token, "GET", "/api/me"))
+        .await
+        .unwrap();
     assert_eq!(ok["isAuthorized"], true);
     assert_eq!(ok["context"]["sub"], "u-alice");
+    // Judged on the request, not on the greedy route `ANY /api/{proxy+}` that matched it.
     let forbidden = auth
-        .handle(v2_event(&token, "DELETE /api/admin/x"))
+        .handle(v2_event(&token, "DELETE", "/api/admin/users"))
         .await
         .unwrap();
     assert_eq!(forbidden["isAuthorized"], false);
-    let bad = auth.handle(v2_event("nope", "GET /api/me")).await.unwrap();
+    let bad = auth
+        .handle(v2_event("nope", "GET", "/api/me"))
+        .await
+        .unwrap();
     assert_eq!(bad["isAuthorized"], false);
 }
 

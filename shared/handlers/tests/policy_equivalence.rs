@@ -1,0 +1,277 @@
+//! The authorizer's answer means on API Gateway exactly what the route rules say.
+//!
+//! For random rule sets (literals, `{param}`, a final `*`, method `*`, empty-role exceptions
+//! before wider rules), random token roles and random requests (colons, empty segments, bare
+//! prefixes, extra segments), the decision API Gateway takes from the authorizer's answer —
+//! the IAM policy evaluated by [`iam::evaluate`], or the HTTP API simple response — must be
+//! `RoutePolicy::permits` for the request: no bypass and no over-deny. A REST policy is also
+//! evaluated for *other* routes, as API Gateway does when it serves the token's cached policy:
+//! it may never allow what the rules forbid, and when it claims to cover the whole API
+//! (`Allow …/*`) it must answer every route exactly.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use serde_json::{json, Value};
+use tokengate_domain::login::LoginAttempt;
+use tokengate_domain::memory::MemoryRig;
+use tokengate_domain::password::{HashParams, Password, PasswordHasher};
+use tokengate_domain::ports::{User, UserStatus, UserStore};
+use tokengate_domain::username::Username;
+use tokengate_handlers::authorizer::Authorizer;
+use tokengate_handlers::iam::{self, Decision};
+use tokengate_handlers::policy::RoutePolicy;
+
+const BASE: &str = "arn:aws:execute-api:eu-west-1:123456789012:api123/v1";
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+/// Path segments requests are made of: rule literals, colons, an empty segment, IAM wildcards.
+const REQUEST_SEGMENTS: [&str; 9] = [
+    "api", "admin", "users", "health", "7", "x:a", "", "b*", "a?",
+];
+const RULE_LITERALS: [&str; 6] = ["api", "admin", "users", "health", "7", "x:a"];
+/// Role sets of the tokens the rig hands out (each a user of its own).
+/// HTTP API routes a request may have matched: greedy ones, the default route, a literal.
+const ROUTE_KEYS: [&str; 4] = [
+    "ANY /{proxy+}",
+    "ANY /api/{proxy+}",
+    "$default",
+    "GET /api/me",
+];
+const TOKEN_ROLES: [&[&str]; 4] = [&["reader"], &["admin"], &["ops"], &["admin", "ops"]];
+
+/// A method, a rule path and the roles it needs, in `TOKENGATE_ROUTE_ROLES` syntax.
+fn rule() -> impl Strategy<Value = String> {
+    let method = prop_oneof![
+        Just("*".to_owned()),
+        proptest::sample::select(&METHODS[..]).prop_map(str::to_owned)
+    ];
+    let segment = prop_oneof![
+        4 => proptest::sample::select(&RULE_LITERALS[..]).prop_map(str::to_owned),
+        1 => Just("{id}".to_owned()),
+    ];
+    let path =
+        (proptest::collection::vec(segment, 0..4), any::<bool>()).prop_map(|(segs, rest)| {
+            let mut segs = segs;
+            if rest {
+                segs.push("*".to_owned());
+            }
+            format!("/{}", segs.join("/"))
+        });
+    let roles = prop_oneof![Just(""), Just("admin"), Just("ops"), Just("admin|ops")];
+    (method, path, roles).prop_map(|(m, p, r)| format!("{m} {p}={r}"))
+}
+
+fn request() -> impl Strategy<Value = (String, String)> {
+    let method = proptest::sample::select(&METHODS[..]).prop_map(str::to_owned);
+    let path = proptest::collection::vec(proptest::sample::select(&REQUEST_SEGMENTS[..]), 0..5)
+        .prop_map(|segs| format!("/{}", segs.join("/")));
+    (method, path)
+}
+
+fn case() -> impl Strategy<Value = (Vec<String>, usize, Vec<(String, String)>)> {
+    (
+        proptest::collection::vec(rule(), 1..6),
+        0..TOKEN_ROLES.len(),
+        proptest::collection::vec(request(), 1..24),
+    )
+}
+
+/// The in-memory tokengate with one logged-in user per role set of [`TOKEN_ROLES`].
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    rig: MemoryRig,
+    tokens: Vec<String>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (rig, tokens) = runtime.block_on(async {
+            let rig = MemoryRig::new().await;
+            let hasher = PasswordHasher::new(HashParams {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            })
+            .expect("valid parameters");
+            let mut tokens = Vec::new();
+            for (i, roles) in TOKEN_ROLES.iter().enumerate() {
+                let name = format!("user{i}");
+                rig.store
+                    .create_user(&User {
+                        username: Username::parse(&name).expect("valid name"),
+                        user_id: format!("u-{i}"),
+                        password_hash: hasher.hash(&Password::new("pw")).expect("hash"),
+                        roles: roles.iter().map(|r| r.to_string()).collect(),
+                        status: UserStatus::Active,
+                        token_version: 1,
+                    })
+                    .await
+                    .expect("new user");
+                let grant = rig
+                    .login
+                    .login(LoginAttempt {
+                        username: name,
+                        password: Password::new("pw"),
+                        source_ip: format!("192.0.2.{}", 10 + i),
+                    })
+                    .await
+                    .expect("login");
+                tokens.push(grant.access.token);
+            }
+            (rig, tokens)
+        });
+        Self {
+            runtime,
+            rig,
+            tokens,
+        }
+    }
+
+    fn roles(i: usize) -> Vec<String> {
+        TOKEN_ROLES[i].iter().map(|r| r.to_string()).collect()
+    }
+}
+
+fn arn(method: &str, path: &str) -> String {
+    format!("{BASE}/{method}{path}")
+}
+
+fn runner() -> TestRunner {
+    // Enough cases to find each of the bypasses the old Deny-list construction had (bare
+    // prefix, `{param}` crossing `/`, ignored first-match exceptions) within a few seconds.
+    TestRunner::new(Config {
+        cases: 1500,
+        failure_persistence: None,
+        ..Config::default()
+    })
+}
+
+#[test]
+fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
+    let fx = Fixture::new();
+    let (api_wide, cases) = (std::cell::Cell::new(0usize), std::cell::Cell::new(0usize));
+    runner()
+        .run(&case(), |(rules, who, requests)| {
+            let spec = rules.join("; ");
+            let policy = RoutePolicy::parse(&spec).expect("generated rules parse");
+            let authorizer = Authorizer::on_memory_rig(&fx.rig, &spec);
+            let roles = Fixture::roles(who);
+            let (method, path) = &requests[0];
+            let event = json!({
+                "type": "TOKEN",
+                "authorizationToken": format!("Bearer {}", fx.tokens[who]),
+                "methodArn": arn(method, path),
+            });
+            let answer = fx
+                .runtime
+                .block_on(authorizer.handle(event))
+                .map_err(|e| TestCaseError::fail(format!("{spec}: {method} {path}: {e}")))?;
+            let covers_api = allows_every_route(&answer);
+            cases.set(cases.get() + 1);
+            api_wide.set(api_wide.get() + usize::from(covers_api));
+            for (i, (m, p)) in requests.iter().enumerate() {
+                let decided = iam::evaluate(&answer, &arn(m, p)) == Some(Decision::Allow);
+                let permitted = policy.permits(m, p, &roles);
+                let context = format!(
+                    "rules {spec:?}, roles {roles:?}, policy for {method} {path}, request {m} {p}: \
+                     gateway {decided}, rules {permitted}\n{answer:#}"
+                );
+                // No bypass, ever: not for this route, not from the cache for another one.
+                prop_assert!(!decided || permitted, "bypass: {}", context);
+                if i == 0 || covers_api {
+                    // The route asked about is answered exactly; so is every route when the
+                    // policy claims the whole API. The one exception, a route-scoped answer
+                    // for a path holding an IAM wildcard, must refuse (see the README).
+                    let scoped_wildcard = !covers_api && iam::has_wildcard(p);
+                    prop_assert!(
+                        decided == permitted || (scoped_wildcard && !decided),
+                        "over-deny: {}",
+                        context
+                    );
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // The exact whole-API policy must be the common answer, or caching is worth little.
+    let (api_wide, cases) = (api_wide.get(), cases.get());
+    assert!(
+        api_wide * 2 > cases,
+        "only {api_wide} of {cases} policies covered the whole API"
+    );
+}
+
+#[test]
+fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template() {
+    let fx = Fixture::new();
+    runner()
+        .run(
+            &(
+                case(),
+                proptest::sample::select(&ROUTE_KEYS[..]),
+                any::<bool>(),
+            ),
+            |((rules, who, requests), route_key, named_stage)| {
+                let spec = rules.join("; ");
+                let policy = RoutePolicy::parse(&spec).expect("generated rules parse");
+                let authorizer = Authorizer::on_memory_rig(&fx.rig, &spec);
+                let roles = Fixture::roles(who);
+                for (m, p) in &requests {
+                    let stage = if named_stage { "v1" } else { "$default" };
+                    let raw_path = if named_stage {
+                        format!("/v1{p}")
+                    } else {
+                        p.clone()
+                    };
+                    let event = v2_event(&fx.tokens[who], route_key, stage, m, &raw_path);
+                    let answer = fx
+                        .runtime
+                        .block_on(authorizer.handle(event))
+                        .map_err(|e| TestCaseError::fail(format!("{spec}: {m} {p}: {e}")))?;
+                    prop_assert_eq!(
+                        answer["isAuthorized"].as_bool(),
+                        Some(policy.permits(m, p, &roles)),
+                        "rules {:?}, roles {:?}, route {} on stage {}, request {} {}",
+                        spec,
+                        roles,
+                        route_key,
+                        stage,
+                        m,
+                        raw_path
+                    );
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+/// Whether the answer's Allow covers every method ARN of the API (a cache-wide policy).
+fn allows_every_route(answer: &Value) -> bool {
+    answer["policyDocument"]["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["Effect"] == "Allow" && s["Resource"] == json!([format!("{BASE}/*")]))
+}
+
+/// An HTTP API (payload 2.0) authorizer event as API Gateway sends it on its execute-api
+/// domain: a named stage is the first segment of `rawPath` and `requestContext.http.path`.
+fn v2_event(token: &str, route_key: &str, stage: &str, method: &str, raw_path: &str) -> Value {
+    json!({
+        "version": "2.0", "type": "REQUEST",
+        "routeArn": format!("arn:aws:execute-api:eu-west-1:123456789012:api123/{stage}/{method}{raw_path}"),
+        "identitySource": [format!("Bearer {token}")],
+        "routeKey": route_key, "rawPath": raw_path, "rawQueryString": "",
+        "headers": { "authorization": format!("Bearer {token}") },
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "api123",
+            "domainName": "api123.execute-api.eu-west-1.amazonaws.com", "domainPrefix": "api123",
+            "http": { "method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "t" },
+            "requestId": "r", "routeKey": route_key, "stage": stage, "time": "t", "timeEpoch": 0
+        }
+    })
+}
