@@ -11,6 +11,7 @@ use tokengate_claims::Verifier;
 use tokengate_domain::memory::MemoryRig;
 use tokengate_handlers::authorizer::Authorizer;
 use tokengate_handlers::http::strip_bearer;
+use tokengate_handlers::iam::{self, Decision};
 use tokengate_handlers::{login, logout, refresh};
 
 /// A fuzz target's oracles: panics if the input breaks one.
@@ -218,7 +219,9 @@ pub fn http_request(h: &Harness, data: &[u8]) {
 /// seeded with `events/authorizer-*.json` (placeholders filled with a genuine token).
 ///
 /// Oracles: never a panic; never an allowing answer (`isAuthorized: true`, or a REST policy
-/// with a principal) unless the event carries a token that verifies.
+/// with a principal) unless the event carries a token that verifies; and a REST policy that
+/// API Gateway ([`iam::evaluate`]) reads as an Allow of the event's own method ARN only when
+/// the route rules permit that route to the token's roles.
 pub fn authorizer_event(h: &Harness, data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -227,6 +230,7 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
         return;
     };
     let presented = presented_tokens(&event);
+    let event_arn = event["methodArn"].as_str().unwrap_or_default().to_owned();
     let answer = h.runtime.block_on(h.authorizer.handle(event));
     if let Ok(resp) = answer {
         let allowed = resp["isAuthorized"] == Value::Bool(true) || resp["principalId"].is_string();
@@ -239,7 +243,32 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
                 "allowed without a valid token: {resp}"
             );
         }
+        if let Some((method, path)) = event_route(&event_arn) {
+            let path = path.as_str();
+            if iam::evaluate(&resp, &event_arn) == Some(Decision::Allow) {
+                let roles: Vec<String> = resp["context"]["roles"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                assert!(
+                    h.authorizer.policy.permits(method, path, &roles),
+                    "policy allows {method} {path} to roles {roles:?}: {resp}"
+                );
+            }
+        }
     }
+}
+
+/// Method and path of a REST method ARN (`arn:…:API/STAGE/METHOD/path`, the path holding any
+/// characters), read independently of the authorizer's own parser.
+fn event_route(arn: &str) -> Option<(&str, String)> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let route = resource.splitn(3, '/').nth(2)?;
+    let (method, path) = route.split_once('/').unwrap_or((route, ""));
+    Some((method, format!("/{path}")))
 }
 
 /// Every bearer token the event carries, wherever an authorizer could read it: the TOKEN
