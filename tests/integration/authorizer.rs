@@ -209,6 +209,7 @@ async fn connection_warm_up_is_one_read_that_changes_nothing() {
     );
     assert_eq!(items().await, before, "the warm-up read wrote nothing");
     // A misconfigured table is reported (the function logs it and starts anyway).
-    let missing = tokengate_aws::DynamoStore::new(raw.clone(), "no-such-table");
+    let missing =
+        tokengate_aws::DynamoStore::new(raw.clone(), "no-such-table", stack.clock.clone());
     assert!(missing.warm_up().await.is_err());
 }

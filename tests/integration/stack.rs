@@ -50,8 +50,8 @@ impl Stack {
         let kms_calls = CallCounter::default();
         let ddb = counted_ddb(&sdk, &ddb_calls);
         let kms = counted_kms(&sdk, &kms_calls);
-        let store = Arc::new(DynamoStore::new(ddb, boot.table.clone()));
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        let store = Arc::new(DynamoStore::new(ddb, boot.table.clone(), clock.clone()));
         let cheap = HashParams {
             memory_kib: 1024,
             iterations: 1,

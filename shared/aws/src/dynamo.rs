@@ -5,18 +5,20 @@
 //! | `user#<username>` | `user_id`, `password_hash`, `roles` (L of S), `status`, `token_version`, `created_at` |
 //! | `principal#<user_id>` | `username`, `token_version`, `status` — what the authorizer reads |
 //! | `session#<sid>` | `user_id`, `roles`, `token_version`, `created_at`, `expires_at`, `last_used_at`, `current_hash`, `previous_hash`, `rotated_at`, `generation`, `revoked`, `spent` (SS), `ttl` |
-//! | `deny#<jti>` | `ttl` (the token's `exp`) |
+//! | `deny#<jti>` | `ttl` (the token's `exp + leeway + 1`: the first second no verifier accepts it) |
 //! | `lock#<username>` | `failures`, `last_failure_at`, `ttl` |
 //! | `rate#<key>#<window start>` | `count`, `ttl` |
 //!
 //! The key `warm-up#` is only ever read, never written ([`DynamoStore::warm_up`]).
 //!
 //! `user#` and `principal#` change together, in one transaction, whenever the token version,
-//! status or roles change. DynamoDB deletes expired items lazily (within days), so every read
-//! of an item with a TTL compares it in code.
+//! status or roles change. DynamoDB deletes expired items lazily (within days), so reads of
+//! `deny#` and `lock#` treat an item whose `ttl` is not after now as absent (sessions are
+//! compared with their `expires_at` by the domain; a `rate#` key names its window). "Now" is
+//! the injected [`Clock`]'s, the same the services use, so tests can move it.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -30,17 +32,26 @@ use tokengate_domain::ports::{
     Denylist, LockState, LockoutStore, Principal, RateLimiter, RevocationSource, RevocationStatus,
     Rotation, Session, SessionStore, User, UserStatus, UserStore, WriteOutcome,
 };
-use tokengate_domain::{PortError, PortResult, TokenHash, Username};
+use tokengate_domain::{Clock, PortError, PortResult, TokenHash, Username};
 
 use crate::errors::{classify, service_code};
 
 type Item = HashMap<String, AttributeValue>;
 
 /// All stores on one DynamoDB table.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for DynamoStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoStore")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -84,16 +95,11 @@ fn corrupt(attr: &str) -> PortError {
 fn status(item: &Item) -> PortResult<UserStatus> {
     UserStatus::parse(&get_s(item, "status")?).ok_or_else(|| corrupt("status"))
 }
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-/// An item whose TTL has passed is treated as absent, whether or not DynamoDB deleted it yet.
-fn live(item: Option<Item>) -> Option<Item> {
+/// An item whose TTL is not after `now` is treated as absent, whether or not DynamoDB deleted
+/// it yet (it does so lazily, within days). The in-memory twin applies the same rule.
+fn live(item: Option<Item>, now: i64) -> Option<Item> {
     item.filter(|i| match i.get("ttl") {
-        Some(AttributeValue::N(t)) => t.parse::<i64>().map_or(true, |t| t > unix_now()),
+        Some(AttributeValue::N(t)) => t.parse::<i64>().map_or(true, |t| t > now),
         _ => true,
     })
 }
@@ -119,11 +125,13 @@ fn cancelled_items(err: &SdkError<TransactWriteItemsError, HttpResponse>) -> Opt
 }
 
 impl DynamoStore {
-    /// Stores on `table`.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    /// Stores on `table`, reading "now" for TTL checks and timestamps from `clock` (the
+    /// system clock in production; the services' clock in tests, so moving it moves expiry).
+    pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
         Self {
             client,
             table: table.into(),
+            clock,
         }
     }
 
@@ -299,7 +307,7 @@ impl UserStore for DynamoStore {
     }
 
     async fn create_user(&self, user: &User) -> PortResult<bool> {
-        let now = unix_now();
+        let now = self.clock.now();
         let user_item = Put::builder()
             .table_name(&self.table)
             .item("pk", s(format!("user#{}", user.username)))
@@ -366,7 +374,10 @@ impl UserStore for DynamoStore {
 #[async_trait]
 impl LockoutStore for DynamoStore {
     async fn get_lock(&self, username: &Username) -> PortResult<LockState> {
-        let item = live(self.get(format!("lock#{username}"), "read lockout").await?);
+        let item = live(
+            self.get(format!("lock#{username}"), "read lockout").await?,
+            self.clock.now(),
+        );
         match item {
             None => Ok(LockState::default()),
             Some(i) => Ok(LockState {
@@ -723,7 +734,7 @@ impl RevocationSource for DynamoStore {
                         .iter()
                         .find(|i| pk(i).as_deref() == Some(&principal_pk));
                     return Ok(RevocationStatus {
-                        jti_denied: live(deny.cloned()).is_some(),
+                        jti_denied: live(deny.cloned(), self.clock.now()).is_some(),
                         principal: principal
                             .map(|p| {
                                 Ok::<_, PortError>(Principal {

@@ -169,21 +169,34 @@ pub struct Validation {
     pub issuer: String,
     /// Accepted `aud` values. No default; empty accepts nothing.
     pub audiences: Vec<String>,
-    /// Clock skew tolerated on `exp` and `nbf`, in seconds. Default 30.
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds. Default
+    /// [`Validation::DEFAULT_LEEWAY_SECS`] (30).
     pub leeway_secs: i64,
     /// Longest accepted token in bytes. Default 8192.
     pub max_token_bytes: usize,
 }
 
 impl Validation {
+    /// The default of [`Validation::leeway_secs`]: the one place the number lives, so that
+    /// everything that must outlast a token's acceptance (the logout denylist) agrees with it.
+    pub const DEFAULT_LEEWAY_SECS: i64 = 30;
+
     /// Rules for `issuer` and `audiences`, with the defaults above.
     pub fn new(issuer: impl Into<String>, audiences: Vec<String>) -> Self {
         Self {
             issuer: issuer.into(),
             audiences,
-            leeway_secs: 30,
+            leeway_secs: Self::DEFAULT_LEEWAY_SECS,
             max_token_bytes: 8192,
         }
+    }
+
+    /// The first unix second at which a token whose `exp` claim is `exp` is refused as
+    /// [`VerifyError::Expired`]: `exp + leeway + 1`. Until then a verifier with these rules
+    /// still accepts it, so a revocation of the token (a denylist entry) must live at least
+    /// that long.
+    pub fn expired_from(&self, exp: i64) -> i64 {
+        exp.saturating_add(self.leeway_secs).saturating_add(1)
     }
 }
 
@@ -242,6 +255,11 @@ impl Verifier {
                 validation,
             }),
         }
+    }
+
+    /// The rules this verifier applies.
+    pub fn validation(&self) -> &Validation {
+        &self.inner.validation
     }
 
     /// The trusted keys.
@@ -306,7 +324,7 @@ impl Verifier {
         if !v.audiences.contains(&claims.aud) {
             return Err(VerifyError::AudienceMismatch);
         }
-        if now > claims.exp.saturating_add(v.leeway_secs) {
+        if now >= v.expired_from(claims.exp) {
             return Err(VerifyError::Expired);
         }
         if now < claims.nbf.saturating_sub(v.leeway_secs) {

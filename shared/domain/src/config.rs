@@ -3,6 +3,8 @@
 
 use std::str::FromStr;
 
+use tokengate_claims::Validation;
+
 use crate::password::HashParams;
 
 /// Reads settings from a lookup function (the process environment in production, a map in
@@ -81,7 +83,9 @@ pub struct AuthConfig {
     pub ip_window_secs: i64,
     /// Argon2id parameters (`TOKENGATE_ARGON2_MEMORY_KIB` 19456, `_ITERATIONS` 2, `_PARALLELISM` 1).
     pub hash_params: HashParams,
-    /// Clock skew tolerated on `exp`/`nbf` by verifiers (`TOKENGATE_LEEWAY_SECONDS`, default 30).
+    /// Clock skew tolerated on `exp`/`nbf` by verifiers (`TOKENGATE_LEEWAY_SECONDS`, default
+    /// [`Validation::DEFAULT_LEEWAY_SECS`], 30). Logout and the authorizer must agree on it: a
+    /// logged-out token stays denylisted until the authorizer's verifier refuses it as expired.
     pub leeway_secs: i64,
 }
 
@@ -102,7 +106,7 @@ impl AuthConfig {
             ip_limit: 30,
             ip_window_secs: 60,
             hash_params: HashParams::default(),
-            leeway_secs: 30,
+            leeway_secs: Validation::DEFAULT_LEEWAY_SECS,
         }
     }
 
@@ -211,6 +215,7 @@ mod tests {
         assert_eq!(cfg.access_ttl_secs, 900);
         assert_eq!(cfg.refresh_ttl_secs, 604_800);
         assert_eq!(cfg.grace_secs, 10);
+        assert_eq!(cfg.leeway_secs, 30);
         assert_eq!(
             cfg.allowed_origins,
             vec!["https://a.example", "https://b.example"]

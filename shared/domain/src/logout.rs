@@ -15,7 +15,8 @@ use crate::refresh_token::RefreshToken;
 pub struct LogoutRequest<'a> {
     /// The refresh token (cookie or body).
     pub refresh_token: Option<&'a str>,
-    /// The bearer access token; its `jti` is denylisted until its `exp`.
+    /// The bearer access token; its `jti` is denylisted for as long as a verifier could still
+    /// accept it (`exp + leeway`).
     pub access_token: Option<&'a str>,
     /// `{"scope":"global"}`: end every session of the user.
     pub global: bool,
@@ -30,7 +31,9 @@ pub struct Logout {
     pub users: Arc<dyn UserStore>,
     /// Access-token denylist.
     pub denylist: Arc<dyn Denylist>,
-    /// Verifies the bearer token before its `jti` is trusted.
+    /// Verifies the bearer token before its `jti` is trusted. Its leeway also sets how long
+    /// the `jti` stays denylisted, so it must be the authorizer's leeway (both come from
+    /// `AuthConfig::leeway_secs`).
     pub verifier: Arc<Verifier>,
     /// Clock.
     pub clock: Arc<dyn Clock>,
@@ -66,7 +69,10 @@ impl Logout {
         }
 
         if let Some(c) = &claims {
-            self.denylist.deny(&c.jti, c.exp).await?;
+            // Not `exp`: verifiers accept the token for `leeway` seconds beyond it, and an
+            // entry gone at `exp` would let the logged-out token back in for that long.
+            let until = self.verifier.validation().expired_from(c.exp);
+            self.denylist.deny(&c.jti, until).await?;
         }
         for sid in &sids {
             self.sessions.revoke_session(sid).await?;

@@ -1,9 +1,13 @@
 //! In-memory twins of every port, for fast tests of the domain and the handlers without AWS.
-//! They keep the same conditional semantics as the DynamoDB adapters.
+//! They keep the same conditional semantics as the DynamoDB adapters, and the same TTL rule:
+//! where the adapter treats an item whose `ttl` is not after its clock's now as absent (denylist
+//! entries, lockout records), so does the twin, on the clock it is given. Sessions and rate
+//! windows carry a TTL in DynamoDB but no read of them checks it (the domain compares a
+//! session's `expires_at` itself; a rate window's key names its start), so neither does the twin.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use aws_lc_rs::encoding::AsDer;
@@ -12,6 +16,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use tokengate_claims::{Algorithm, VerifyingKey};
 
+use crate::clock::Clock;
 use crate::error::{PortError, PortResult};
 use crate::ports::{
     Denylist, LockState, LockoutStore, Principal, RateLimiter, RefreshMac, RevocationSource,
@@ -25,24 +30,37 @@ use crate::username::Username;
 struct State {
     users: HashMap<String, User>,
     sessions: HashMap<String, (Session, HashSet<TokenHash>)>,
+    /// `jti` → the entry's TTL.
     denied: HashMap<String, i64>,
-    locks: HashMap<String, LockState>,
+    /// Name → (state, the record's TTL).
+    locks: HashMap<String, (LockState, i64)>,
     rates: HashMap<String, u64>,
 }
 
 /// Every store in one process-local map. `set_unavailable(true)` makes every call fail as a
 /// throttled AWS call would, to test 503 paths.
-#[derive(Default)]
 pub struct MemoryBackend {
     state: Mutex<State>,
     unavailable: AtomicBool,
     calls: AtomicUsize,
+    clock: Arc<dyn Clock>,
+}
+
+/// An item with TTL `ttl` still exists at `now`: the DynamoDB adapter's rule, to the second.
+fn live(ttl: i64, now: i64) -> bool {
+    ttl > now
 }
 
 impl MemoryBackend {
-    /// An empty backend.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty backend whose TTL checks read `clock` (give it the clock the services use, as
+    /// the DynamoDB adapter is given it).
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            state: Mutex::default(),
+            unavailable: AtomicBool::new(false),
+            calls: AtomicUsize::new(0),
+            clock,
+        }
     }
 
     /// Makes every following call fail with [`PortError::Unavailable`] (or succeed again).
@@ -60,9 +78,13 @@ impl MemoryBackend {
         self.lock().sessions.get(sid).map(|(s, _)| s.clone())
     }
 
-    /// Whether a `jti` is denylisted.
+    /// Whether a `jti` is denylisted now (its entry exists and its TTL has not passed).
     pub fn is_denied(&self, jti: &str) -> bool {
-        self.lock().denied.contains_key(jti)
+        let now = self.clock.now();
+        self.lock()
+            .denied
+            .get(jti)
+            .is_some_and(|&ttl| live(ttl, now))
     }
 
     /// Number of stored sessions.
@@ -147,23 +169,34 @@ impl UserStore for MemoryBackend {
 #[async_trait]
 impl LockoutStore for MemoryBackend {
     async fn get_lock(&self, username: &Username) -> PortResult<LockState> {
+        let now = self.clock.now();
         Ok(self
             .enter()?
             .locks
             .get(username.as_str())
-            .copied()
+            .filter(|(_, ttl)| live(*ttl, now))
+            .map(|(lock, _)| *lock)
             .unwrap_or_default())
     }
     async fn record_failure(
         &self,
         username: &Username,
         now: i64,
-        _expires_at: i64,
+        expires_at: i64,
     ) -> PortResult<LockState> {
         let mut s = self.enter()?;
-        let lock = s.locks.entry(username.as_str().to_owned()).or_default();
+        let (lock, ttl) = s
+            .locks
+            .entry(username.as_str().to_owned())
+            .or_insert((LockState::default(), expires_at));
+        // As the adapter's conditional update: count on from a live record, start again at 1
+        // from an expired one (compared with the caller's `now`, as the condition is).
+        if !live(*ttl, now) {
+            *lock = LockState::default();
+        }
         lock.failures += 1;
         lock.last_failure_at = now;
+        *ttl = expires_at;
         Ok(*lock)
     }
     async fn clear(&self, username: &Username) -> PortResult<()> {
@@ -269,9 +302,10 @@ impl Denylist for MemoryBackend {
 #[async_trait]
 impl RevocationSource for MemoryBackend {
     async fn revocation_status(&self, jti: &str, user_id: &str) -> PortResult<RevocationStatus> {
+        let now = self.clock.now();
         let s = self.enter()?;
         Ok(RevocationStatus {
-            jti_denied: s.denied.contains_key(jti),
+            jti_denied: s.denied.get(jti).is_some_and(|&ttl| live(ttl, now)),
             principal: s
                 .users
                 .values()
@@ -423,16 +457,15 @@ impl MemoryRig {
     /// `https://app.test` and `https://app.example.com` (the sample events') as allowed origins.
     pub async fn new() -> Self {
         use crate::password::{HashParams, Password, PasswordHasher};
-        use std::sync::Arc;
 
         let cheap = HashParams {
             memory_kib: 1024,
             iterations: 1,
             parallelism: 1,
         };
-        let store = Arc::new(MemoryBackend::new());
-        let signer = Arc::new(MemorySigner::generate("test-key"));
         let clock = Arc::new(crate::clock::ManualClock::new(RIG_EPOCH));
+        let store = Arc::new(MemoryBackend::new(clock.clone()));
+        let signer = Arc::new(MemorySigner::generate("test-key"));
         let mut config = crate::config::AuthConfig::new(Self::ISSUER, Self::AUDIENCE);
         config.hash_params = cheap;
         config.allowed_origins = vec![

@@ -85,9 +85,12 @@ pub struct LockState {
 /// Per-account failure counters.
 #[async_trait]
 pub trait LockoutStore: Send + Sync {
-    /// Current state (default if none).
+    /// Current state: the default if there is no record or its `expires_at` is not after the
+    /// store clock's now.
     async fn get_lock(&self, username: &Username) -> PortResult<LockState>;
-    /// Atomically counts one more failure at `now`; keeps the record until `expires_at`.
+    /// Atomically counts one more failure at `now`; keeps the record until `expires_at`. A
+    /// record whose `expires_at` is not after `now` counts as absent: the count starts again
+    /// at 1.
     async fn record_failure(
         &self,
         username: &Username,
@@ -196,7 +199,10 @@ pub trait SessionStore: Send + Sync {
 /// Access-token denylist (keyed on `jti`, never on token bytes).
 #[async_trait]
 pub trait Denylist: Send + Sync {
-    /// Denies `jti` until `until` (its `exp`; the record's TTL).
+    /// Denies `jti` while the store's clock shows a time before `until` (the record's TTL);
+    /// from `until` on the entry reads as absent. Logout passes the first second at which
+    /// verifiers refuse the token as expired (`Validation::expired_from`, `exp + leeway + 1`),
+    /// so the entry outlives every moment at which the token would otherwise be accepted.
     async fn deny(&self, jti: &str, until: i64) -> PortResult<()>;
 }
 

@@ -94,7 +94,12 @@ fn case(alg: Algorithm) -> Case {
     }
 }
 
-fn authorizer(es: &Case, rs: &Case, store: Arc<MemoryBackend>) -> Authorizer {
+fn authorizer(
+    es: &Case,
+    rs: &Case,
+    store: Arc<MemoryBackend>,
+    clock: Arc<ManualClock>,
+) -> Authorizer {
     let keys = [
         VerifyingKey::from_spki_der("ES256-key", Algorithm::ES256, &es.spki).unwrap(),
         VerifyingKey::from_spki_der("RS256-key", Algorithm::RS256, &rs.spki).unwrap(),
@@ -106,7 +111,7 @@ fn authorizer(es: &Case, rs: &Case, store: Arc<MemoryBackend>) -> Authorizer {
         )),
         revocations: store,
         policy: RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin").unwrap(),
-        clock: Arc::new(ManualClock::new(NOW)),
+        clock,
     }
 }
 
@@ -148,7 +153,8 @@ fn benches(c: &mut Criterion) {
     let es = case(Algorithm::ES256);
     let rs = case(Algorithm::RS256);
     export(&es, &rs);
-    let store = Arc::new(MemoryBackend::new());
+    let clock = Arc::new(ManualClock::new(NOW));
+    let store = Arc::new(MemoryBackend::new(clock.clone()));
     rt.block_on(store.create_user(&User {
         username: Username::parse("bench").unwrap(),
         user_id: "u-bench".into(),
@@ -158,7 +164,7 @@ fn benches(c: &mut Criterion) {
         token_version: 1,
     }))
     .unwrap();
-    let auth = authorizer(&es, &rs, store);
+    let auth = authorizer(&es, &rs, store, clock);
     // Sanity: the benchmarked path is the allow path.
     let allowed = rt.block_on(auth.handle(token_event(&es.token))).unwrap();
     assert_eq!(allowed["context"]["sub"], "u-bench");

@@ -10,16 +10,18 @@ use tokengate_domain::config::Env;
 use tokengate_domain::login::Login;
 use tokengate_domain::logout::Logout;
 use tokengate_domain::refresh::Refresh;
-use tokengate_domain::{AccessTokenIssuer, AuthConfig, PasswordHasher, SystemClock};
+use tokengate_domain::{AccessTokenIssuer, AuthConfig, Clock, PasswordHasher, SystemClock};
 
 use crate::authorizer::Authorizer;
 use crate::policy::RoutePolicy;
 
 /// Names of the AWS resources, from `TOKENGATE_TABLE`, `TOKENGATE_SIGNING_KEY`,
-/// `TOKENGATE_TRUSTED_KEYS` and `TOKENGATE_REFRESH_MAC_KEY`.
+/// `TOKENGATE_TRUSTED_KEYS` and `TOKENGATE_REFRESH_MAC_KEY`, and the one clock.
 struct Resources {
     table: String,
     sdk: aws_config::SdkConfig,
+    /// The clock of the services and of the store's TTL checks: one "now" for both.
+    clock: Arc<dyn Clock>,
 }
 
 async fn resources() -> anyhow::Result<Resources> {
@@ -27,6 +29,7 @@ async fn resources() -> anyhow::Result<Resources> {
     Ok(Resources {
         table: env.required("TOKENGATE_TABLE")?,
         sdk: tokengate_aws::config::sdk_config().await,
+        clock: Arc::new(SystemClock),
     })
 }
 
@@ -35,6 +38,7 @@ impl Resources {
         Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&self.sdk),
             self.table.clone(),
+            self.clock.clone(),
         ))
     }
     fn kms(&self) -> aws_sdk_kms::Client {
@@ -94,7 +98,7 @@ pub async fn login() -> anyhow::Result<Login> {
         sessions: store,
         issuer: issuer?,
         hasher: PasswordHasher::new(cfg.hash_params)?,
-        clock: Arc::new(SystemClock),
+        clock: res.clock.clone(),
         config: cfg,
     })
 }
@@ -110,7 +114,7 @@ pub async fn refresh() -> anyhow::Result<Refresh> {
         sessions: store,
         mac: Arc::new(KmsRefreshMac::new(res.kms(), mac_key)),
         issuer: issuer?,
-        clock: Arc::new(SystemClock),
+        clock: res.clock.clone(),
         config: cfg,
     })
 }
@@ -126,7 +130,7 @@ pub async fn logout() -> anyhow::Result<(Logout, Vec<String>)> {
         users: store.clone(),
         denylist: store,
         verifier: Arc::new(verifier?),
-        clock: Arc::new(SystemClock),
+        clock: res.clock.clone(),
     };
     Ok((logout, cfg.allowed_origins))
 }
@@ -153,7 +157,7 @@ pub async fn authorizer() -> anyhow::Result<Authorizer> {
         verifier: Arc::new(verifier?),
         revocations: store,
         policy,
-        clock: Arc::new(SystemClock),
+        clock: res.clock.clone(),
     })
 }
 

@@ -4,7 +4,11 @@
 //! [`fuzz`] holds what the coverage-guided fuzz targets in `fuzz/` check, so that the same
 //! oracles also run as an ordinary test (`tests/fuzz_replay.rs`): every committed seed and a
 //! fixed-seed sample of mutations of them, in the workspace's one build.
+//!
+//! [`contract`] holds test bodies written once and run against both the in-memory twins and
+//! the DynamoDB adapters, so that the twins are proven to behave as the adapters do.
 
 #![deny(missing_docs)]
 
+pub mod contract;
 pub mod fuzz;

@@ -101,7 +101,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let sdk = tokengate_aws::config::sdk_config().await;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let kms = aws_sdk_kms::Client::new(&sdk);
-    let store = tokengate_aws::DynamoStore::new(ddb.clone(), cli.table.clone());
+    let store = tokengate_aws::DynamoStore::new(
+        ddb.clone(),
+        cli.table.clone(),
+        std::sync::Arc::new(tokengate_domain::SystemClock),
+    );
     match cli.command {
         Command::Bootstrap {
             signing_alg,
