@@ -1,6 +1,6 @@
 //! tokengate's domain: users, sessions (refresh-token families), access-token issue, rotation
 //! and revocation. Pure logic behind narrow async ports; no AWS types. The AWS adapters live in
-//! `tokengate-aws`, in-memory twins in [`memory`].
+//! `tokengate-aws`, in-memory twins in `tokengate-testing` (tests only).
 #![deny(missing_docs)]
 
 pub mod clock;
@@ -9,7 +9,6 @@ pub mod error;
 pub mod issuer;
 pub mod login;
 pub mod logout;
-pub mod memory;
 pub mod password;
 pub mod ports;
 pub mod refresh;

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use tokengate_domain::login::{Grant, LoginAttempt};
 use tokengate_domain::logout::LogoutRequest;
-use tokengate_domain::memory::{self, MemoryRig};
 use tokengate_domain::password::HashParams;
 use tokengate_domain::ports::{LockoutStore, UserStatus, UserStore};
 use tokengate_domain::{ErrorCode, Password, PasswordHasher, Username};
+use tokengate_testing::memory::{self, MemoryRig};
 
 const T0: i64 = memory::RIG_EPOCH;
 

@@ -19,11 +19,11 @@ use tokengate_claims::{
     assemble, signing_input, AccessClaims, Algorithm, Header, Validation, Verifier, VerifyingKey,
 };
 use tokengate_domain::login::LoginAttempt;
-use tokengate_domain::memory::{MemoryBackend, MemoryRig};
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::{ManualClock, Password, PasswordHasher, Username};
 use tokengate_handlers::authorizer::Authorizer;
 use tokengate_handlers::policy::RoutePolicy;
+use tokengate_testing::memory::{MemoryBackend, MemoryRig};
 
 const NOW: i64 = 1_800_000_000;
 

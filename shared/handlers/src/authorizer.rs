@@ -15,7 +15,6 @@ use aws_lambda_events::apigw::{
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde_json::{json, Value};
 use tokengate_claims::{AccessClaims, Verifier};
-use tokengate_domain::memory::MemoryRig;
 use tokengate_domain::ports::{RevocationSource, UserStatus};
 use tokengate_domain::{Clock, PortError};
 
@@ -78,17 +77,6 @@ pub struct Authorizer {
 }
 
 impl Authorizer {
-    /// An authorizer over a [`MemoryRig`]'s verifier, stores and clock, with the route policy
-    /// `policy` (`TOKENGATE_ROUTE_ROLES` syntax): what the tests, benches and fuzz harness run.
-    pub fn on_memory_rig(rig: &MemoryRig, policy: &str) -> Self {
-        Self {
-            verifier: Arc::new(rig.verifier.clone()),
-            revocations: rig.store.clone(),
-            policy: RoutePolicy::parse(policy).expect("valid route policy"),
-            clock: rig.clock.clone(),
-        }
-    }
-
     /// Decides for a token (the `Authorization` header value) and a route.
     pub async fn decide(
         &self,

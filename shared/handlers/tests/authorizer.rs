@@ -3,17 +3,17 @@
 //! one revocation lookup per invocation.
 
 use serde_json::{json, Value};
-use tokengate_domain::memory::MemoryRig;
 use tokengate_domain::ports::Denylist;
 use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
 use tokengate_handlers::iam::{self, Decision};
+use tokengate_testing::memory::MemoryRig;
 
 const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api123/v1";
 
 async fn setup() -> (MemoryRig, Authorizer, String) {
     let rig = MemoryRig::new().await;
     let grant = rig.login_alice().await;
-    let authorizer = Authorizer::on_memory_rig(&rig, "GET /api/me=; * /api/admin/*=admin");
+    let authorizer = rig.authorizer("GET /api/me=; * /api/admin/*=admin");
     (rig, authorizer, grant.access.token)
 }
 
@@ -87,7 +87,7 @@ async fn an_exception_before_a_wider_rule_is_answered_for_the_route_alone() {
     // patterns says that, so the answer covers the one route asked about.
     let rig = MemoryRig::new().await;
     let token = rig.login_alice().await.access.token;
-    let auth = Authorizer::on_memory_rig(&rig, "GET /api/admin/health=; * /api/admin/*=admin");
+    let auth = rig.authorizer("GET /api/admin/health=; * /api/admin/*=admin");
     let health = auth
         .handle(token_event(&token, "GET", "/api/admin/health"))
         .await

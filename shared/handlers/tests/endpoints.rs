@@ -4,8 +4,8 @@
 use lambda_http::http::header::SET_COOKIE;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
-use tokengate_domain::memory::MemoryRig;
 use tokengate_handlers::{login, logout, refresh};
+use tokengate_testing::memory::MemoryRig;
 
 /// A REST API proxy event, parsed by lambda_http exactly as in Lambda.
 fn event(method: &str, path: &str, headers: Value, body: Option<&str>) -> Request {

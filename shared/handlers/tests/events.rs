@@ -8,9 +8,8 @@ use aws_lambda_events::apigw::{
 use lambda_http::http::header::SET_COOKIE;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-use tokengate_domain::memory::MemoryRig;
-use tokengate_handlers::authorizer::Authorizer;
 use tokengate_handlers::{jwks, login, logout, me, refresh};
+use tokengate_testing::memory::MemoryRig;
 
 macro_rules! event {
     ($file:literal) => {
@@ -115,7 +114,7 @@ async fn jwks_and_me_events() {
 async fn authorizer_events() {
     let rig = MemoryRig::new().await;
     let (access, refresh_token) = web_login(&rig).await;
-    let auth = Authorizer::on_memory_rig(&rig, "GET /api/me=");
+    let auth = rig.authorizer("GET /api/me=");
     let token = fill(event!("authorizer-token.json"), &access, &refresh_token);
     serde_json::from_str::<ApiGatewayCustomAuthorizerRequest>(&token).unwrap();
     let request_ev = fill(event!("authorizer-request.json"), &access, &refresh_token);

@@ -13,13 +13,12 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
 use tokengate_domain::login::LoginAttempt;
-use tokengate_domain::memory::MemoryRig;
 use tokengate_domain::password::{HashParams, Password, PasswordHasher};
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::username::Username;
-use tokengate_handlers::authorizer::Authorizer;
 use tokengate_handlers::iam::{self, Decision};
 use tokengate_handlers::policy::RoutePolicy;
+use tokengate_testing::memory::MemoryRig;
 
 const BASE: &str = "arn:aws:execute-api:eu-west-1:123456789012:api123/v1";
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
@@ -157,7 +156,7 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
         .run(&case(), |(rules, who, requests)| {
             let spec = rules.join("; ");
             let policy = RoutePolicy::parse(&spec).expect("generated rules parse");
-            let authorizer = Authorizer::on_memory_rig(&fx.rig, &spec);
+            let authorizer = fx.rig.authorizer(&spec);
             let roles = Fixture::roles(who);
             let (method, path) = &requests[0];
             let event = json!({
@@ -217,7 +216,7 @@ fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template
             |((rules, who, requests), route_key, named_stage)| {
                 let spec = rules.join("; ");
                 let policy = RoutePolicy::parse(&spec).expect("generated rules parse");
-                let authorizer = Authorizer::on_memory_rig(&fx.rig, &spec);
+                let authorizer = fx.rig.authorizer(&spec);
                 let roles = Fixture::roles(who);
                 for (m, p) in &requests {
                     let stage = if named_stage { "v1" } else { "$default" };

@@ -4,11 +4,11 @@
 
 use std::sync::OnceLock;
 
+use crate::memory::MemoryRig;
 use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine;
 use serde_json::{json, Value};
 use tokengate_claims::Verifier;
-use tokengate_domain::memory::MemoryRig;
 use tokengate_handlers::authorizer::Authorizer;
 use tokengate_handlers::http::strip_bearer;
 use tokengate_handlers::iam::{self, Decision};
@@ -65,7 +65,7 @@ impl Harness {
             let grant = rig.login_alice().await;
             (rig, grant)
         });
-        let authorizer = Authorizer::on_memory_rig(&rig, "GET /api/me=; * /api/admin/*=admin");
+        let authorizer = rig.authorizer("GET /api/me=; * /api/admin/*=admin");
         Self {
             runtime,
             access_token: grant.access.token,

@@ -5,6 +5,9 @@
 //! oracles also run as an ordinary test (`tests/fuzz_replay.rs`): every committed seed and a
 //! fixed-seed sample of mutations of them, in the workspace's one build.
 //!
+//! [`memory`] holds the in-memory twins of every port and [`memory::MemoryRig`], the whole
+//! domain wired to them: the fast tests, the benches and the fuzz harness run on it.
+//!
 //! [`contract`] holds test bodies written once and run against both the in-memory twins and
 //! the DynamoDB adapters, so that the twins are proven to behave as the adapters do.
 
@@ -12,3 +15,4 @@
 
 pub mod contract;
 pub mod fuzz;
+pub mod memory;

@@ -3,15 +3,14 @@
 
 use std::sync::Arc;
 
-use tokengate_domain::memory::{MemoryBackend, MemoryRig, RIG_EPOCH};
 use tokengate_domain::ManualClock;
-use tokengate_handlers::authorizer::Authorizer;
 use tokengate_testing::contract;
+use tokengate_testing::memory::{MemoryBackend, MemoryRig, RIG_EPOCH};
 
 #[tokio::test]
 async fn a_logged_out_token_stays_refused_until_exp_plus_leeway() {
     let rig = MemoryRig::new().await;
-    let authorizer = Authorizer::on_memory_rig(&rig, "* /api/admin/*=admin");
+    let authorizer = rig.authorizer("* /api/admin/*=admin");
     contract::a_logged_out_token_stays_refused_until_exp_plus_leeway(contract::TokenFlow {
         login: &rig.login,
         logout: &rig.logout,

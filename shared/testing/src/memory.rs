@@ -16,15 +16,15 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use tokengate_claims::{Algorithm, VerifyingKey};
 
-use crate::clock::Clock;
-use crate::error::{PortError, PortResult};
-use crate::ports::{
+use tokengate_domain::clock::Clock;
+use tokengate_domain::error::{PortError, PortResult};
+use tokengate_domain::ports::{
     Denylist, LockState, LockoutStore, Principal, RateLimiter, RefreshMac, RevocationSource,
     RevocationStatus, Rotation, Session, SessionStore, TokenSigner, User, UserStatus, UserStore,
     WriteOutcome,
 };
-use crate::refresh_token::TokenHash;
-use crate::username::Username;
+use tokengate_domain::refresh_token::TokenHash;
+use tokengate_domain::username::Username;
 
 #[derive(Default)]
 struct State {
@@ -385,10 +385,11 @@ pub struct MemoryMac {
 impl Default for MemoryMac {
     fn default() -> Self {
         Self {
-            key: hmac::Key::new(
-                hmac::HMAC_SHA256,
-                &crate::refresh_token::random_bytes::<32>(),
-            ),
+            key: hmac::Key::new(hmac::HMAC_SHA256, &{
+                let mut key = [0u8; 32];
+                aws_lc_rs::rand::fill(&mut key).expect("system randomness");
+                key
+            }),
         }
     }
 }
@@ -415,13 +416,13 @@ pub struct MemoryRig {
     /// The signer (can be made to fail).
     pub signer: std::sync::Arc<MemorySigner>,
     /// The clock, starting at [`RIG_EPOCH`].
-    pub clock: std::sync::Arc<crate::clock::ManualClock>,
+    pub clock: std::sync::Arc<tokengate_domain::clock::ManualClock>,
     /// Login.
-    pub login: crate::login::Login,
+    pub login: tokengate_domain::login::Login,
     /// Refresh.
-    pub refresh: crate::refresh::Refresh,
+    pub refresh: tokengate_domain::refresh::Refresh,
     /// Logout.
-    pub logout: crate::logout::Logout,
+    pub logout: tokengate_domain::logout::Logout,
     /// A verifier trusting the signer, with the rig's issuer and audience.
     pub verifier: tokengate_claims::Verifier,
 }
@@ -429,7 +430,7 @@ pub struct MemoryRig {
 impl MemoryRig {
     /// The rig clock's current time.
     pub fn clock_now(&self) -> i64 {
-        use crate::clock::Clock;
+        use tokengate_domain::clock::Clock;
         self.clock.now()
     }
 
@@ -437,11 +438,11 @@ impl MemoryRig {
     pub const PASSWORD: &'static str = "correct horse";
 
     /// `alice` logs in with her password from `192.0.2.1`: the session most tests start from.
-    pub async fn login_alice(&self) -> crate::login::Grant {
+    pub async fn login_alice(&self) -> tokengate_domain::login::Grant {
         self.login
-            .login(crate::login::LoginAttempt {
+            .login(tokengate_domain::login::LoginAttempt {
                 username: "alice".into(),
-                password: crate::password::Password::new(Self::PASSWORD),
+                password: tokengate_domain::password::Password::new(Self::PASSWORD),
                 source_ip: "192.0.2.1".into(),
             })
             .await
@@ -456,24 +457,24 @@ impl MemoryRig {
     /// A rig with cheap Argon2 parameters (tests exercise logic, not cost) and
     /// `https://app.test` and `https://app.example.com` (the sample events') as allowed origins.
     pub async fn new() -> Self {
-        use crate::password::{HashParams, Password, PasswordHasher};
+        use tokengate_domain::password::{HashParams, Password, PasswordHasher};
 
         let cheap = HashParams {
             memory_kib: 1024,
             iterations: 1,
             parallelism: 1,
         };
-        let clock = Arc::new(crate::clock::ManualClock::new(RIG_EPOCH));
+        let clock = Arc::new(tokengate_domain::clock::ManualClock::new(RIG_EPOCH));
         let store = Arc::new(MemoryBackend::new(clock.clone()));
         let signer = Arc::new(MemorySigner::generate("test-key"));
-        let mut config = crate::config::AuthConfig::new(Self::ISSUER, Self::AUDIENCE);
+        let mut config = tokengate_domain::config::AuthConfig::new(Self::ISSUER, Self::AUDIENCE);
         config.hash_params = cheap;
         config.allowed_origins = vec![
             "https://app.test".to_owned(),
             "https://app.example.com".to_owned(),
         ];
         let hasher = PasswordHasher::new(cheap).expect("valid parameters");
-        let issuer = crate::issuer::AccessTokenIssuer::new(
+        let issuer = tokengate_domain::issuer::AccessTokenIssuer::new(
             signer.clone(),
             Self::ISSUER,
             Self::AUDIENCE,
@@ -495,7 +496,7 @@ impl MemoryRig {
             .await
             .expect("memory store accepts the user");
         Self {
-            login: crate::login::Login {
+            login: tokengate_domain::login::Login {
                 users: store.clone(),
                 lockout: store.clone(),
                 rate: store.clone(),
@@ -505,14 +506,14 @@ impl MemoryRig {
                 clock: clock.clone(),
                 config: config.clone(),
             },
-            refresh: crate::refresh::Refresh {
+            refresh: tokengate_domain::refresh::Refresh {
                 sessions: store.clone(),
                 mac: Arc::new(MemoryMac::default()),
                 issuer,
                 clock: clock.clone(),
                 config,
             },
-            logout: crate::logout::Logout {
+            logout: tokengate_domain::logout::Logout {
                 sessions: store.clone(),
                 users: store.clone(),
                 denylist: store.clone(),
@@ -523,6 +524,20 @@ impl MemoryRig {
             store,
             signer,
             clock,
+        }
+    }
+}
+
+impl MemoryRig {
+    /// An authorizer over the rig's verifier, stores and clock, with the route policy `policy`
+    /// (`TOKENGATE_ROUTE_ROLES` syntax): what the tests, benches and fuzz harness run.
+    pub fn authorizer(&self, policy: &str) -> tokengate_handlers::authorizer::Authorizer {
+        tokengate_handlers::authorizer::Authorizer {
+            verifier: Arc::new(self.verifier.clone()),
+            revocations: self.store.clone(),
+            policy: tokengate_handlers::policy::RoutePolicy::parse(policy)
+                .expect("valid route policy"),
+            clock: self.clock.clone(),
         }
     }
 }
