@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use tokengate_claims::{Validation, Verifier, VerifyError, VerifyingKey, Algorithm};
-//! # let spki_der = tokengate_claims::doc_example_key();
+//! # let spki_der = tokengate_testing::keys::p256_spki();
 //! // `spki_der`: the SubjectPublicKeyInfo DER that KMS GetPublicKey returns.
 //! let key = VerifyingKey::from_spki_der("key-2025-01", Algorithm::ES256, &spki_der)?;
 //! let verifier = Verifier::new(
@@ -54,12 +54,3 @@ pub use der::{ecdsa_der_to_jws, SignatureFormatError};
 pub use jwk::{Jwk, Jwks};
 pub use token::{assemble, signing_input, AccessClaims, Algorithm, Header, ACCESS_TOKEN_TYPE};
 pub use verify::{KeyError, Validation, Verifier, VerifyError, VerifyingKey};
-
-#[doc(hidden)]
-/// A P-256 SPKI for the crate-level example.
-pub fn doc_example_key() -> Vec<u8> {
-    use aws_lc_rs::encoding::AsDer;
-    use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-    let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).expect("keygen");
-    pair.public_key().as_der().expect("spki").as_ref().to_vec()
-}

@@ -15,4 +15,5 @@
 
 pub mod contract;
 pub mod fuzz;
+pub mod keys;
 pub mod memory;
