@@ -11,6 +11,7 @@ mod attacks;
 mod browser;
 mod flow;
 mod forge;
+mod gateway;
 mod stack;
 
 use std::future::Future;
@@ -38,6 +39,9 @@ fn cases() -> Vec<(&'static str, Case)> {
         flow::the_whole_flow_over_http,
         flow::refresh_token_reuse_revokes_the_family,
         flow::global_logout_ends_every_session,
+        gateway::rest_api_under_the_stage_refuses_admin_routes_without_the_role,
+        gateway::http_api_under_the_stage_refuses_admin_routes_without_the_role,
+        gateway::dynamodb_down_fails_closed_with_503_and_retry_after,
         attacks::alg_none_in_any_spelling_is_refused,
         attacks::stripped_or_altered_signatures_are_refused,
         attacks::hs256_signed_with_the_public_key_is_refused,

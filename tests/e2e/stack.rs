@@ -11,6 +11,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::header::HeaderMap;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use serde_json::{json, Value};
+use tokengate_tests::faults::FaultProxy;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -26,8 +27,12 @@ pub struct DevStack {
     child: Mutex<Option<Child>>,
     /// Where dev.sh keeps the stack's state and logs.
     pub state: String,
-    /// Base URL of the gateway.
+    /// Base URL of the gateway (serving at the root, as a custom domain).
     pub url: String,
+    /// Where `cargo lambda watch` serves the Invoke API.
+    pub lambda_url: String,
+    /// Between the functions and the emulator: takes AWS services down on demand.
+    pub faults: FaultProxy,
     client: Client<HttpConnector, Full<Bytes>>,
     /// Every token, refresh token and password this run handled.
     secrets: Mutex<Vec<String>>,
@@ -72,6 +77,9 @@ impl DevStack {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
         let gateway = format!("127.0.0.1:{}", free_port());
         let state = format!("{root}/target/e2e-state-{}", std::process::id());
+        let moto_port = free_port();
+        let lambda_port = free_port();
+        let faults = FaultProxy::start(&format!("http://127.0.0.1:{moto_port}")).await;
         let mut dev = Command::new("scripts/dev.sh");
         // Cargo gives this test process the variables of the package under test
         // (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, …). Build scripts such as ring's declare
@@ -94,8 +102,9 @@ impl DevStack {
         }
         let mut child = dev
             .current_dir(root)
-            .env("MOTO_PORT", free_port().to_string())
-            .env("LAMBDA_PORT", free_port().to_string())
+            .env("MOTO_PORT", moto_port.to_string())
+            .env("LAMBDA_PORT", lambda_port.to_string())
+            .env("FUNCTIONS_AWS_ENDPOINT_URL", &faults.url)
             .env("GATEWAY_ADDR", &gateway)
             .env("DEV_STATE", &state)
             .env("TOKENGATE_ACCESS_TTL_SECONDS", ACCESS_TTL.to_string())
@@ -135,6 +144,8 @@ impl DevStack {
             child: Mutex::new(Some(child)),
             state,
             url: format!("http://{gateway}"),
+            lambda_url: format!("http://127.0.0.1:{lambda_port}"),
+            faults,
             client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http(),
             secrets: Mutex::new(vec![ALICE.1.to_owned(), ADMIN.1.to_owned()]),
             built_at_ready: function_binaries(),
@@ -168,12 +179,68 @@ impl Drop for DevStack {
 }
 
 impl DevStack {
-    /// The concatenated logs of every process of the stack.
+    /// The concatenated logs of every process of the stack, the extra gateways' included.
     pub fn logs(&self) -> String {
-        ["functions.log", "gateway.log", "emulator.log"]
+        let mut files: Vec<String> = ["functions.log", "gateway.log", "emulator.log"]
             .iter()
-            .map(|f| std::fs::read_to_string(format!("{}/{f}", self.state)).unwrap_or_default())
+            .map(|f| format!("{}/{f}", self.state))
+            .collect();
+        let extra = std::fs::read_dir(&self.state)
+            .into_iter()
+            .flatten()
+            .flatten();
+        files.extend(
+            extra
+                .map(|e| e.path().to_string_lossy().into_owned())
+                .filter(|p| p.contains("/gateway-") && p.ends_with(".log")),
+        );
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap_or_default())
             .collect()
+    }
+
+    /// Another gateway in front of the stack's functions, on a port the kernel picks, with
+    /// `settings` (e.g. `TOKENGATE_GATEWAY_API=http`); it serves under the stage prefix unless
+    /// they say otherwise. Logs to `<state>/gateway-<name>.log`; stopped on drop.
+    pub async fn extra_gateway(&self, name: &str, settings: &[(&str, &str)]) -> ExtraGateway {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let log = format!("{}/gateway-{name}.log", self.state);
+        let out = std::fs::File::create(&log).expect("gateway log file");
+        let mut cmd = std::process::Command::new(format!("{root}/target/debug/tokengate-gateway"));
+        cmd.current_dir(root)
+            .env("TOKENGATE_GATEWAY_ADDR", "127.0.0.1:0")
+            .env("TOKENGATE_LAMBDA_URL", &self.lambda_url)
+            .env("TOKENGATE_TEMPLATE", format!("{root}/template.yaml"))
+            .env_remove("TOKENGATE_GATEWAY_CUSTOM_DOMAIN")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log handle"))
+            .stderr(out);
+        for (k, v) in settings {
+            cmd.env(k, v);
+        }
+        let child = cmd
+            .spawn()
+            .expect("the gateway binary starts (dev.sh built it)");
+        let mut gw = ExtraGateway {
+            child,
+            log,
+            url: String::new(),
+        };
+        // The gateway prints the address the kernel gave it once it listens.
+        for _ in 0..200 {
+            let text = gw.log_text();
+            if let Some(addr) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("tokengate gateway listening on "))
+                .and_then(|l| l.split_whitespace().next())
+            {
+                gw.url = addr.to_owned();
+                return gw;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("gateway {name} did not start: {}", gw.log_text());
     }
 
     /// Every secret handed out or sent so far.
@@ -205,9 +272,33 @@ impl DevStack {
         headers: &[(&str, &str)],
         body: Option<(&str, Bytes)>,
     ) -> Reply {
+        self.send_to(&self.url, method, path, headers, body).await
+    }
+
+    /// A JSON request to the gateway at `base`.
+    pub async fn call_at(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        let body = body.map(|b| ("application/json", Bytes::from(b.to_string())));
+        self.send_to(base, method, path, headers, body).await
+    }
+
+    async fn send_to(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, Bytes)>,
+    ) -> Reply {
         let mut req = hyper::Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.url));
+            .uri(format!("{base}{path}"));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -277,6 +368,28 @@ impl DevStack {
             None,
         )
         .await
+    }
+}
+
+/// A gateway process of its own in front of the stack's functions.
+pub struct ExtraGateway {
+    child: std::process::Child,
+    log: String,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl ExtraGateway {
+    /// What the gateway logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for ExtraGateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -24,6 +24,9 @@ pub enum Fault {
         /// How many requests to throttle.
         times: usize,
     },
+    /// Answer every request with 503 `ServiceUnavailable`, until another fault is set: the
+    /// service is down.
+    Unavailable,
     /// Forward, let the emulator commit, then drop the connection without an answer.
     DropResponse {
         /// e.g. `TransactWriteItems`.
@@ -50,6 +53,7 @@ impl Drop for FaultProxy {
 enum Action {
     Forward,
     Throttle,
+    Unavailable,
     Drop,
 }
 
@@ -99,6 +103,7 @@ impl FaultProxy {
 fn decide(fault: &Mutex<Fault>, target: &str) -> Action {
     let mut f = fault.lock().expect("fault lock");
     let (action, left) = match &mut *f {
+        Fault::Unavailable => return Action::Unavailable,
         Fault::Throttle { operation, times } if target.ends_with(&format!(".{operation}")) => {
             *times -= 1;
             (Action::Throttle, *times)
@@ -140,6 +145,20 @@ async fn handle(
         let body = format!(r#"{{"__type":"{ty}","message":"Rate exceeded"}}"#);
         let mut resp = Response::new(Full::new(Bytes::from(body)));
         *resp.status_mut() = hyper::StatusCode::BAD_REQUEST;
+        resp.headers_mut()
+            .insert("content-type", ct.parse().expect("header"));
+        return Ok(resp);
+    }
+    if let Action::Unavailable = action {
+        let ct = if target.starts_with("DynamoDB") {
+            "application/x-amz-json-1.0"
+        } else {
+            "application/x-amz-json-1.1"
+        };
+        let mut resp = Response::new(Full::new(Bytes::from_static(
+            br#"{"__type":"ServiceUnavailableException","message":"Service unavailable"}"#,
+        )));
+        *resp.status_mut() = hyper::StatusCode::SERVICE_UNAVAILABLE;
         resp.headers_mut()
             .insert("content-type", ct.parse().expect("header"));
         return Ok(resp);

@@ -1,21 +1,52 @@
-//! `tokengate-gateway`: the deployed API on one machine. Neither SAM's local API (it needs
-//! containers) nor `cargo lambda watch` (no API Gateway routing, no authorizers) can run an
-//! authorizer-guarded API locally; this can.
+//! `tokengate-gateway`: the deployed API on one machine, a model of API Gateway in front of
+//! `cargo lambda watch`. Neither SAM's local API (it needs containers) nor `cargo lambda watch`
+//! (no API Gateway routing, no authorizers) can run an authorizer-guarded API locally; this
+//! can. Routes, stage, authorizers and gateway responses come from `template.yaml`.
 //!
-//! Configuration: `TOKENGATE_GATEWAY_ADDR` (default `127.0.0.1:3000`), `TOKENGATE_LAMBDA_URL`
-//! (where `cargo lambda watch` serves the Invoke API, default `http://127.0.0.1:9000`),
-//! `TOKENGATE_TEMPLATE` (default `template.yaml`), `TOKENGATE_AUTHORIZER_CACHE_TTL` (overrides
-//! the template's `ReauthorizeEvery`).
+//! Settings (environment variables):
+//!
+//! - `TOKENGATE_GATEWAY_ADDR` — where to listen (`127.0.0.1:3000`; port `0` lets the kernel
+//!   pick, and the `listening on` line says which).
+//! - `TOKENGATE_LAMBDA_URL` — where `cargo lambda watch` serves the Invoke API
+//!   (`http://127.0.0.1:9000`).
+//! - `TOKENGATE_TEMPLATE` — the SAM template (`template.yaml`).
+//! - `TOKENGATE_GATEWAY_API` — `rest` (default): a REST API (payload 1.0 proxy events, TOKEN or
+//!   REQUEST authorizers with IAM policies, the template's gateway responses); `http`: the same
+//!   routes as an HTTP API (payload 2.0 events, a format 2.0 REQUEST authorizer with simple
+//!   responses, HTTP API's fixed 401/403/404/500 answers).
+//! - `TOKENGATE_GATEWAY_CUSTOM_DOMAIN` — unset (default): serve as the execute-api URL does,
+//!   every route under `/<StageName>` (`/v1/auth/login`); set to a host name (e.g.
+//!   `localhost`): serve at the root as that custom domain with a root base-path mapping to the
+//!   stage, and the browser demo page at `/`.
+//! - `TOKENGATE_HTTP_IDENTITY_SOURCES` — HTTP API mode only: the authorizer's identity sources,
+//!   comma-separated, which are also its cache key
+//!   (`$request.header.Authorization,$context.httpMethod,$context.path`).
+//! - `TOKENGATE_AUTHORIZER_CACHE_TTL` — seconds; overrides every authorizer's
+//!   `ReauthorizeEvery` (0 turns the cache off; the end-to-end tests use it).
+//! - `AWS_REGION` — region in ARNs and the execute-api host name (`us-east-1`).
 
 mod authorize;
 mod event;
+mod event_v2;
 mod invoke;
+mod request;
+mod responses;
+mod routes;
 mod server;
 mod template;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
+
+use crate::request::{Flavor, Site, ACCOUNT, API_ID};
+use crate::template::IdentitySource;
+
+/// The identity sources that keep HTTP API authorizer caching per route: a cached answer for
+/// one method and path never serves another.
+const DEFAULT_HTTP_IDENTITY_SOURCES: &str =
+    "$request.header.Authorization,$context.httpMethod,$context.path";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -30,41 +61,92 @@ async fn main() -> anyhow::Result<()> {
     let addr = var("TOKENGATE_GATEWAY_ADDR", "127.0.0.1:3000");
     let lambda = var("TOKENGATE_LAMBDA_URL", "http://127.0.0.1:9000");
     let template_path = var("TOKENGATE_TEMPLATE", "template.yaml");
+    let flavor = match var("TOKENGATE_GATEWAY_API", "rest").as_str() {
+        "rest" => Flavor::Rest,
+        "http" => Flavor::Http,
+        other => bail!("TOKENGATE_GATEWAY_API must be rest or http, not {other:?}"),
+    };
+    let custom_domain = std::env::var("TOKENGATE_GATEWAY_CUSTOM_DOMAIN")
+        .ok()
+        .filter(|d| !d.is_empty());
+    let http_identity = var(
+        "TOKENGATE_HTTP_IDENTITY_SOURCES",
+        DEFAULT_HTTP_IDENTITY_SOURCES,
+    )
+    .split(',')
+    .map(IdentitySource::parse_http)
+    .collect::<anyhow::Result<Vec<_>>>()
+    .context("TOKENGATE_HTTP_IDENTITY_SOURCES")?;
+    // Tests shorten API Gateway's authorizer cache to see expiry and revocation at once.
+    let ttl_override = std::env::var("TOKENGATE_AUTHORIZER_CACHE_TTL")
+        .ok()
+        .map(|t| t.parse::<u64>())
+        .transpose()
+        .context("TOKENGATE_AUTHORIZER_CACHE_TTL must be a number of seconds")?;
 
     let text = std::fs::read_to_string(&template_path)
         .with_context(|| format!("cannot read {template_path} (set TOKENGATE_TEMPLATE)"))?;
-    let mut api = template::Api::from_template(&text)?;
-    // Tests shorten API Gateway's authorizer cache to see expiry and revocation at once.
-    if let (Some(a), Ok(ttl)) = (
-        api.authorizer.as_mut(),
-        std::env::var("TOKENGATE_AUTHORIZER_CACHE_TTL"),
-    ) {
-        a.cache_ttl_secs = ttl
-            .parse()
-            .context("TOKENGATE_AUTHORIZER_CACHE_TTL must be a number of seconds")?;
-    }
+    let api = template::Api::from_template(&text).context(template_path)?;
     let invoker = invoke::Invoker::new(lambda.clone());
-    let authorizer = api
-        .authorizer
-        .clone()
-        .map(|spec| authorize::Authorizer::new(spec, invoker.clone()));
-    for r in &api.routes {
+    let mut authorizers = HashMap::new();
+    for (name, mut spec) in api.authorizers {
+        if let Some(ttl) = ttl_override {
+            spec.cache_ttl_secs = ttl;
+        }
+        let a = match flavor {
+            Flavor::Rest => authorize::Authorizer::rest(&spec, invoker.clone()),
+            Flavor::Http => authorize::Authorizer::http(
+                &spec.function,
+                http_identity.clone(),
+                spec.cache_ttl_secs,
+                invoker.clone(),
+            ),
+        };
+        authorizers.insert(name, a);
+    }
+    let site = Site {
+        flavor,
+        stage: api.stage,
+        custom_domain,
+        region: var("AWS_REGION", "us-east-1"),
+        account: ACCOUNT.to_owned(),
+        api_id: API_ID.to_owned(),
+    };
+    let prefix = match &site.custom_domain {
+        Some(_) => String::new(),
+        None => format!("/{}", site.stage),
+    };
+    for r in api.routes.iter() {
         tracing::info!(
-            "route {} {} -> {}{}",
+            "route {} {prefix}{} -> {}{}",
             r.method,
             r.path,
             r.function,
-            if r.authorized { " (authorizer)" } else { "" }
+            r.authorizer
+                .as_deref()
+                .map(|a| format!(" (authorizer {a})"))
+                .unwrap_or_default()
         );
     }
-    let gateway = Arc::new(server::Gateway {
-        api,
-        invoker,
-        authorizer,
-    });
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (set TOKENGATE_GATEWAY_ADDR)"))?;
-    println!("tokengate gateway listening on http://{addr} (functions at {lambda})");
+    let local = listener.local_addr()?;
+    let kind = match site.flavor {
+        Flavor::Rest => "REST API",
+        Flavor::Http => "HTTP API",
+    };
+    let at = match &site.custom_domain {
+        Some(d) => format!("at the root as custom domain {d}"),
+        None => format!("under /{} as {}", site.stage, site.domain_name()),
+    };
+    println!("tokengate gateway listening on http://{local} ({kind} {at}; functions at {lambda})");
+    let gateway = Arc::new(server::Gateway {
+        site,
+        routes: api.routes,
+        responses: api.responses,
+        invoker,
+        authorizers,
+    });
     server::serve(listener, gateway).await
 }

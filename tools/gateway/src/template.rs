@@ -1,43 +1,100 @@
-//! The route table, read from `template.yaml` so the local API is the deployed one: every
-//! `Api` event of every function (path, method, whether the authorizer guards it), and the
-//! authorizer with its result-cache TTL.
+//! What the gateway reads from `template.yaml`, so the local API is the deployed one: the stage
+//! name, every `Api` event of every function (path, method, which authorizer guards it), the
+//! Lambda authorizers with their identity sources and cache TTL, and the gateway responses.
+
+use std::collections::BTreeMap;
 
 use anyhow::{bail, Context};
 use serde_yaml::Value;
 
-/// One API route.
+use crate::responses::GatewayResponses;
+use crate::routes::{Route, RouteTable};
+
+/// Where an identity source value is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// HTTP method, upper case, or `ANY`.
-    pub method: String,
-    /// Resource path as in the template, e.g. `/api/items/{id}`.
-    pub path: String,
-    /// Binary name of the function (what `cargo lambda watch` serves).
-    pub function: String,
-    /// Whether the Lambda authorizer runs first.
-    pub authorized: bool,
+pub enum IdentitySource {
+    /// A request header (names compare case-insensitively).
+    Header(String),
+    /// A query string parameter.
+    Query(String),
+    /// A stage variable (the local API has none, so such a source is always missing).
+    StageVariable(String),
+    /// A `$context` variable, e.g. `httpMethod`, `path`.
+    Context(String),
 }
 
-/// The Lambda authorizer.
+impl IdentitySource {
+    /// Parses an HTTP API selection expression (`$request.header.Authorization`,
+    /// `$request.querystring.q`, `$context.httpMethod`, `$stageVariables.v`).
+    pub fn parse_http(expr: &str) -> anyhow::Result<Self> {
+        let expr = expr.trim();
+        let parsed = if let Some(h) = expr.strip_prefix("$request.header.") {
+            Self::Header(h.to_owned())
+        } else if let Some(q) = expr.strip_prefix("$request.querystring.") {
+            Self::Query(q.to_owned())
+        } else if let Some(c) = expr.strip_prefix("$context.") {
+            Self::Context(c.to_owned())
+        } else if let Some(v) = expr.strip_prefix("$stageVariables.") {
+            Self::StageVariable(v.to_owned())
+        } else {
+            bail!("identity source {expr:?} is not $request.header.X, $request.querystring.X, $context.X or $stageVariables.X");
+        };
+        parsed.check()
+    }
+
+    fn check(self) -> anyhow::Result<Self> {
+        if let Self::Context(name) = &self {
+            anyhow::ensure!(
+                crate::request::CONTEXT_VARIABLES.contains(&name.as_str()),
+                "context variable {name:?} is not modelled by the local gateway (known: {})",
+                crate::request::CONTEXT_VARIABLES.join(", ")
+            );
+        }
+        Ok(self)
+    }
+}
+
+/// How API Gateway calls the authorizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizerKind {
+    /// REST TOKEN authorizer: the value of one header, cached per that value.
+    Token {
+        /// The header carrying the token.
+        header: String,
+    },
+    /// REST REQUEST authorizer: the whole request, cached per the identity source values.
+    Request {
+        /// Identity sources; every one must be present or API Gateway answers 401 itself.
+        identity: Vec<IdentitySource>,
+    },
+}
+
+/// A Lambda authorizer of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizerSpec {
     /// Binary name of the authorizer function.
     pub function: String,
-    /// Seconds API Gateway caches a result per token (`ReauthorizeEvery`).
+    /// TOKEN or REQUEST.
+    pub kind: AuthorizerKind,
+    /// Seconds API Gateway caches a result (`ReauthorizeEvery`; 0 turns caching off).
     pub cache_ttl_secs: u64,
 }
 
 /// Everything the gateway needs from the template.
 #[derive(Debug, Clone)]
 pub struct Api {
-    /// Routes in template order.
-    pub routes: Vec<Route>,
-    /// The authorizer, if the API has one.
-    pub authorizer: Option<AuthorizerSpec>,
+    /// `StageName` of the API (`v1`).
+    pub stage: String,
+    /// Routes.
+    pub routes: RouteTable,
+    /// Authorizers by name.
+    pub authorizers: BTreeMap<String, AuthorizerSpec>,
+    /// `GatewayResponses`, with API Gateway's defaults behind them.
+    pub responses: GatewayResponses,
 }
 
 impl Api {
-    /// Reads a SAM template.
+    /// Reads a SAM template with one `AWS::Serverless::Api`.
     pub fn from_template(text: &str) -> anyhow::Result<Self> {
         let doc: Value = serde_yaml::from_str(text).context("template.yaml is not valid YAML")?;
         let resources = doc
@@ -46,48 +103,47 @@ impl Api {
             .context("template.yaml has no Resources")?;
         let params = doc.get("Parameters");
 
-        let mut authorizer = None;
-        let mut default_authorizer = None;
-        for (_, res) in resources {
-            if res.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Api") {
-                continue;
-            }
-            let Some(auth) = res.get("Properties").and_then(|p| p.get("Auth")) else {
-                continue;
-            };
-            default_authorizer = auth
-                .get("DefaultAuthorizer")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            if let Some(map) = auth.get("Authorizers").and_then(Value::as_mapping) {
-                if let Some((_, spec)) = map.iter().next() {
-                    let arn = spec
-                        .get("FunctionArn")
-                        .context("authorizer without FunctionArn")?;
-                    let logical = referenced_resource(arn)
-                        .context("authorizer FunctionArn must be !GetAtt <Function>.Arn")?;
-                    let function = binary_name(&logical, resources.get(logical.as_str()));
-                    let ttl = spec
-                        .get("Identity")
-                        .and_then(|i| i.get("ReauthorizeEvery"))
-                        .map(|v| resolve_number(v, params))
-                        .transpose()?
-                        .unwrap_or(300);
-                    authorizer = Some(AuthorizerSpec {
-                        function,
-                        cache_ttl_secs: ttl,
-                    });
-                }
-            }
+        let apis: Vec<(&str, &Value)> = resources
+            .iter()
+            .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Api"))
+            .map(|(id, r)| (id.as_str().unwrap_or_default(), r))
+            .collect();
+        let [(api_id, api)] = apis[..] else {
+            bail!(
+                "template.yaml must have exactly one AWS::Serverless::Api (it has {})",
+                apis.len()
+            );
+        };
+        let props = api.get("Properties");
+        let stage = props
+            .and_then(|p| p.get("StageName"))
+            .and_then(Value::as_str)
+            .context("the API has no literal StageName")?
+            .to_owned();
+        let auth = props.and_then(|p| p.get("Auth"));
+        let default_authorizer = auth
+            .and_then(|a| a.get("DefaultAuthorizer"))
+            .and_then(Value::as_str)
+            .filter(|d| *d != "NONE")
+            .map(str::to_owned);
+        let mut authorizers = BTreeMap::new();
+        let specs = auth
+            .and_then(|a| a.get("Authorizers"))
+            .and_then(Value::as_mapping);
+        for (name, spec) in specs.into_iter().flatten() {
+            let name = name.as_str().unwrap_or_default().to_owned();
+            let spec = authorizer(&name, spec, resources, params)?;
+            authorizers.insert(name, spec);
         }
+        let responses =
+            GatewayResponses::from_template(props.and_then(|p| p.get("GatewayResponses")), params)?;
 
         let mut routes = Vec::new();
         for (id, res) in resources {
             if res.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
                 continue;
             }
-            let id = id.as_str().unwrap_or_default();
-            let function = binary_name(id, Some(res));
+            let function = binary_name(id.as_str().unwrap_or_default(), Some(res));
             let events = res
                 .get("Properties")
                 .and_then(|p| p.get("Events"))
@@ -99,6 +155,13 @@ impl Api {
                 let p = ev
                     .get("Properties")
                     .context("Api event without Properties")?;
+                if let Some(rest_api) = p.get("RestApiId") {
+                    let target = referenced_resource(rest_api);
+                    anyhow::ensure!(
+                        target.as_deref() == Some(api_id),
+                        "an Api event of {function} names another API than {api_id}"
+                    );
+                }
                 let path = p
                     .get("Path")
                     .and_then(Value::as_str)
@@ -111,50 +174,104 @@ impl Api {
                     .get("Auth")
                     .and_then(|a| a.get("Authorizer"))
                     .and_then(Value::as_str);
-                let authorized = match explicit {
-                    Some("NONE") => false,
-                    Some(_) => true,
-                    None => default_authorizer.as_deref().is_some_and(|d| d != "NONE"),
+                let authorizer = match explicit {
+                    Some("NONE") => None,
+                    Some(name) => Some(name.to_owned()),
+                    None => default_authorizer.clone(),
                 };
-                routes.push(Route {
-                    method: method.to_ascii_uppercase(),
-                    path: path.to_owned(),
-                    function: function.clone(),
-                    authorized,
-                });
+                if let Some(name) = &authorizer {
+                    anyhow::ensure!(
+                        authorizers.contains_key(name),
+                        "route {method} {path} names authorizer {name}, which the API does not define"
+                    );
+                }
+                routes.push(Route::new(method, path, &function, authorizer)?);
             }
         }
-        if routes.iter().any(|r| r.authorized) && authorizer.is_none() {
-            bail!("template.yaml guards a route but defines no Lambda authorizer");
-        }
-        Ok(Self { routes, authorizer })
-    }
-
-    /// The route for a request and its path parameters; `None` if no route matches.
-    pub fn route(&self, method: &str, path: &str) -> Option<(&Route, Vec<(String, String)>)> {
-        self.routes.iter().find_map(|r| {
-            if r.method != "ANY" && !r.method.eq_ignore_ascii_case(method) {
-                return None;
-            }
-            match_path(&r.path, path).map(|params| (r, params))
+        Ok(Self {
+            stage,
+            routes: RouteTable::new(routes),
+            authorizers,
+            responses,
         })
     }
 }
 
-fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
-    let mut params = Vec::new();
-    let mut t = template.split('/');
-    let mut p = path.split('/');
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return Some(params),
-            (Some(ts), Some(ps)) if ts.starts_with('{') && ts.ends_with('}') && !ps.is_empty() => {
-                params.push((ts[1..ts.len() - 1].to_owned(), ps.to_owned()));
+/// One entry of `Auth.Authorizers` (SAM's Lambda TOKEN or REQUEST authorizer).
+fn authorizer(
+    name: &str,
+    spec: &Value,
+    resources: &serde_yaml::Mapping,
+    params: Option<&Value>,
+) -> anyhow::Result<AuthorizerSpec> {
+    let arn = spec
+        .get("FunctionArn")
+        .with_context(|| format!("authorizer {name} has no FunctionArn"))?;
+    let logical = referenced_resource(arn).with_context(|| {
+        format!("authorizer {name}: FunctionArn must be !GetAtt <Function>.Arn")
+    })?;
+    let function = binary_name(&logical, resources.get(logical.as_str()));
+    let identity = spec.get("Identity");
+    // SAM's default, as API Gateway's.
+    let cache_ttl_secs = identity
+        .and_then(|i| i.get("ReauthorizeEvery"))
+        .map(|v| resolve_number(v, params))
+        .transpose()?
+        .unwrap_or(300);
+    let list = |key: &str| -> Vec<String> {
+        identity
+            .and_then(|i| i.get(key))
+            .and_then(Value::as_sequence)
+            .map(|s| {
+                s.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let kind = match spec.get("FunctionPayloadType").and_then(Value::as_str) {
+        None | Some("TOKEN") => {
+            // A regular expression API Gateway checks before invoking; not modelled, so refused
+            // rather than silently skipped.
+            anyhow::ensure!(
+                identity.and_then(|i| i.get("ValidationExpression")).is_none(),
+                "authorizer {name}: Identity.ValidationExpression is not supported by the local gateway"
+            );
+            AuthorizerKind::Token {
+                header: identity
+                    .and_then(|i| i.get("Header"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("Authorization")
+                    .to_owned(),
             }
-            (Some(ts), Some(ps)) if ts == ps => {}
-            _ => return None,
         }
-    }
+        Some("REQUEST") => {
+            let mut sources: Vec<IdentitySource> = Vec::new();
+            sources.extend(list("Headers").into_iter().map(IdentitySource::Header));
+            sources.extend(list("QueryStrings").into_iter().map(IdentitySource::Query));
+            sources.extend(
+                list("StageVariables")
+                    .into_iter()
+                    .map(IdentitySource::StageVariable),
+            );
+            for c in list("Context") {
+                sources.push(IdentitySource::Context(c).check()?);
+            }
+            // API Gateway refuses a cached REQUEST authorizer without identity sources.
+            anyhow::ensure!(
+                !(sources.is_empty() && cache_ttl_secs > 0),
+                "authorizer {name}: a REQUEST authorizer with caching needs Identity sources"
+            );
+            AuthorizerKind::Request { identity: sources }
+        }
+        Some(other) => bail!("authorizer {name}: FunctionPayloadType {other} is unknown"),
+    };
+    Ok(AuthorizerSpec {
+        function,
+        kind,
+        cache_ttl_secs,
+    })
 }
 
 /// `Metadata.BuildProperties.Binary`, else the logical id without `Function`, lower-cased.
@@ -168,52 +285,57 @@ fn binary_name(logical_id: &str, resource: Option<&Value>) -> String {
         .unwrap_or_else(|| logical_id.trim_end_matches("Function").to_ascii_lowercase())
 }
 
-/// `!GetAtt X.Arn`, `{"Fn::GetAtt": [X, Arn]}` or `!Sub ...${X.Arn}...` → `X`.
+/// `!GetAtt X.Arn`, `!Ref X`, `{"Fn::GetAtt": [X, Arn]}`, `{"Ref": X}` or `!Sub ...${X.Arn}...`
+/// → `X`.
 fn referenced_resource(v: &Value) -> Option<String> {
     match v {
-        Value::Tagged(t) if t.tag == "GetAtt" || t.tag == "!GetAtt" => match &t.value {
+        Value::Tagged(t) if t.tag == "GetAtt" || t.tag == "Ref" => match &t.value {
             Value::String(s) => s.split('.').next().map(str::to_owned),
             Value::Sequence(seq) => seq.first()?.as_str().map(str::to_owned),
             _ => None,
         },
-        Value::Tagged(t) if t.tag == "Sub" || t.tag == "!Sub" => {
+        Value::Tagged(t) if t.tag == "Sub" => {
             let s = t.value.as_str()?;
             let start = s.find("${")? + 2;
-            let inner = &s[start..];
-            inner.split(['.', '}']).next().map(str::to_owned)
+            s[start..].split(['.', '}']).next().map(str::to_owned)
         }
-        Value::Mapping(m) => {
-            let seq = m.get("Fn::GetAtt")?;
-            match seq {
-                Value::Sequence(s) => s.first()?.as_str().map(str::to_owned),
-                Value::String(s) => s.split('.').next().map(str::to_owned),
-                _ => None,
-            }
-        }
+        Value::Mapping(m) => match m.get("Fn::GetAtt").or_else(|| m.get("Ref"))? {
+            Value::Sequence(s) => s.first()?.as_str().map(str::to_owned),
+            Value::String(s) => s.split('.').next().map(str::to_owned),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-/// A number, or `!Ref Param` resolved to the parameter's default.
-fn resolve_number(v: &Value, params: Option<&Value>) -> anyhow::Result<u64> {
+/// A string, or `!Ref Param` resolved to the parameter's default.
+pub fn resolve_string(v: &Value, params: Option<&Value>) -> anyhow::Result<String> {
     let name = match v {
-        Value::Number(n) => return n.as_u64().context("negative number"),
-        Value::String(s) => return s.parse().context("not a number"),
-        Value::Tagged(t) if t.tag == "Ref" || t.tag == "!Ref" => t.value.as_str(),
+        Value::String(s) => return Ok(s.clone()),
+        Value::Number(n) => return Ok(n.to_string()),
+        Value::Tagged(t) if t.tag == "Ref" => t.value.as_str(),
         Value::Mapping(m) => m.get("Ref").and_then(Value::as_str),
         _ => None,
     }
-    .context("expected a number or !Ref to a parameter")?;
+    .context("expected a literal or !Ref to a parameter")?;
     let default = params
         .and_then(|p| p.get(name))
         .and_then(|p| p.get("Default"))
         .with_context(|| format!("parameter {name} has no Default"))?;
-    resolve_number(default, None)
+    resolve_string(default, None)
+}
+
+/// A number, or `!Ref Param` resolved to the parameter's default.
+pub fn resolve_number(v: &Value, params: Option<&Value>) -> anyhow::Result<u64> {
+    resolve_string(v, params)?
+        .parse()
+        .context("expected a non-negative number")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::routes::Resolution;
 
     const TEMPLATE: &str = r#"
 Parameters:
@@ -232,6 +354,12 @@ Resources:
             Identity:
               Header: Authorization
               ReauthorizeEvery: !Ref CacheTtl
+          ByRequest:
+            FunctionPayloadType: REQUEST
+            FunctionArn: !GetAtt AuthorizerFunction.Arn
+            Identity:
+              Headers: [Authorization]
+              Context: [httpMethod, path]
   AuthorizerFunction:
     Type: AWS::Serverless::Function
     Metadata:
@@ -255,26 +383,76 @@ Resources:
             Path: /api/items/{id}
             Method: get
             Auth: { Authorizer: TokengateAuthorizer }
+        Other:
+          Type: Api
+          Properties:
+            Path: /api/other
+            Method: any
+            Auth: { Authorizer: ByRequest }
 "#;
 
     #[test]
-    fn reads_routes_and_the_authorizer_from_the_template() {
+    fn reads_stage_routes_and_authorizers_from_the_template() {
         let api = Api::from_template(TEMPLATE).unwrap();
+        assert_eq!(api.stage, "v1");
         assert_eq!(
-            api.authorizer,
-            Some(AuthorizerSpec {
+            api.authorizers["TokengateAuthorizer"],
+            AuthorizerSpec {
                 function: "authorizer".into(),
+                kind: AuthorizerKind::Token {
+                    header: "Authorization".into()
+                },
                 cache_ttl_secs: 60
-            })
+            }
         );
-        let (login, _) = api.route("POST", "/auth/login").unwrap();
+        assert_eq!(
+            api.authorizers["ByRequest"],
+            AuthorizerSpec {
+                function: "authorizer".into(),
+                kind: AuthorizerKind::Request {
+                    identity: vec![
+                        IdentitySource::Header("Authorization".into()),
+                        IdentitySource::Context("httpMethod".into()),
+                        IdentitySource::Context("path".into()),
+                    ]
+                },
+                cache_ttl_secs: 300
+            }
+        );
+        let Resolution::Matched(login, _) = api.routes.resolve("POST", "/auth/login") else {
+            panic!("login route")
+        };
         assert_eq!(login.function, "login");
-        assert!(!login.authorized);
-        let (me, params) = api.route("GET", "/api/items/42").unwrap();
-        assert!(me.authorized);
+        assert_eq!(login.authorizer, None);
+        let Resolution::Matched(me, params) = api.routes.resolve("GET", "/api/items/42") else {
+            panic!("item route")
+        };
+        assert_eq!(me.authorizer.as_deref(), Some("TokengateAuthorizer"));
         assert_eq!(params, vec![("id".to_owned(), "42".to_owned())]);
-        assert!(api.route("GET", "/auth/login").is_none());
-        assert!(api.route("GET", "/api/items/").is_none());
+        let Resolution::Matched(other, _) = api.routes.resolve("PATCH", "/api/other") else {
+            panic!("ANY route")
+        };
+        assert_eq!(other.authorizer.as_deref(), Some("ByRequest"));
+    }
+
+    #[test]
+    fn a_route_naming_an_undefined_authorizer_is_refused() {
+        let bad = TEMPLATE.replace("Authorizer: ByRequest", "Authorizer: Nobody");
+        let err = Api::from_template(&bad).unwrap_err().to_string();
+        assert!(err.contains("Nobody"), "{err}");
+    }
+
+    #[test]
+    fn unknown_context_identity_sources_are_refused() {
+        let bad = TEMPLATE.replace("[httpMethod, path]", "[httpMethod, nonsense]");
+        let err = Api::from_template(&bad).unwrap_err().to_string();
+        assert!(err.contains("nonsense"), "{err}");
+        assert!(IdentitySource::parse_http("$context.nonsense").is_err());
+        assert!(IdentitySource::parse_http("Authorization").is_err());
+        assert_eq!(
+            IdentitySource::parse_http(" $request.header.Authorization").unwrap(),
+            IdentitySource::Header("Authorization".into())
+        );
     }
 
     #[test]
@@ -318,11 +496,42 @@ Resources:
     }
 
     #[test]
-    fn reads_the_project_template() {
+    fn the_project_template_guards_the_admin_routes_with_the_admin_rule() {
         let text = include_str!("../../../template.yaml");
         let api = Api::from_template(text).unwrap();
-        assert!(api.route("POST", "/auth/login").is_some());
-        assert!(api.route("GET", "/api/me").unwrap().0.authorized);
-        assert!(api.authorizer.is_some());
+        assert_eq!(api.stage, "v1");
+        for (method, path) in [
+            ("GET", "/api/admin"),
+            ("GET", "/api/admin/x:a/b/c"),
+            ("DELETE", "/api/admin/users/7"),
+        ] {
+            let Resolution::Matched(route, _) = api.routes.resolve(method, path) else {
+                panic!("{method} {path} is routed")
+            };
+            assert_eq!(route.function, "me", "{method} {path}");
+            assert_eq!(
+                route.authorizer.as_deref(),
+                Some("TokengateAuthorizer"),
+                "{method} {path}"
+            );
+        }
+        let Resolution::Matched(login, _) = api.routes.resolve("POST", "/auth/login") else {
+            panic!("login is routed")
+        };
+        assert_eq!(login.authorizer, None);
+        // The rule the authorizer enforces by default is the one protecting those routes.
+        let doc: Value = serde_yaml::from_str(text).unwrap();
+        let rules = doc["Parameters"]["RouteRoles"]["Default"].as_str().unwrap();
+        let policy = tokengate_handlers::policy::RoutePolicy::parse(rules).unwrap();
+        let admin = ["admin".to_owned()];
+        for (method, path) in [
+            ("GET", "/api/admin"),
+            ("GET", "/api/admin/x:a/b/c"),
+            ("DELETE", "/api/admin/users/7"),
+        ] {
+            assert!(!policy.permits(method, path, &[]), "{method} {path}");
+            assert!(policy.permits(method, path, &admin), "{method} {path}");
+        }
+        assert!(policy.permits("GET", "/api/me", &[]));
     }
 }

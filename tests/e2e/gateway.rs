@@ -1,0 +1,203 @@
+//! The API as deployed, through gateways of their own in front of the stack's functions: a REST
+//! API under the execute-api URL's stage prefix (`/v1`) and the same routes as an HTTP API,
+//! both with the authorizer cache on. A token without `admin` is refused on every admin route
+//! (the bare prefix, a path with colons, another method), the admin token gets through, and an
+//! answer served from the cache is the one a fresh decision gives. DynamoDB down fails closed
+//! with the template's 503 + `Retry-After`.
+
+use serde_json::{json, Value};
+use tokengate_tests::faults::Fault;
+
+use crate::stack::{access, DevStack, ExtraGateway, ADMIN, ALICE};
+
+/// The admin routes of the template, and one every valid token may call.
+const ADMIN_ROUTES: [(&str, &str); 3] = [
+    ("GET", "/v1/api/admin"),
+    ("GET", "/v1/api/admin/x:a/b/c"),
+    ("DELETE", "/v1/api/admin/users/7"),
+];
+const ME: (&str, &str) = ("GET", "/v1/api/me");
+
+async fn login_at(stack: &DevStack, gw: &ExtraGateway, who: (&str, &str)) -> String {
+    let r = stack
+        .call_at(
+            &gw.url,
+            "POST",
+            "/v1/auth/login",
+            &[],
+            Some(json!({ "username": who.0, "password": who.1 })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "login under the stage: {}", r.body);
+    access(&r)
+}
+
+/// Calls `routes` in order with `token` and checks each answer (status and, for refusals,
+/// API Gateway's body; for a pass, the caller the authorizer described).
+async fn expect(
+    stack: &DevStack,
+    gw: &ExtraGateway,
+    token: &str,
+    routes: &[((&str, &str), u16)],
+    refusal: &Value,
+    roles: &Value,
+) {
+    let bearer = format!("Bearer {token}");
+    for ((method, path), want) in routes {
+        let r = stack
+            .call_at(&gw.url, method, path, &[("authorization", &bearer)], None)
+            .await;
+        assert_eq!(r.status, *want, "{method} {path}: {}", r.body);
+        if *want == 200 {
+            assert_eq!(&r.body["roles"], roles, "{method} {path}");
+            assert!(r.body["sub"].as_str().is_some_and(|s| !s.is_empty()));
+        } else {
+            assert_eq!(&r.body, refusal, "{method} {path}");
+        }
+    }
+}
+
+fn count(log: &str, event: &str) -> usize {
+    // The value alone: the field name may carry colour codes.
+    log.matches(&format!("\"{event}\"")).count()
+}
+
+/// REST API under `/v1`, TOKEN authorizer, cache on: one authorizer invocation per token, and
+/// its policy answers every route as the rules do.
+pub async fn rest_api_under_the_stage_refuses_admin_routes_without_the_role(stack: &DevStack) {
+    let gw = stack
+        .extra_gateway("rest", &[("TOKENGATE_AUTHORIZER_CACHE_TTL", "300")])
+        .await;
+    // What API Gateway answers outside the stage, for a route it lacks, and without a token.
+    let outside = stack
+        .call_at(&gw.url, "POST", "/auth/login", &[], None)
+        .await;
+    assert_eq!(
+        (outside.status, outside.body),
+        (403, json!({"message": "Forbidden"}))
+    );
+    let unknown = stack.call_at(&gw.url, "GET", "/v1/nope", &[], None).await;
+    assert_eq!(
+        (unknown.status, unknown.body),
+        (403, json!({"message": "Missing Authentication Token"}))
+    );
+    let anonymous = stack
+        .call_at(&gw.url, "GET", "/v1/api/admin", &[], None)
+        .await;
+    assert_eq!(
+        (anonymous.status, &anonymous.body),
+        (401, &json!({"message": "Unauthorized"}))
+    );
+    assert_eq!(anonymous.headers["www-authenticate"], "Bearer");
+
+    let denied = json!({"message": "User is not authorized to access this resource"});
+    // Alice's first call is allowed and caches her policy; the admin routes after it are
+    // answered from that cached policy, and must be refused as a fresh decision would.
+    let alice = login_at(stack, &gw, ALICE).await;
+    let mut routes = vec![(ME, 200)];
+    routes.extend(ADMIN_ROUTES.iter().map(|r| (*r, 403)));
+    routes.push((ME, 200));
+    expect(stack, &gw, &alice, &routes, &denied, &json!([])).await;
+    // The admin token, starting with an admin route: every route passes, /api/me included.
+    let admin = login_at(stack, &gw, ADMIN).await;
+    let mut routes: Vec<_> = ADMIN_ROUTES.iter().rev().map(|r| (*r, 200)).collect();
+    routes.push((ME, 200));
+    expect(stack, &gw, &admin, &routes, &denied, &json!(["admin"])).await;
+
+    let log = gw.log_text();
+    assert_eq!(
+        count(&log, "authorizer_invoked"),
+        2,
+        "one per token (and none without a token)\n{log}"
+    );
+    assert_eq!(count(&log, "authorizer_cache_hit"), 7, "{log}");
+}
+
+/// The same routes as an HTTP API (payload 2.0, simple responses), cache on and keyed on the
+/// token, method and path: each route's answer is its own, fresh or cached.
+pub async fn http_api_under_the_stage_refuses_admin_routes_without_the_role(stack: &DevStack) {
+    let gw = stack
+        .extra_gateway(
+            "http",
+            &[
+                ("TOKENGATE_GATEWAY_API", "http"),
+                ("TOKENGATE_AUTHORIZER_CACHE_TTL", "300"),
+            ],
+        )
+        .await;
+    let outside = stack.call_at(&gw.url, "GET", "/api/me", &[], None).await;
+    assert_eq!(
+        (outside.status, outside.body),
+        (404, json!({"message": "Not Found"}))
+    );
+    let anonymous = stack
+        .call_at(&gw.url, "GET", "/v1/api/admin", &[], None)
+        .await;
+    assert_eq!(
+        (anonymous.status, anonymous.body),
+        (401, json!({"message": "Unauthorized"}))
+    );
+
+    let forbidden = json!({"message": "Forbidden"});
+    let alice = login_at(stack, &gw, ALICE).await;
+    let mut routes = vec![(ME, 200)];
+    routes.extend(ADMIN_ROUTES.iter().map(|r| (*r, 403)));
+    // Twice: the second round is answered from the cache, the same way.
+    for _ in 0..2 {
+        expect(stack, &gw, &alice, &routes, &forbidden, &json!([])).await;
+    }
+    let admin = login_at(stack, &gw, ADMIN).await;
+    let mut routes: Vec<_> = ADMIN_ROUTES.iter().map(|r| (*r, 200)).collect();
+    routes.push((ME, 200));
+    for _ in 0..2 {
+        expect(stack, &gw, &admin, &routes, &forbidden, &json!(["admin"])).await;
+    }
+
+    let log = gw.log_text();
+    assert_eq!(
+        count(&log, "authorizer_invoked"),
+        8,
+        "one per token and route\n{log}"
+    );
+    assert_eq!(count(&log, "authorizer_cache_hit"), 8, "{log}");
+}
+
+/// DynamoDB down: the authorizer fails closed, and the REST API answers with the template's
+/// gateway response for an authorizer error — 503, `Retry-After`, the API's error shape.
+pub async fn dynamodb_down_fails_closed_with_503_and_retry_after(stack: &DevStack) {
+    let gw = stack
+        .extra_gateway("rest-down", &[("TOKENGATE_AUTHORIZER_CACHE_TTL", "0")])
+        .await;
+    let alice = login_at(stack, &gw, ALICE).await;
+    let bearer = format!("Bearer {alice}");
+    stack.faults.set(Fault::Unavailable);
+    let down = stack
+        .call_at(
+            &gw.url,
+            "GET",
+            "/v1/api/me",
+            &[("authorization", &bearer)],
+            None,
+        )
+        .await;
+    stack.faults.set(Fault::None);
+    assert_eq!(down.status, 503, "{}", down.body);
+    assert_eq!(down.headers["retry-after"], "2");
+    assert_eq!(
+        down.body,
+        json!({
+            "error": "service_unavailable",
+            "message": "The service is temporarily unavailable. Try again later.",
+        })
+    );
+    let back = stack
+        .call_at(
+            &gw.url,
+            "GET",
+            "/v1/api/me",
+            &[("authorization", &bearer)],
+            None,
+        )
+        .await;
+    assert_eq!(back.status, 200, "DynamoDB is back: {}", back.body);
+}
