@@ -2,6 +2,7 @@
 //! conditional writes and transactions. One test binary; each test starts its own emulator.
 
 mod authorizer;
+mod cold_start;
 mod contract;
 mod faults;
 mod kms_signing;

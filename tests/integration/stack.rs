@@ -1,20 +1,21 @@
-//! The token operations wired to the real adapters on an emulator, as the functions wire them.
+//! The token operations wired to the real adapters on an emulator, as the functions wire them:
+//! `tokengate_aws::connect` per function, then the one composition root (`App::build`).
 
 use std::sync::Arc;
 
-use tokengate_aws::{load_verifying_keys, DynamoStore, KmsRefreshMac, KmsSigner};
-use tokengate_claims::{Algorithm, Validation, Verifier};
+use tokengate_aws::{connect, Clients, DynamoStore, Function};
+use tokengate_claims::{Algorithm, Verifier};
 use tokengate_domain::login::{Grant, Login, LoginAttempt};
 use tokengate_domain::logout::Logout;
 use tokengate_domain::password::HashParams;
+use tokengate_domain::policy::RoutePolicy;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::refresh::Refresh;
 use tokengate_domain::{
-    AccessTokenIssuer, AuthConfig, Clock, ManualClock, Password, PasswordHasher, SystemClock,
-    Username,
+    AuthConfig, Clock, Config, ManualClock, Password, PasswordHasher, SystemClock, Username,
 };
+use tokengate_handlers::app::App;
 use tokengate_handlers::authorizer::Authorizer;
-use tokengate_handlers::policy::RoutePolicy;
 use tokengate_tests::{counted_ddb, counted_kms, Bootstrapped, CallCounter, Emulator};
 
 pub const ISSUER: &str = "https://auth.integration.test";
@@ -32,6 +33,8 @@ pub struct Stack {
     pub verifier: Verifier,
     pub ddb_calls: CallCounter,
     pub kms_calls: CallCounter,
+    /// The configuration every service was built from.
+    pub config: Config,
 }
 
 impl Stack {
@@ -51,23 +54,38 @@ impl Stack {
         let ddb = counted_ddb(&sdk, &ddb_calls);
         let kms = counted_kms(&sdk, &kms_calls);
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
-        let store = Arc::new(DynamoStore::new(ddb, boot.table.clone(), clock.clone()));
         let cheap = HashParams {
             memory_kib: 1024,
             iterations: 1,
             parallelism: 1,
         };
-        let mut config = AuthConfig::new(ISSUER, AUDIENCE);
-        config.hash_params = cheap;
-        config.allowed_origins = vec!["https://app.test".to_owned()];
-        let signer = KmsSigner::connect(kms.clone(), tokengate_aws::bootstrap::SIGNING_ALIAS)
-            .await
-            .expect("signing key resolves");
-        let issuer = AccessTokenIssuer::new(Arc::new(signer), ISSUER, AUDIENCE, 900);
-        let keys = load_verifying_keys(&kms, std::slice::from_ref(&boot.signing_key))
-            .await
-            .expect("public key loads");
-        let verifier = Verifier::new(keys, Validation::new(ISSUER, vec![AUDIENCE.to_owned()]));
+        let mut auth = AuthConfig::new(ISSUER, AUDIENCE);
+        auth.hash_params = cheap;
+        auth.allowed_origins = vec!["https://app.test".to_owned()];
+        let config = Config {
+            auth,
+            table: Some(boot.table.clone()),
+            signing_key: Some(tokengate_aws::bootstrap::SIGNING_ALIAS.to_owned()),
+            trusted_keys: vec![boot.signing_key.clone()],
+            refresh_mac_key: Some(tokengate_aws::bootstrap::MAC_ALIAS.to_owned()),
+            route_rules: RoutePolicy::parse("* /api/admin/*=admin").unwrap(),
+        };
+        let clients = Clients {
+            dynamodb: ddb.clone(),
+            kms,
+        };
+        // Each service is built as its function builds it at cold start: its own adapters from
+        // `connect`, assembled by the one composition root.
+        let app = |function| {
+            let (clients, config, clock) = (&clients, &config, clock.clone());
+            async move {
+                let adapters = connect(clients, config, function, clock)
+                    .await
+                    .expect("adapters connect");
+                App::build(config.clone(), adapters)
+            }
+        };
+        let store = Arc::new(DynamoStore::new(ddb, boot.table.clone(), clock.clone()));
         let hasher = PasswordHasher::new(cheap).unwrap();
         store
             .create_user(&User {
@@ -80,48 +98,25 @@ impl Stack {
             })
             .await
             .expect("user created");
-        Self {
-            login: Login {
-                users: store.clone(),
-                lockout: store.clone(),
-                rate: store.clone(),
-                sessions: store.clone(),
-                issuer: issuer.clone(),
-                hasher,
-                clock: clock.clone(),
-                config: config.clone(),
-            },
-            refresh: Refresh {
-                sessions: store.clone(),
-                mac: Arc::new(KmsRefreshMac::new(
-                    kms.clone(),
-                    tokengate_aws::bootstrap::MAC_ALIAS,
-                )),
-                issuer,
-                clock: clock.clone(),
-                config,
-            },
-            logout: Logout {
-                sessions: store.clone(),
-                users: store.clone(),
-                denylist: store.clone(),
-                verifier: Arc::new(verifier.clone()),
-                clock: clock.clone(),
-            },
-            authorizer: Authorizer {
-                verifier: Arc::new(verifier.clone()),
-                revocations: store.clone(),
-                policy: RoutePolicy::parse("* /api/admin/*=admin").unwrap(),
-                clock: clock.clone(),
-            },
-            verifier,
+        let authorizer = app(Function::Authorizer).await;
+        let stack = Self {
+            login: app(Function::Login).await.login().unwrap(),
+            refresh: app(Function::Refresh).await.refresh().unwrap(),
+            logout: app(Function::Logout).await.logout().unwrap(),
+            verifier: authorizer.verifier(),
+            authorizer: authorizer.authorizer().unwrap(),
+            config,
             emulator,
             boot,
             store,
             clock,
             ddb_calls,
             kms_calls,
-        }
+        };
+        // What the functions did at init is not what the tests count.
+        stack.ddb_calls.reset();
+        stack.kms_calls.reset();
+        stack
     }
 
     pub async fn login_alice(&self) -> Grant {

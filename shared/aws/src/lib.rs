@@ -8,9 +8,11 @@
 
 pub mod bootstrap;
 pub mod config;
+pub mod connect;
 pub mod dynamo;
 pub mod errors;
 pub mod kms;
 
+pub use connect::{connect, connect_from_env, Clients, Function};
 pub use dynamo::DynamoStore;
 pub use kms::{kid_from_key_arn, load_verifying_keys, KmsRefreshMac, KmsSigner};

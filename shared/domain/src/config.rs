@@ -6,6 +6,7 @@ use std::str::FromStr;
 use tokengate_claims::Validation;
 
 use crate::password::HashParams;
+use crate::policy::RoutePolicy;
 
 /// Reads settings from a lookup function (the process environment in production, a map in
 /// tests), naming the variable in every error.
@@ -42,6 +43,11 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// An optional variable as written (empty when unset).
+    pub fn text(&self, name: &str) -> String {
+        (self.0)(name).unwrap_or_default()
+    }
+
     /// An optional comma-separated list (empty when unset).
     pub fn list(&self, name: &str) -> Vec<String> {
         (self.0)(name)
@@ -51,6 +57,76 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             .filter(|s| !s.is_empty())
             .collect()
     }
+}
+
+/// Every setting of every function, read once at cold start ([`Config::from_env`]). The AWS
+/// resource names are optional here because each function needs only some of them; the
+/// accessors fail with the variable's name when a function asks for one that is unset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Token lifetimes, limits, origins, Argon2, leeway.
+    pub auth: AuthConfig,
+    /// `TOKENGATE_TABLE`: the one DynamoDB table.
+    pub table: Option<String>,
+    /// `TOKENGATE_SIGNING_KEY`: the KMS key (id, ARN or alias) access tokens are signed with.
+    pub signing_key: Option<String>,
+    /// `TOKENGATE_TRUSTED_KEYS`: comma-separated KMS keys whose signatures are accepted.
+    pub trusted_keys: Vec<String>,
+    /// `TOKENGATE_REFRESH_MAC_KEY`: the KMS HMAC key refresh-token successors are derived with.
+    pub refresh_mac_key: Option<String>,
+    /// `TOKENGATE_ROUTE_ROLES`: the authorizer's route rules (empty: a valid token suffices).
+    pub route_rules: RoutePolicy,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::read(&Env::process())
+    }
+
+    /// Reads every `TOKENGATE_*` variable from `env`.
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> anyhow::Result<Self> {
+        let optional = |name: &str| env.required(name).ok();
+        Ok(Self {
+            auth: AuthConfig::from_env(env)?,
+            table: optional("TOKENGATE_TABLE"),
+            signing_key: optional("TOKENGATE_SIGNING_KEY"),
+            trusted_keys: env.list("TOKENGATE_TRUSTED_KEYS"),
+            refresh_mac_key: optional("TOKENGATE_REFRESH_MAC_KEY"),
+            route_rules: RoutePolicy::parse(&env.text("TOKENGATE_ROUTE_ROLES"))
+                .map_err(|e| anyhow::anyhow!("environment variable TOKENGATE_ROUTE_ROLES: {e}"))?,
+        })
+    }
+
+    /// `TOKENGATE_TABLE`, or an error naming it.
+    pub fn table(&self) -> anyhow::Result<&str> {
+        required(&self.table, "TOKENGATE_TABLE")
+    }
+
+    /// `TOKENGATE_SIGNING_KEY`, or an error naming it.
+    pub fn signing_key(&self) -> anyhow::Result<&str> {
+        required(&self.signing_key, "TOKENGATE_SIGNING_KEY")
+    }
+
+    /// `TOKENGATE_REFRESH_MAC_KEY`, or an error naming it.
+    pub fn refresh_mac_key(&self) -> anyhow::Result<&str> {
+        required(&self.refresh_mac_key, "TOKENGATE_REFRESH_MAC_KEY")
+    }
+
+    /// `TOKENGATE_TRUSTED_KEYS`, or an error naming it when empty.
+    pub fn trusted_keys(&self) -> anyhow::Result<&[String]> {
+        anyhow::ensure!(
+            !self.trusted_keys.is_empty(),
+            "missing required environment variable TOKENGATE_TRUSTED_KEYS"
+        );
+        Ok(&self.trusted_keys)
+    }
+}
+
+fn required<'a>(value: &'a Option<String>, name: &str) -> anyhow::Result<&'a str> {
+    value
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("missing required environment variable {name}"))
 }
 
 /// Domain settings shared by the token functions. Defaults follow DESIGN.md.
@@ -219,6 +295,45 @@ mod tests {
         assert_eq!(
             cfg.allowed_origins,
             vec!["https://a.example", "https://b.example"]
+        );
+    }
+
+    #[test]
+    fn every_function_reads_one_config_and_asks_for_what_it_needs() {
+        let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
+        let cfg = Config::read(&env(&base)).unwrap();
+        for (got, name) in [
+            (cfg.table().map(drop), "TOKENGATE_TABLE"),
+            (cfg.signing_key().map(drop), "TOKENGATE_SIGNING_KEY"),
+            (cfg.refresh_mac_key().map(drop), "TOKENGATE_REFRESH_MAC_KEY"),
+            (cfg.trusted_keys().map(drop), "TOKENGATE_TRUSTED_KEYS"),
+        ] {
+            assert_eq!(
+                got.unwrap_err().to_string(),
+                format!("missing required environment variable {name}")
+            );
+        }
+        let full = Config::read(&env(&[
+            base[0],
+            base[1],
+            ("TOKENGATE_TABLE", "t"),
+            ("TOKENGATE_TRUSTED_KEYS", "k1, k2"),
+            ("TOKENGATE_ROUTE_ROLES", "* /api/admin/*=admin"),
+        ]))
+        .unwrap();
+        assert_eq!(full.table().unwrap(), "t");
+        assert_eq!(full.trusted_keys().unwrap(), ["k1", "k2"]);
+        assert!(!full.route_rules.permits("GET", "/api/admin", &[]));
+        let err = Config::read(&env(&[
+            base[0],
+            base[1],
+            ("TOKENGATE_ROUTE_ROLES", "GET /x"),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("environment variable TOKENGATE_ROUTE_ROLES: "),
+            "{err}"
         );
     }
 

@@ -3,6 +3,7 @@
 //! `tokengate-aws`, in-memory twins in `tokengate-testing` (tests only).
 #![deny(missing_docs)]
 
+pub mod adapters;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -10,13 +11,15 @@ pub mod issuer;
 pub mod login;
 pub mod logout;
 pub mod password;
+pub mod policy;
 pub mod ports;
 pub mod refresh;
 pub mod refresh_token;
 pub mod username;
 
+pub use adapters::{Adapters, Store};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::AuthConfig;
+pub use config::{AuthConfig, Config};
 pub use error::{AuthError, ErrorCode, PortError, PortResult};
 pub use issuer::{AccessTokenIssuer, IssuedAccessToken};
 pub use password::{Password, PasswordHasher};

@@ -15,14 +15,15 @@ use aws_lc_rs::signature::{
 use base64::Engine;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use serde_json::json;
-use tokengate_claims::{
-    assemble, signing_input, AccessClaims, Algorithm, Header, Validation, Verifier, VerifyingKey,
-};
+use tokengate_claims::{assemble, signing_input, AccessClaims, Algorithm, Header, VerifyingKey};
 use tokengate_domain::login::LoginAttempt;
+use tokengate_domain::policy::RoutePolicy;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
-use tokengate_domain::{ManualClock, Password, PasswordHasher, Username};
+use tokengate_domain::{
+    Adapters, AuthConfig, Config, ManualClock, Password, PasswordHasher, Username,
+};
+use tokengate_handlers::app::App;
 use tokengate_handlers::authorizer::Authorizer;
-use tokengate_handlers::policy::RoutePolicy;
 use tokengate_testing::memory::{MemoryBackend, MemoryRig};
 
 const NOW: i64 = 1_800_000_000;
@@ -100,19 +101,26 @@ fn authorizer(
     store: Arc<MemoryBackend>,
     clock: Arc<ManualClock>,
 ) -> Authorizer {
-    let keys = [
+    let keys = vec![
         VerifyingKey::from_spki_der("ES256-key", Algorithm::ES256, &es.spki).unwrap(),
         VerifyingKey::from_spki_der("RS256-key", Algorithm::RS256, &rs.spki).unwrap(),
     ];
-    Authorizer {
-        verifier: Arc::new(Verifier::new(
-            keys,
-            Validation::new("https://auth.bench", vec!["api".into()]),
-        )),
-        revocations: store,
-        policy: RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin").unwrap(),
+    let config = Config {
+        auth: AuthConfig::new("https://auth.bench", "api"),
+        table: None,
+        signing_key: None,
+        trusted_keys: Vec::new(),
+        refresh_mac_key: None,
+        route_rules: RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin").unwrap(),
+    };
+    let adapters = Adapters {
+        store: Some(store),
+        signer: None,
+        mac: None,
+        verifying_keys: keys,
         clock,
-    }
+    };
+    App::build(config, adapters).authorizer().unwrap()
 }
 
 fn token_event(token: &str) -> serde_json::Value {

@@ -20,8 +20,8 @@ use tokengate_domain::{Clock, PortError};
 
 use crate::http::strip_bearer;
 use crate::iam;
-use crate::policy::{RoutePolicy, METHODS};
 use crate::telemetry::record_outcome;
+use tokengate_domain::policy::{RoutePolicy, METHODS};
 
 /// Why the authorizer did not answer with a policy.
 #[derive(Debug, thiserror::Error)]

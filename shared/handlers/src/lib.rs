@@ -1,8 +1,10 @@
 //! The Lambda handlers of tokengate, on `lambda_http` and `aws_lambda_events` types: request
-//! parsing, the one error mapper, the refresh cookie, the CSRF check and the authorizer. The
-//! function binaries only wire these to their dependencies.
+//! parsing, the one error mapper, the refresh cookie, the CSRF check, the authorizer, and the
+//! one composition root ([`app::App`]). The function binaries only wire these to their
+//! adapters; this crate links no AWS SDK.
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod authorizer;
 pub mod http;
 pub mod iam;
@@ -10,7 +12,5 @@ pub mod jwks;
 pub mod login;
 pub mod logout;
 pub mod me;
-pub mod policy;
 pub mod refresh;
 pub mod telemetry;
-pub mod wiring;

@@ -14,10 +14,10 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
 use tokengate_domain::login::LoginAttempt;
 use tokengate_domain::password::{HashParams, Password, PasswordHasher};
+use tokengate_domain::policy::RoutePolicy;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::username::Username;
 use tokengate_handlers::iam::{self, Decision};
-use tokengate_handlers::policy::RoutePolicy;
 use tokengate_testing::memory::MemoryRig;
 
 const BASE: &str = "arn:aws:execute-api:eu-west-1:123456789012:api123/v1";

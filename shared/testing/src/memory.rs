@@ -18,6 +18,7 @@ use tokengate_claims::{Algorithm, VerifyingKey};
 
 use tokengate_domain::clock::Clock;
 use tokengate_domain::error::{PortError, PortResult};
+use tokengate_domain::policy::RoutePolicy;
 use tokengate_domain::ports::{
     Denylist, LockState, LockoutStore, Principal, RateLimiter, RefreshMac, RevocationSource,
     RevocationStatus, Rotation, Session, SessionStore, TokenSigner, User, UserStatus, UserStore,
@@ -25,6 +26,8 @@ use tokengate_domain::ports::{
 };
 use tokengate_domain::refresh_token::TokenHash;
 use tokengate_domain::username::Username;
+use tokengate_domain::{Adapters, Config};
+use tokengate_handlers::app::App;
 
 #[derive(Default)]
 struct State {
@@ -425,6 +428,10 @@ pub struct MemoryRig {
     pub logout: tokengate_domain::logout::Logout,
     /// A verifier trusting the signer, with the rig's issuer and audience.
     pub verifier: tokengate_claims::Verifier,
+    /// The configuration the services were built from.
+    pub config: Config,
+    /// The adapters the services were built from (the twins, the signer, the clock).
+    pub adapters: Adapters,
 }
 
 impl MemoryRig {
@@ -474,16 +481,6 @@ impl MemoryRig {
             "https://app.example.com".to_owned(),
         ];
         let hasher = PasswordHasher::new(cheap).expect("valid parameters");
-        let issuer = tokengate_domain::issuer::AccessTokenIssuer::new(
-            signer.clone(),
-            Self::ISSUER,
-            Self::AUDIENCE,
-            900,
-        );
-        let verifier = tokengate_claims::Verifier::new(
-            [signer.verifying_key()],
-            tokengate_claims::Validation::new(Self::ISSUER, vec![Self::AUDIENCE.to_owned()]),
-        );
         store
             .create_user(&User {
                 username: Username::parse("alice").expect("valid name"),
@@ -495,32 +492,30 @@ impl MemoryRig {
             })
             .await
             .expect("memory store accepts the user");
+        let config = Config {
+            auth: config,
+            table: None,
+            signing_key: None,
+            trusted_keys: Vec::new(),
+            refresh_mac_key: None,
+            route_rules: RoutePolicy::default(),
+        };
+        let adapters = Adapters {
+            store: Some(store.clone()),
+            signer: Some(signer.clone()),
+            mac: Some(Arc::new(MemoryMac::default())),
+            verifying_keys: vec![signer.verifying_key()],
+            clock: clock.clone(),
+        };
+        // The same composition root as the deployed functions.
+        let app = App::build(config.clone(), adapters.clone());
         Self {
-            login: tokengate_domain::login::Login {
-                users: store.clone(),
-                lockout: store.clone(),
-                rate: store.clone(),
-                sessions: store.clone(),
-                issuer: issuer.clone(),
-                hasher,
-                clock: clock.clone(),
-                config: config.clone(),
-            },
-            refresh: tokengate_domain::refresh::Refresh {
-                sessions: store.clone(),
-                mac: Arc::new(MemoryMac::default()),
-                issuer,
-                clock: clock.clone(),
-                config,
-            },
-            logout: tokengate_domain::logout::Logout {
-                sessions: store.clone(),
-                users: store.clone(),
-                denylist: store.clone(),
-                verifier: Arc::new(verifier.clone()),
-                clock: clock.clone(),
-            },
-            verifier,
+            login: app.login().expect("login wires"),
+            refresh: app.refresh().expect("refresh wires"),
+            logout: app.logout().expect("logout wires"),
+            verifier: app.verifier(),
+            config,
+            adapters,
             store,
             signer,
             clock,
@@ -532,12 +527,10 @@ impl MemoryRig {
     /// An authorizer over the rig's verifier, stores and clock, with the route policy `policy`
     /// (`TOKENGATE_ROUTE_ROLES` syntax): what the tests, benches and fuzz harness run.
     pub fn authorizer(&self, policy: &str) -> tokengate_handlers::authorizer::Authorizer {
-        tokengate_handlers::authorizer::Authorizer {
-            verifier: Arc::new(self.verifier.clone()),
-            revocations: self.store.clone(),
-            policy: tokengate_handlers::policy::RoutePolicy::parse(policy)
-                .expect("valid route policy"),
-            clock: self.clock.clone(),
-        }
+        let mut config = self.config.clone();
+        config.route_rules = RoutePolicy::parse(policy).expect("valid route policy");
+        App::build(config, self.adapters.clone())
+            .authorizer()
+            .expect("the authorizer wires")
     }
 }

@@ -522,7 +522,7 @@ Resources:
         // The rule the authorizer enforces by default is the one protecting those routes.
         let doc: Value = serde_yaml::from_str(text).unwrap();
         let rules = doc["Parameters"]["RouteRoles"]["Default"].as_str().unwrap();
-        let policy = tokengate_handlers::policy::RoutePolicy::parse(rules).unwrap();
+        let policy = tokengate_domain::policy::RoutePolicy::parse(rules).unwrap();
         let admin = ["admin".to_owned()];
         for (method, path) in [
             ("GET", "/api/admin"),

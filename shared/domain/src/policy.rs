@@ -108,7 +108,7 @@ impl RoutePolicy {
     /// `None` when no set of patterns says it exactly: IAM's `*` crosses `/`, so it cannot
     /// stand for the `{param}` of a forbidden rule, and a Deny cannot make an exception for an
     /// earlier rule that allows part of a later forbidden one. The authorizer then answers for
-    /// the one route asked about (see [`crate::authorizer`]).
+    /// the one route asked about (see `tokengate_handlers::authorizer`).
     pub fn api_wide_denials(&self, roles: &[String]) -> Option<Vec<String>> {
         let mut denied = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {

@@ -1,0 +1,131 @@
+//! The one composition root: [`App::build`] takes the configuration and the adapters and
+//! assembles each function's service. The function binaries (`functions/*/src/main.rs`), the
+//! integration stack on the emulator, the in-memory rig of the unit tests, the benches and the
+//! fuzz harness all build their services here, so what they test is what is deployed.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokengate_claims::{Jwks, Validation, Verifier};
+use tokengate_domain::login::Login;
+use tokengate_domain::logout::Logout;
+use tokengate_domain::refresh::Refresh;
+use tokengate_domain::{AccessTokenIssuer, Adapters, Config, PasswordHasher, Store};
+
+use crate::authorizer::Authorizer;
+
+/// The configuration and adapters of one function, ready to assemble its service.
+pub struct App {
+    config: Config,
+    adapters: Adapters,
+}
+
+impl App {
+    /// The composition root.
+    pub fn build(config: Config, adapters: Adapters) -> Self {
+        Self { config, adapters }
+    }
+
+    /// The configuration the services are built from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Login: users, lockout, rate limit, sessions and the signer.
+    pub fn login(&self) -> anyhow::Result<Login> {
+        let store = self.store()?;
+        Ok(Login {
+            users: store.clone(),
+            lockout: store.clone(),
+            rate: store.clone(),
+            sessions: store,
+            issuer: self.issuer()?,
+            hasher: PasswordHasher::new(self.config.auth.hash_params)?,
+            clock: self.adapters.clock.clone(),
+            config: self.config.auth.clone(),
+        })
+    }
+
+    /// Refresh: sessions, the refresh MAC and the signer.
+    pub fn refresh(&self) -> anyhow::Result<Refresh> {
+        Ok(Refresh {
+            sessions: self.store()?,
+            mac: self
+                .adapters
+                .mac
+                .clone()
+                .context("refresh needs the refresh MAC")?,
+            issuer: self.issuer()?,
+            clock: self.adapters.clock.clone(),
+            config: self.config.auth.clone(),
+        })
+    }
+
+    /// Logout: sessions, users, the denylist and the verifier.
+    pub fn logout(&self) -> anyhow::Result<Logout> {
+        let store = self.store()?;
+        Ok(Logout {
+            sessions: store.clone(),
+            users: store.clone(),
+            denylist: store,
+            verifier: Arc::new(self.verifier()),
+            clock: self.adapters.clock.clone(),
+        })
+    }
+
+    /// The authorizer: the verifier, the revocation lookup and the route rules.
+    pub fn authorizer(&self) -> anyhow::Result<Authorizer> {
+        let rules = self.config.route_rules.clone();
+        if !rules.always_api_wide() {
+            // Safe (a cached answer refuses other routes) but surprising: say it at cold start.
+            tracing::warn!(
+                event = "route_rules_need_route_keyed_cache",
+                "TOKENGATE_ROUTE_ROLES cannot be said as one policy for the whole API for some \\
+                 tokens (a {{param}} in a rule that needs a role, or an exception before a wider \\
+                 rule): those get a policy for the called route only; key the authorizer cache \\
+                 by route or turn it off (README, Route rules)"
+            );
+        }
+        Ok(Authorizer {
+            verifier: Arc::new(self.verifier()),
+            revocations: self.store()?,
+            policy: rules,
+            clock: self.adapters.clock.clone(),
+        })
+    }
+
+    /// The key set the JWKS endpoint serves: exactly the keys the verifiers trust.
+    pub fn jwks(&self) -> Jwks {
+        self.verifier().jwks()
+    }
+
+    fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        self.adapters
+            .store
+            .clone()
+            .context("this function was connected without a store")
+    }
+
+    fn issuer(&self) -> anyhow::Result<AccessTokenIssuer> {
+        let auth = &self.config.auth;
+        Ok(AccessTokenIssuer::new(
+            self.adapters
+                .signer
+                .clone()
+                .context("this function was connected without a signer")?,
+            &auth.issuer,
+            &auth.audience,
+            auth.access_ttl_secs,
+        ))
+    }
+
+    /// A verifier of the trusted keys with the configured issuer, audience and leeway.
+    pub fn verifier(&self) -> Verifier {
+        let auth = &self.config.auth;
+        let validation = Validation {
+            leeway_secs: auth.leeway_secs,
+            ..Validation::new(auth.issuer.clone(), vec![auth.audience.clone()])
+        };
+        Verifier::new(self.adapters.verifying_keys.iter().cloned(), validation)
+    }
+}
