@@ -20,12 +20,12 @@ pub const REFRESH_COOKIE: &str = "__Secure-refresh_token";
 /// internal detail ever reaches the body.
 pub fn error_response(err: AuthError) -> Response<Body> {
     #[derive(Serialize)]
-    struct ErrorBody {
+    struct ErrorResponse {
         error: &'static str,
         message: &'static str,
     }
     crate::telemetry::record_outcome(err.code.code());
-    let body = ErrorBody {
+    let body = ErrorResponse {
         error: err.code.code(),
         message: err.code.message(),
     };
@@ -51,7 +51,7 @@ pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response<Body> {
 
 /// The body of a token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize)]
-pub struct TokenBody {
+pub struct TokenResponse {
     /// The access token.
     pub access_token: String,
     /// Always `Bearer`.
@@ -79,7 +79,7 @@ pub fn token_response(
     refresh_max_age: i64,
     channel: Channel,
 ) -> Response<Body> {
-    let body = TokenBody {
+    let body = TokenResponse {
         access_token: access.token,
         token_type: "Bearer",
         expires_in: access.expires_in,

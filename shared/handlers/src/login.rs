@@ -10,7 +10,7 @@ use crate::http::{error_response, parse_json, source_ip, token_response, Channel
 /// The login body. Unknown fields (say, `roles`) are refused, not ignored.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LoginBody {
+struct LoginRequest {
     username: String,
     password: String,
     #[serde(default)]
@@ -28,7 +28,7 @@ enum ClientKind {
 
 /// Handles a login request.
 pub async fn handle(login: &Login, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-    let body: LoginBody = match parse_json(&req) {
+    let body: LoginRequest = match parse_json(&req) {
         Ok(b) => b,
         Err(e) => return Ok(error_response(e)),
     };

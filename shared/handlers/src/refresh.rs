@@ -13,7 +13,7 @@ use crate::http::{
 /// Optional body: native clients send their refresh token here.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct TokenBody {
+pub(crate) struct RefreshRequest {
     #[serde(default)]
     pub(crate) refresh_token: Option<String>,
 }
@@ -46,7 +46,7 @@ pub async fn handle(refresh: &Refresh, req: Request) -> Result<Response<Body>, l
 }
 
 async fn run(refresh: &Refresh, req: &Request) -> Result<Response<Body>, AuthError> {
-    let body: TokenBody = parse_optional_json(req)?;
+    let body: RefreshRequest = parse_optional_json(req)?;
     let (token, channel) =
         presented_token(req, body.refresh_token, &refresh.config.allowed_origins)?
             .ok_or(ErrorCode::InvalidRefreshToken)?;
