@@ -47,10 +47,12 @@
 
 mod der;
 mod jwk;
+mod key;
 mod token;
 mod verify;
 
 pub use der::{ecdsa_der_to_jws, SignatureFormatError};
 pub use jwk::{Jwk, Jwks};
+pub use key::{KeyError, VerifyingKey};
 pub use token::{assemble, signing_input, AccessClaims, Algorithm, Header, ACCESS_TOKEN_TYPE};
-pub use verify::{KeyError, Validation, Verifier, VerifyError, VerifyingKey};
+pub use verify::{Validation, Verifier, VerifyError};
