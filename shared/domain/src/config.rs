@@ -59,6 +59,42 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
+/// Argon2id parameters (`TOKENGATE_ARGON2_MEMORY_KIB` 19456, `_ITERATIONS` 2, `_PARALLELISM`
+/// 1), for login and the admin CLI alike. Below OWASP's minimum (m=19 MiB, t=2, p=1) they are
+/// refused, naming the variable: a weaker hash is a silent gift to whoever copies the table.
+pub fn hash_params<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> anyhow::Result<HashParams> {
+    let min = HashParams::default();
+    let params = HashParams {
+        memory_kib: env.parse_or("TOKENGATE_ARGON2_MEMORY_KIB", min.memory_kib)?,
+        iterations: env.parse_or("TOKENGATE_ARGON2_ITERATIONS", min.iterations)?,
+        parallelism: env.parse_or("TOKENGATE_ARGON2_PARALLELISM", min.parallelism)?,
+    };
+    for (name, value, least) in [
+        (
+            "TOKENGATE_ARGON2_MEMORY_KIB",
+            params.memory_kib,
+            min.memory_kib,
+        ),
+        (
+            "TOKENGATE_ARGON2_ITERATIONS",
+            params.iterations,
+            min.iterations,
+        ),
+        (
+            "TOKENGATE_ARGON2_PARALLELISM",
+            params.parallelism,
+            min.parallelism,
+        ),
+    ] {
+        anyhow::ensure!(
+            value >= least,
+            "environment variable {name} must be at least {least} (OWASP's minimum for \
+             Argon2id: m=19456 KiB, t=2, p=1)"
+        );
+    }
+    Ok(params)
+}
+
 /// Every setting of every function, read once at cold start ([`Config::from_env`]). The AWS
 /// resource names are optional here because each function needs only some of them; the
 /// accessors fail with the variable's name when a function asks for one that is unset.
@@ -192,7 +228,6 @@ impl AuthConfig {
             env.required("TOKENGATE_ISSUER")?,
             env.required("TOKENGATE_AUDIENCE")?,
         );
-        let hp = d.hash_params;
         let cfg = Self {
             access_ttl_secs: env.parse_or("TOKENGATE_ACCESS_TTL_SECONDS", d.access_ttl_secs)?,
             refresh_ttl_secs: env.parse_or("TOKENGATE_REFRESH_TTL_SECONDS", d.refresh_ttl_secs)?,
@@ -206,11 +241,7 @@ impl AuthConfig {
             lockout_max_secs: env.parse_or("TOKENGATE_LOCKOUT_MAX_SECONDS", d.lockout_max_secs)?,
             ip_limit: env.parse_or("TOKENGATE_IP_LIMIT", d.ip_limit)?,
             ip_window_secs: env.parse_or("TOKENGATE_IP_WINDOW_SECONDS", d.ip_window_secs)?,
-            hash_params: HashParams {
-                memory_kib: env.parse_or("TOKENGATE_ARGON2_MEMORY_KIB", hp.memory_kib)?,
-                iterations: env.parse_or("TOKENGATE_ARGON2_ITERATIONS", hp.iterations)?,
-                parallelism: env.parse_or("TOKENGATE_ARGON2_PARALLELISM", hp.parallelism)?,
-            },
+            hash_params: hash_params(env)?,
             leeway_secs: env.parse_or("TOKENGATE_LEEWAY_SECONDS", d.leeway_secs)?,
             ..d
         };
@@ -334,6 +365,38 @@ mod tests {
             err.to_string()
                 .starts_with("environment variable TOKENGATE_ROUTE_ROLES: "),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn argon2_settings_below_the_owasp_minimum_refuse_to_start() {
+        let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
+        for (name, weak) in [
+            ("TOKENGATE_ARGON2_MEMORY_KIB", "19455"),
+            ("TOKENGATE_ARGON2_ITERATIONS", "1"),
+            ("TOKENGATE_ARGON2_PARALLELISM", "0"),
+        ] {
+            let err = AuthConfig::from_env(&env(&[base[0], base[1], (name, weak)])).unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("environment variable {name} must be at least")),
+                "{err}"
+            );
+        }
+        let strong = AuthConfig::from_env(&env(&[
+            base[0],
+            base[1],
+            ("TOKENGATE_ARGON2_MEMORY_KIB", "65536"),
+            ("TOKENGATE_ARGON2_ITERATIONS", "3"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            strong.hash_params,
+            HashParams {
+                memory_kib: 65536,
+                iterations: 3,
+                parallelism: 1
+            }
         );
     }
 

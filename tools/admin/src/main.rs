@@ -34,7 +34,12 @@ enum Command {
         env_file: Option<std::path::PathBuf>,
     },
     /// Create the demo users `alice` (no role) and `admin` (role admin); prints their passwords.
-    SeedDemo,
+    /// Refused unless AWS_ENDPOINT_URL points at a local emulator: the passwords are public.
+    SeedDemo {
+        /// Seed a table that is not on a local emulator anyway.
+        #[arg(long = "i-know-this-is-not-production")]
+        not_production: bool,
+    },
     /// Users.
     #[command(subcommand)]
     User(UserCommand),
@@ -111,7 +116,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             signing_alg,
             env_file,
         } => keys::bootstrap(&ddb, &kms, &cli.table, signing_alg.into(), env_file).await,
-        Command::SeedDemo => users::seed_demo(&store).await,
+        Command::SeedDemo { not_production } => {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+            anyhow::ensure!(
+                not_production || users::is_local_endpoint(endpoint.as_deref()),
+                "seed-demo creates users with published passwords: it only runs against a local \
+                 emulator (AWS_ENDPOINT_URL on localhost, 127.0.0.0/8 or [::1]; now {}); pass \
+                 --i-know-this-is-not-production to seed this table anyway",
+                endpoint.as_deref().unwrap_or("unset: real AWS")
+            );
+            users::seed_demo(&store).await
+        }
         Command::User(UserCommand::Add { name, roles }) => {
             let password = users::read_new_password()?;
             users::add(&store, &name, &password, roles).await

@@ -6,7 +6,7 @@ use anyhow::Context;
 use tokengate_aws::DynamoStore;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::refresh_token::random_id;
-use tokengate_domain::{AuthConfig, Password, PasswordHasher, Username};
+use tokengate_domain::{Password, PasswordHasher, Username};
 
 /// Demo users of `make dev`. Demo only: the passwords are printed and well known.
 const DEMO_USERS: &[(&str, &str, &[&str])] = &[
@@ -38,15 +38,11 @@ pub fn read_new_password() -> anyhow::Result<Password> {
     Ok(Password::new(raw))
 }
 
-/// Hasher with the parameters the login function uses (`TOKENGATE_ARGON2_*`).
+/// Hasher with the parameters the login function uses (`TOKENGATE_ARGON2_*`, refused below
+/// OWASP's minimum as the login function refuses them).
 fn hasher() -> anyhow::Result<PasswordHasher> {
     let env = tokengate_domain::config::Env::process();
-    let defaults = AuthConfig::new("-", "-").hash_params;
-    PasswordHasher::new(tokengate_domain::password::HashParams {
-        memory_kib: env.parse_or("TOKENGATE_ARGON2_MEMORY_KIB", defaults.memory_kib)?,
-        iterations: env.parse_or("TOKENGATE_ARGON2_ITERATIONS", defaults.iterations)?,
-        parallelism: env.parse_or("TOKENGATE_ARGON2_PARALLELISM", defaults.parallelism)?,
-    })
+    PasswordHasher::new(tokengate_domain::config::hash_params(&env)?)
 }
 
 /// Creates a user; an existing name is an error and changes nothing.
@@ -71,6 +67,28 @@ pub async fn add(
     );
     println!("created user {username} (sub {})", user.user_id);
     Ok(())
+}
+
+/// Whether `endpoint` (the value of `AWS_ENDPOINT_URL`) is a server on this machine: the local
+/// emulator, never a real AWS endpoint.
+pub fn is_local_endpoint(endpoint: Option<&str>) -> bool {
+    let Some(url) = endpoint else {
+        return false;
+    };
+    let authority = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = authority.split(['/', '?', '#']).next().unwrap_or_default();
+    // No credentials in the authority: `http://127.0.0.1@evil.example` is evil.example.
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Creates the demo users if missing and prints their credentials.
@@ -129,4 +147,31 @@ pub async fn revoke_sessions(store: &DynamoStore, raw: &str) -> anyhow::Result<(
         .with_context(|| format!("no user {raw:?}"))?;
     let v = store.bump_token_version(&user.user_id).await?;
     changed(raw, v, "sessions revoked")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_endpoint_on_this_machine_is_local() {
+        for local in [
+            "http://127.0.0.1:4566",
+            "http://localhost:8000/",
+            "http://127.9.9.9",
+            "http://[::1]:5000",
+        ] {
+            assert!(is_local_endpoint(Some(local)), "{local}");
+        }
+        for remote in [
+            None,
+            Some("https://dynamodb.eu-west-1.amazonaws.com"),
+            Some("http://127.0.0.1@evil.example"),
+            Some("http://localhost.evil.example"),
+            Some("http://10.0.0.5:4566"),
+            Some(""),
+        ] {
+            assert!(!is_local_endpoint(remote), "{remote:?}");
+        }
+    }
 }
