@@ -26,6 +26,8 @@ pub enum ErrorCode {
     CsrfRejected,
     /// 503: a dependency (KMS, DynamoDB) is throttling or down; retry later.
     ServiceUnavailable,
+    /// 400: a new password that is too short, too long, the username, or too guessable.
+    WeakPassword,
 }
 
 impl ErrorCode {
@@ -42,13 +44,14 @@ impl ErrorCode {
             Self::SessionExpired => "session_expired",
             Self::CsrfRejected => "csrf_rejected",
             Self::ServiceUnavailable => "service_unavailable",
+            Self::WeakPassword => "weak_password",
         }
     }
 
     /// The HTTP status of this error.
     pub fn status(self) -> u16 {
         match self {
-            Self::InvalidRequest => 400,
+            Self::InvalidRequest | Self::WeakPassword => 400,
             Self::PayloadTooLarge => 413,
             Self::InvalidCredentials
             | Self::InvalidRefreshToken
@@ -76,6 +79,9 @@ impl ErrorCode {
             Self::SessionExpired => "The session has expired. Sign in again.",
             Self::CsrfRejected => "The request origin is not allowed.",
             Self::ServiceUnavailable => "The service is temporarily unavailable. Try again later.",
+            Self::WeakPassword => {
+                "The new password is too weak: use 8 to 128 characters that are hard to guess."
+            }
         }
     }
 }

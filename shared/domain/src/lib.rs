@@ -10,6 +10,7 @@ pub mod error;
 pub mod issuer;
 pub mod login;
 pub mod logout;
+pub mod new_password;
 pub mod password;
 pub mod policy;
 pub mod ports;

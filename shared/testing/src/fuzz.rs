@@ -36,6 +36,7 @@ pub const ERROR_CODES: &[&str] = &[
     "session_expired",
     "csrf_rejected",
     "service_unavailable",
+    "weak_password",
 ];
 
 /// One in-memory tokengate (the twins the unit tests use), the authorizer over it, and one
