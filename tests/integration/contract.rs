@@ -1,9 +1,33 @@
-//! The contract tests of `tokengate_testing::contract` on the DynamoDB adapters (the emulator).
-//! The same bodies run on the in-memory twins in `shared/testing/tests/memory_twin.rs`.
+//! The contract suites of `tokengate_testing::contract` on the DynamoDB adapter (the
+//! emulator): one test per case of every port, each on an emulator and table of its own, and
+//! the logout flow on the integration stack. The same cases run on the in-memory twin in
+//! `shared/testing/tests/memory_twin.rs`.
 
-use tokengate_testing::contract;
+use std::sync::Arc;
+
+use tokengate_aws::DynamoStore;
+use tokengate_domain::{Clock, ManualClock, SystemClock};
+use tokengate_testing::contract::{self, Fixture};
+use tokengate_tests::Emulator;
 
 use crate::stack::Stack;
+
+/// An empty table on an emulator of its own (stopped when the fixture drops), with a store
+/// reading a clock that starts at the emulator's now.
+async fn fresh_table() -> Fixture<DynamoStore, Emulator> {
+    let emulator = Emulator::start().await;
+    let table = emulator.table().await;
+    let sdk = emulator.sdk_config().await;
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table, clock.clone());
+    Fixture {
+        store: Arc::new(store),
+        clock,
+        guard: emulator,
+    }
+}
+
+tokengate_testing::port_contracts!(fresh_table);
 
 #[tokio::test]
 async fn a_logged_out_token_stays_refused_until_exp_plus_leeway() {
@@ -17,16 +41,4 @@ async fn a_logged_out_token_stays_refused_until_exp_plus_leeway() {
         password: "correct horse",
     })
     .await;
-}
-
-#[tokio::test]
-async fn a_denylist_entry_reads_as_absent_from_its_ttl() {
-    let stack = Stack::start().await;
-    contract::a_denylist_entry_reads_as_absent_from_its_ttl(&*stack.store, &stack.clock).await;
-}
-
-#[tokio::test]
-async fn a_lockout_record_reads_as_absent_from_its_ttl() {
-    let stack = Stack::start().await;
-    contract::a_lockout_record_reads_as_absent_from_its_ttl(&*stack.store, &stack.clock).await;
 }

@@ -228,7 +228,7 @@ async fn creating_an_existing_user_changes_nothing() {
     let stack = Stack::start().await;
     let existing = stack
         .store
-        .get_user(&tokengate_domain::Username::parse("alice").unwrap())
+        .find_user(&tokengate_domain::Username::parse("alice").unwrap())
         .await
         .unwrap()
         .unwrap();

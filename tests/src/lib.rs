@@ -138,15 +138,21 @@ impl Emulator {
         Self::sdk_config_for(&self.url).await
     }
 
-    /// Creates a table and the KMS keys (ES256 signing key unless `alg` says otherwise).
-    pub async fn bootstrap(&self, alg: Algorithm) -> Bootstrapped {
-        let sdk = self.sdk_config().await;
-        let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-        let kms = aws_sdk_kms::Client::new(&sdk);
+    /// Creates the table (as `tokengate bootstrap` does) and returns its name: all a test of
+    /// the DynamoDB adapter alone needs.
+    pub async fn table(&self) -> String {
+        let ddb = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
         let table = "tokengate".to_owned();
         tokengate_aws::bootstrap::ensure_table(&ddb, &table)
             .await
             .expect("table created");
+        table
+    }
+
+    /// Creates a table and the KMS keys (ES256 signing key unless `alg` says otherwise).
+    pub async fn bootstrap(&self, alg: Algorithm) -> Bootstrapped {
+        let table = self.table().await;
+        let kms = aws_sdk_kms::Client::new(&self.sdk_config().await);
         let (signing_key, mac_key) = tokengate_aws::bootstrap::ensure_keys(&kms, alg)
             .await
             .expect("keys created");

@@ -7,7 +7,9 @@ use crate::config::AuthConfig;
 use crate::error::{AuthError, ErrorCode};
 use crate::issuer::{AccessTokenIssuer, IssuedAccessToken, Subject};
 use crate::password::{Password, PasswordHasher, MAX_PASSWORD_BYTES};
-use crate::ports::{LockoutStore, RateLimiter, Session, SessionStore, User, UserStatus, UserStore};
+use crate::ports::{
+    Failure, LockoutStore, RateLimiter, Session, SessionStore, User, UserStatus, UserStore, Window,
+};
 use crate::refresh_token::RefreshToken;
 use crate::username::Username;
 
@@ -68,19 +70,22 @@ impl Login {
         }
 
         // The three reads are independent: one round trip of latency, not three.
-        let window_start = now - now.rem_euclid(cfg.ip_window_secs);
-        let window_end = window_start + cfg.ip_window_secs;
+        let start = now - now.rem_euclid(cfg.ip_window_secs);
+        let window = Window {
+            start,
+            end: start + cfg.ip_window_secs,
+        };
         let ip_key = format!("login-ip#{}", attempt.source_ip);
         let (ip_hits, user, lock) = tokio::join!(
-            self.rate.hit(&ip_key, window_start, window_end),
-            self.users.get_user(&name),
-            self.lockout.get_lock(&name),
+            self.rate.count_hit(&ip_key, window),
+            self.users.find_user(&name),
+            self.lockout.lock_state(&name),
         );
         if ip_hits? > cfg.ip_limit {
             tracing::warn!(event = "login_rate_limited", source_ip = %attempt.source_ip);
             return Err(AuthError::retry_after(
                 ErrorCode::RateLimited,
-                window_end - now,
+                window.end - now,
             ));
         }
         let lock = lock?;
@@ -104,7 +109,13 @@ impl Login {
             Some(u) if verified && u.status == UserStatus::Active => u,
             _ => {
                 self.lockout
-                    .record_failure(&name, now, now + LOCK_RECORD_TTL_SECS)
+                    .record_failure(
+                        &name,
+                        Failure {
+                            at: now,
+                            keep_until: now + LOCK_RECORD_TTL_SECS,
+                        },
+                    )
                     .await?;
                 tracing::info!(event = "login_failed");
                 return Err(ErrorCode::InvalidCredentials.into());
@@ -116,7 +127,7 @@ impl Login {
         tokio::join!(
             async {
                 if lock.failures > 0 {
-                    if let Err(e) = self.lockout.clear(&name).await {
+                    if let Err(e) = self.lockout.clear_failures(&name).await {
                         tracing::warn!(event = "lockout_clear_failed", error = %e);
                     }
                 }
@@ -152,7 +163,7 @@ impl Login {
             sid: &session.sid,
         };
         let (created, access) = tokio::join!(
-            self.sessions.create_session(&session),
+            self.sessions.grant(&session),
             self.issuer.issue(subject, now),
         );
         match (created, access) {
@@ -162,7 +173,7 @@ impl Login {
                 refresh_max_age: self.config.refresh_ttl_secs,
             }),
             (Ok(()), Err(sign_err)) => {
-                if let Err(e) = self.sessions.delete_session(&session.sid).await {
+                if let Err(e) = self.sessions.cancel_grant(&session.sid).await {
                     // The session is unusable anyway: nobody holds its token.
                     tracing::warn!(event = "orphan_session_left", sid = %session.sid, error = %e);
                 }

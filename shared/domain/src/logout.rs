@@ -55,7 +55,7 @@ impl Logout {
         let mut sids: Vec<String> = Vec::new();
         if let Some(token) = req.refresh_token.and_then(RefreshToken::parse) {
             let hash = token.hash();
-            if let Some(s) = self.sessions.get_session(token.sid()).await? {
+            if let Some(s) = self.sessions.find_session(token.sid()).await? {
                 if s.current_hash == hash || s.previous_hash.as_ref() == Some(&hash) {
                     session_owner = Some(s.user_id.clone());
                     sids.push(s.sid);
@@ -75,12 +75,12 @@ impl Logout {
             self.denylist.deny(&c.jti, until).await?;
         }
         for sid in &sids {
-            self.sessions.revoke_session(sid).await?;
+            self.sessions.revoke_family(sid).await?;
         }
         if req.global {
             let owner = session_owner.or_else(|| claims.as_ref().map(|c| c.sub.clone()));
             if let Some(user_id) = owner {
-                self.users.bump_token_version(&user_id).await?;
+                self.users.sign_out_everywhere(&user_id).await?;
                 tracing::info!(event = "logout_global", user_id = %user_id);
             }
         }

@@ -1,5 +1,10 @@
 //! The narrow capabilities the domain needs from the outside world. Each has a DynamoDB/KMS
-//! adapter in `tokengate-aws` and an in-memory twin in [`crate::memory`].
+//! adapter in `tokengate-aws` and an in-memory twin in `tokengate-testing`; one contract suite
+//! per port (`tokengate_testing::contract`) runs against both.
+//!
+//! Operations are named as the domain's actions (`grant`, `rotate`, `reissue_current`,
+//! `revoke_family`, `sign_out_everywhere`), and each name is unique across the ports, because
+//! one store type implements all of them and callers call it directly.
 
 use async_trait::async_trait;
 use tokengate_claims::Algorithm;
@@ -57,19 +62,21 @@ pub struct User {
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Reads a user by normalised name.
-    async fn get_user(&self, username: &Username) -> PortResult<Option<User>>;
-    /// Creates a user; `false` if the name is taken (nothing changed).
+    async fn find_user(&self, username: &Username) -> PortResult<Option<User>>;
+    /// Creates a user; `false` if the name or the user id is taken (nothing changed).
     async fn create_user(&self, user: &User) -> PortResult<bool>;
-    /// Replaces the password hash (re-hash on login when parameters rose).
+    /// Replaces the password hash (re-hash on login when parameters rose). An error if there is
+    /// no such user (nothing is created).
     async fn set_password_hash(&self, username: &Username, hash: &str) -> PortResult<()>;
     /// Sets roles and bumps the token version, so old tokens with old roles die. Returns the new
     /// version, or `None` if there is no such user.
     async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>>;
     /// Sets the status and bumps the token version. `None` if there is no such user.
     async fn set_status(&self, username: &Username, status: UserStatus) -> PortResult<Option<u64>>;
-    /// Bumps the token version of the user with this id ("sign out everywhere"). `None` if
+    /// Bumps the token version of the user with this id, which ends every session and access
+    /// token of the user (global logout, admin revocation). Returns the new version, `None` if
     /// there is no such user.
-    async fn bump_token_version(&self, user_id: &str) -> PortResult<Option<u64>>;
+    async fn sign_out_everywhere(&self, user_id: &str) -> PortResult<Option<u64>>;
 }
 
 /// Failed-login state of one account name. Kept apart from the user record and for unknown
@@ -82,31 +89,42 @@ pub struct LockState {
     pub last_failure_at: i64,
 }
 
+/// One failed login, as the lockout store counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    /// Unix time of the failure; a record whose TTL is not after it counts as absent.
+    pub at: i64,
+    /// The record's new TTL: it is kept (and counts on) until then.
+    pub keep_until: i64,
+}
+
 /// Per-account failure counters.
 #[async_trait]
 pub trait LockoutStore: Send + Sync {
-    /// Current state: the default if there is no record or its `expires_at` is not after the
-    /// store clock's now.
-    async fn get_lock(&self, username: &Username) -> PortResult<LockState>;
-    /// Atomically counts one more failure at `now`; keeps the record until `expires_at`. A
-    /// record whose `expires_at` is not after `now` counts as absent: the count starts again
-    /// at 1.
-    async fn record_failure(
-        &self,
-        username: &Username,
-        now: i64,
-        expires_at: i64,
-    ) -> PortResult<LockState>;
+    /// Current state: the default if there is no record or its TTL is not after the store
+    /// clock's now.
+    async fn lock_state(&self, username: &Username) -> PortResult<LockState>;
+    /// Atomically counts one more failure and keeps the record until `failure.keep_until`. A
+    /// record whose TTL is not after `failure.at` counts as absent: the count starts again at 1.
+    async fn record_failure(&self, username: &Username, failure: Failure) -> PortResult<LockState>;
     /// Clears the counters after a successful login.
-    async fn clear(&self, username: &Username) -> PortResult<()>;
+    async fn clear_failures(&self, username: &Username) -> PortResult<()>;
+}
+
+/// A fixed rate-limit window: `[start, end)` in Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// First second of the window; it names the counter.
+    pub start: i64,
+    /// First second after the window; the counter's TTL.
+    pub end: i64,
 }
 
 /// Fixed-window counters (per source IP).
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
-    /// Counts one hit for `key` in the window starting at `window_start` (the record expires at
-    /// `window_end`) and returns the count including this hit.
-    async fn hit(&self, key: &str, window_start: i64, window_end: i64) -> PortResult<u64>;
+    /// Counts one hit for `key` in `window` and returns the count including this hit.
+    async fn count_hit(&self, key: &str, window: Window) -> PortResult<u64>;
 }
 
 /// A session: one refresh-token family, started by a login.
@@ -155,6 +173,22 @@ pub struct Rotation {
     pub now: i64,
 }
 
+/// A grace-window answer: the family's current token is handed out again, and the session is
+/// marked used at `now`, if `current` is still current and the owner unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reissue {
+    /// Session id.
+    pub sid: String,
+    /// Owner, for the token-version check.
+    pub user_id: String,
+    /// Token version the session was issued under.
+    pub token_version: u64,
+    /// Hash expected to be current.
+    pub current: TokenHash,
+    /// Now (last_used_at).
+    pub now: i64,
+}
+
 /// Result of a conditional session write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOutcome {
@@ -170,30 +204,23 @@ pub enum WriteOutcome {
 /// Sessions (refresh-token families).
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Stores a new session (must not exist).
-    async fn create_session(&self, session: &Session) -> PortResult<()>;
+    /// Stores the new family a login starts (the session must not exist yet).
+    async fn grant(&self, session: &Session) -> PortResult<()>;
     /// Reads a session with a strongly consistent read.
-    async fn get_session(&self, sid: &str) -> PortResult<Option<Session>>;
+    async fn find_session(&self, sid: &str) -> PortResult<Option<Session>>;
     /// One conditional write: succeeds only if the session is not revoked, `from` is current,
     /// and the owner's token version equals `token_version` and the owner is active. Records
     /// `from` as spent.
     async fn rotate(&self, rotation: &Rotation) -> PortResult<WriteOutcome>;
-    /// Grace-window answer: marks the session used at `now` if `current` is still current and
+    /// Grace-window answer: marks the session used if `reissue.current` is still current and
     /// the owner unchanged; nothing else changes.
-    async fn touch(
-        &self,
-        sid: &str,
-        user_id: &str,
-        token_version: u64,
-        current: &TokenHash,
-        now: i64,
-    ) -> PortResult<WriteOutcome>;
-    /// Revokes the whole family. Idempotent.
-    async fn revoke_session(&self, sid: &str) -> PortResult<()>;
+    async fn reissue_current(&self, reissue: &Reissue) -> PortResult<WriteOutcome>;
+    /// Revokes the whole family. Idempotent; a session that does not exist stays absent.
+    async fn revoke_family(&self, sid: &str) -> PortResult<()>;
     /// Revokes the family if `hash` is one of its spent tokens (reuse); `true` if it was.
-    async fn revoke_if_spent(&self, sid: &str, hash: &TokenHash) -> PortResult<bool>;
-    /// Deletes a session (undo of a login whose token could not be signed).
-    async fn delete_session(&self, sid: &str) -> PortResult<()>;
+    async fn revoke_family_if_spent(&self, sid: &str, hash: &TokenHash) -> PortResult<bool>;
+    /// Deletes a family again: the undo of a grant whose access token could not be signed.
+    async fn cancel_grant(&self, sid: &str) -> PortResult<()>;
 }
 
 /// Access-token denylist (keyed on `jti`, never on token bytes).

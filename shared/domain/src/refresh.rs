@@ -18,7 +18,7 @@ use crate::config::AuthConfig;
 use crate::error::{AuthError, ErrorCode};
 use crate::issuer::{AccessTokenIssuer, Subject};
 use crate::login::Grant;
-use crate::ports::{RefreshMac, Rotation, Session, SessionStore, WriteOutcome};
+use crate::ports::{RefreshMac, Reissue, Rotation, Session, SessionStore, WriteOutcome};
 use crate::refresh_token::{RefreshToken, TokenHash};
 
 /// How often a refresh re-reads and retries when a concurrent refresh changed the session
@@ -62,7 +62,7 @@ impl Refresh {
         // Reading the session and deriving the successor are independent: run them together.
         let mac_input = token.successor_mac_input();
         let (session, successor_secret) = tokio::join!(
-            self.sessions.get_session(token.sid()),
+            self.sessions.find_session(token.sid()),
             self.mac.mac(&mac_input),
         );
         let successor = RefreshToken::with_secret(token.sid(), successor_secret?);
@@ -88,14 +88,15 @@ impl Refresh {
                     (written?, access)
                 }
                 Step::Grace => {
+                    let reissue = Reissue {
+                        sid: session.sid.clone(),
+                        user_id: session.user_id.clone(),
+                        token_version: session.token_version,
+                        current: successor_hash.clone(),
+                        now,
+                    };
                     let (written, access) = tokio::join!(
-                        self.sessions.touch(
-                            &session.sid,
-                            &session.user_id,
-                            session.token_version,
-                            &successor_hash,
-                            now,
-                        ),
+                        self.sessions.reissue_current(&reissue),
                         self.issuer.issue(subject(&session), now),
                     );
                     (written?, access)
@@ -119,7 +120,7 @@ impl Refresh {
                 (WriteOutcome::SessionChanged, _) => {
                     session = self
                         .sessions
-                        .get_session(token.sid())
+                        .find_session(token.sid())
                         .await?
                         .ok_or(ErrorCode::InvalidRefreshToken)?;
                 }
@@ -160,7 +161,11 @@ impl Refresh {
     /// spent tokens, someone replayed it: the thief or the victim holds the current one, and
     /// we cannot tell which, so the whole family dies.
     async fn reuse(&self, session: &Session, presented: &TokenHash) -> AuthError {
-        match self.sessions.revoke_if_spent(&session.sid, presented).await {
+        match self
+            .sessions
+            .revoke_family_if_spent(&session.sid, presented)
+            .await
+        {
             Ok(true) => {
                 tracing::warn!(
                     event = "refresh_token_reused",

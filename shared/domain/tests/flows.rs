@@ -112,7 +112,7 @@ async fn per_ip_limit_answers_rate_limited_with_retry_after() {
         let _ = app.login.login(attempt("bob", "x")).await;
         // Spread over names so the per-account lock does not fire first.
         app.store
-            .clear(&Username::parse("bob").unwrap())
+            .clear_failures(&Username::parse("bob").unwrap())
             .await
             .unwrap();
     }
@@ -330,7 +330,7 @@ async fn global_logout_bumps_the_token_version_and_ends_every_session() {
         .unwrap();
     let user = app
         .store
-        .get_user(&Username::parse("alice").unwrap())
+        .find_user(&Username::parse("alice").unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -351,7 +351,7 @@ async fn login_rehashes_passwords_made_with_weaker_parameters() {
     login(&app).await;
     let user = app
         .store
-        .get_user(&Username::parse("alice").unwrap())
+        .find_user(&Username::parse("alice").unwrap())
         .await
         .unwrap()
         .unwrap();

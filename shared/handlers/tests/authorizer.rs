@@ -157,7 +157,7 @@ async fn missing_garbage_expired_and_revoked_tokens_take_the_401_path() {
 async fn tokens_of_an_older_token_version_are_refused() {
     let (rig, auth, token) = setup().await;
     use tokengate_domain::ports::UserStore;
-    rig.store.bump_token_version("u-alice").await.unwrap();
+    rig.store.sign_out_everywhere("u-alice").await.unwrap();
     let err = auth
         .handle(token_event(&token, "GET", "/api/me"))
         .await

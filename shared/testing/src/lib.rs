@@ -8,8 +8,9 @@
 //! [`memory`] holds the in-memory twins of every port and [`memory::MemoryRig`], the whole
 //! domain wired to them: the fast tests, the benches and the fuzz harness run on it.
 //!
-//! [`contract`] holds test bodies written once and run against both the in-memory twins and
-//! the DynamoDB adapters, so that the twins are proven to behave as the adapters do.
+//! [`contract`] holds one contract suite per port, each case written once and run against both
+//! the in-memory twin and the DynamoDB adapter ([`port_contracts!`]), so that the twin is proven
+//! to behave as the adapter does.
 
 #![deny(missing_docs)]
 

@@ -1,11 +1,24 @@
-//! The contract tests of `tokengate_testing::contract` on the in-memory twins. The same bodies
-//! run on the DynamoDB adapters in `tests/integration/contract.rs`.
+//! The contract suites of `tokengate_testing::contract` on the in-memory twin: one test per
+//! case of every port, and the logout flow on the memory rig. The same cases run on the
+//! DynamoDB adapter in `tests/integration/contract.rs`.
 
 use std::sync::Arc;
 
 use tokengate_domain::ManualClock;
-use tokengate_testing::contract;
+use tokengate_testing::contract::{self, Fixture};
 use tokengate_testing::memory::{MemoryBackend, MemoryRig, RIG_EPOCH};
+
+/// An empty twin on a clock of its own.
+async fn fresh_twin() -> Fixture<MemoryBackend> {
+    let clock = Arc::new(ManualClock::new(RIG_EPOCH));
+    Fixture {
+        store: Arc::new(MemoryBackend::new(clock.clone())),
+        clock,
+        guard: (),
+    }
+}
+
+tokengate_testing::port_contracts!(fresh_twin);
 
 #[tokio::test]
 async fn a_logged_out_token_stays_refused_until_exp_plus_leeway() {
@@ -20,18 +33,4 @@ async fn a_logged_out_token_stays_refused_until_exp_plus_leeway() {
         password: MemoryRig::PASSWORD,
     })
     .await;
-}
-
-#[tokio::test]
-async fn a_denylist_entry_reads_as_absent_from_its_ttl() {
-    let clock = Arc::new(ManualClock::new(RIG_EPOCH));
-    let store = MemoryBackend::new(clock.clone());
-    contract::a_denylist_entry_reads_as_absent_from_its_ttl(&store, &clock).await;
-}
-
-#[tokio::test]
-async fn a_lockout_record_reads_as_absent_from_its_ttl() {
-    let clock = Arc::new(ManualClock::new(RIG_EPOCH));
-    let store = MemoryBackend::new(clock.clone());
-    contract::a_lockout_record_reads_as_absent_from_its_ttl(&store, &clock).await;
 }

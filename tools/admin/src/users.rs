@@ -95,7 +95,7 @@ pub fn is_local_endpoint(endpoint: Option<&str>) -> bool {
 pub async fn seed_demo(store: &DynamoStore) -> anyhow::Result<()> {
     for (user, password, roles) in DEMO_USERS {
         let username = name(user)?;
-        if store.get_user(&username).await?.is_none() {
+        if store.find_user(&username).await?.is_none() {
             add(
                 store,
                 user,
@@ -142,10 +142,10 @@ pub async fn set_enabled(store: &DynamoStore, raw: &str, enabled: bool) -> anyho
 /// Ends every session and access token of the user.
 pub async fn revoke_sessions(store: &DynamoStore, raw: &str) -> anyhow::Result<()> {
     let user = store
-        .get_user(&name(raw)?)
+        .find_user(&name(raw)?)
         .await?
         .with_context(|| format!("no user {raw:?}"))?;
-    let v = store.bump_token_version(&user.user_id).await?;
+    let v = store.sign_out_everywhere(&user.user_id).await?;
     changed(raw, v, "sessions revoked")
 }
 

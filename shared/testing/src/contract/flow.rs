@@ -1,25 +1,13 @@
-//! Contract tests: each function is one test body, written once and run against the in-memory
-//! twins (`shared/testing/tests/memory_twin.rs`) and against the DynamoDB adapters on the AWS
-//! API emulator (`tests/integration/contract.rs`). A twin is only worth having if it behaves as
-//! the adapter does; TTL expiry is where they used to differ (the twin ignored TTLs, the adapter
-//! read its own wall clock), which hid a logged-out token coming back during the leeway.
-//!
-//! Every body takes the store's [`ManualClock`] (the one the store under test reads) and moves
-//! it; none depends on the wall clock. Each panics with a message naming the broken rule.
+//! The contract that spans ports: a logged-out access token stays refused by the authorizer
+//! for exactly as long as a verifier would otherwise accept it.
 
 use tokengate_claims::VerifyError;
 use tokengate_domain::login::{Login, LoginAttempt};
 use tokengate_domain::logout::{Logout, LogoutRequest};
-use tokengate_domain::ports::{Denylist, LockState, LockoutStore, RevocationSource};
-use tokengate_domain::{Clock, ManualClock, Password, Username};
+use tokengate_domain::{Clock, ManualClock, Password};
 use tokengate_handlers::authorizer::{Authorizer, Verdict};
 
-/// Moves `clock` forward to `at` (tests only ever move time forward, as the clock can).
-fn move_to(clock: &ManualClock, at: i64) {
-    let now = clock.now();
-    assert!(at >= now, "the clock only moves forward ({now} → {at})");
-    clock.advance(at - now);
-}
+use super::move_to;
 
 /// A login, logout and authorizer wired to one set of stores, and the clock they all read.
 pub struct TokenFlow<'a> {
@@ -112,88 +100,5 @@ pub async fn a_logged_out_token_stays_refused_until_exp_plus_leeway(flow: TokenF
     assert!(
         !denied().await,
         "the entry reads as absent once its TTL ({at}) is reached"
-    );
-}
-
-/// A denylist entry denies its `jti` while the store clock is before the entry's `until`, and
-/// reads as absent from `until` on, whether or not the store has deleted it.
-pub async fn a_denylist_entry_reads_as_absent_from_its_ttl<S>(store: &S, clock: &ManualClock)
-where
-    S: Denylist + RevocationSource,
-{
-    let until = clock.now() + 100;
-    let denied = |jti: &'static str| async move {
-        store
-            .revocation_status(jti, "u-nobody")
-            .await
-            .expect("the store answers")
-            .jti_denied
-    };
-    assert!(!denied("jti-contract").await, "nothing denylisted yet");
-
-    store
-        .deny("jti-contract", until)
-        .await
-        .expect("the store accepts the entry");
-
-    assert!(denied("jti-contract").await, "denied right away");
-    assert!(!denied("jti-other").await, "only the named jti is denied");
-    move_to(clock, until - 1);
-    assert!(
-        denied("jti-contract").await,
-        "denied one second before its TTL"
-    );
-    move_to(clock, until);
-    assert!(!denied("jti-contract").await, "absent at its TTL");
-}
-
-/// A lockout record counts on while live, reads as the default from its `expires_at` on, and a
-/// failure counted after that starts again at 1.
-pub async fn a_lockout_record_reads_as_absent_from_its_ttl<S>(store: &S, clock: &ManualClock)
-where
-    S: LockoutStore,
-{
-    let name = Username::parse("contract-lock").expect("valid name");
-    let t0 = clock.now();
-    // Each failure sets the record's TTL; the second one's counts.
-    let ttl = t0 + 61;
-    let first = store.record_failure(&name, t0, t0 + 60).await;
-    let second = store.record_failure(&name, t0 + 1, ttl).await;
-    assert_eq!(
-        first.expect("counted"),
-        LockState {
-            failures: 1,
-            last_failure_at: t0,
-        }
-    );
-    let counted = LockState {
-        failures: 2,
-        last_failure_at: t0 + 1,
-    };
-    assert_eq!(second.expect("counted"), counted);
-
-    move_to(clock, ttl - 1);
-    assert_eq!(
-        store.get_lock(&name).await.expect("read"),
-        counted,
-        "live one second before its TTL"
-    );
-    move_to(clock, ttl);
-    assert_eq!(
-        store.get_lock(&name).await.expect("read"),
-        LockState::default(),
-        "absent at its TTL"
-    );
-    let now = clock.now();
-    assert_eq!(
-        store
-            .record_failure(&name, now, now + 60)
-            .await
-            .expect("counted"),
-        LockState {
-            failures: 1,
-            last_failure_at: now,
-        },
-        "an expired record starts again at 1"
     );
 }

@@ -1,0 +1,194 @@
+//! The item codec: how each record of the domain is laid out as a DynamoDB item (see the table
+//! in [`super`]), and the attribute conversions every port shares. Reading an item never
+//! trusts it: a missing or mistyped attribute is an error naming the attribute, not a default.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use tokengate_domain::ports::{LockState, Principal, Session, User, UserStatus};
+use tokengate_domain::{PortError, PortResult, TokenHash, Username};
+
+/// One DynamoDB item.
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+/// A string attribute.
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// A number attribute.
+pub(super) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// A list of strings (`roles`: order is kept, so a list, not a set).
+pub(super) fn list(values: &[String]) -> AttributeValue {
+    AttributeValue::L(values.iter().map(|v| s(v.clone())).collect())
+}
+
+/// The primary key of the item `pk`.
+pub(super) fn key(pk: String) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk))])
+}
+
+/// The string attribute `k`.
+pub(super) fn get_s(item: &Item, k: &str) -> PortResult<String> {
+    match item.get(k) {
+        Some(AttributeValue::S(v)) => Ok(v.clone()),
+        _ => Err(corrupt(k)),
+    }
+}
+
+/// The number attribute `k`.
+pub(super) fn get_n<T: std::str::FromStr>(item: &Item, k: &str) -> PortResult<T> {
+    match item.get(k) {
+        Some(AttributeValue::N(v)) => v.parse().map_err(|_| corrupt(k)),
+        _ => Err(corrupt(k)),
+    }
+}
+
+fn get_list(item: &Item, k: &str) -> PortResult<Vec<String>> {
+    match item.get(k) {
+        Some(AttributeValue::L(vs)) => vs
+            .iter()
+            .map(|v| v.as_s().cloned().map_err(|_| corrupt(k)))
+            .collect(),
+        _ => Err(corrupt(k)),
+    }
+}
+
+/// The error for a stored item that does not decode.
+pub(super) fn corrupt(attr: &str) -> PortError {
+    PortError::Unexpected(anyhow::anyhow!(
+        "stored item has a missing or malformed {attr}"
+    ))
+}
+
+fn status(item: &Item) -> PortResult<UserStatus> {
+    UserStatus::parse(&get_s(item, "status")?).ok_or_else(|| corrupt("status"))
+}
+
+/// An item whose TTL is not after `now` is treated as absent, whether or not DynamoDB deleted
+/// it yet (it does so lazily, within days). The in-memory twin applies the same rule.
+pub(super) fn live(item: Option<Item>, now: i64) -> Option<Item> {
+    item.filter(|i| match i.get("ttl") {
+        Some(AttributeValue::N(t)) => t.parse::<i64>().map_or(true, |t| t > now),
+        _ => true,
+    })
+}
+
+/// `user#<username>`, created at `now`.
+pub(super) fn user_item(user: &User, now: i64) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(format!("user#{}", user.username))),
+        ("user_id".to_owned(), s(&user.user_id)),
+        ("password_hash".to_owned(), s(&user.password_hash)),
+        ("roles".to_owned(), list(&user.roles)),
+        ("status".to_owned(), s(user.status.as_str())),
+        ("token_version".to_owned(), n(user.token_version)),
+        ("created_at".to_owned(), n(now)),
+    ])
+}
+
+/// The user `username` from its `user#` item.
+pub(super) fn user_from(username: &Username, item: &Item) -> PortResult<User> {
+    Ok(User {
+        username: username.clone(),
+        user_id: get_s(item, "user_id")?,
+        password_hash: get_s(item, "password_hash")?,
+        roles: get_list(item, "roles")?,
+        status: status(item)?,
+        token_version: get_n(item, "token_version")?,
+    })
+}
+
+/// `principal#<user_id>`: what the authorizer reads.
+pub(super) fn principal_item(user: &User) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(format!("principal#{}", user.user_id))),
+        ("username".to_owned(), s(user.username.as_str())),
+        ("status".to_owned(), s(user.status.as_str())),
+        ("token_version".to_owned(), n(user.token_version)),
+    ])
+}
+
+/// The authorizer's view of a user from its `principal#` item.
+pub(super) fn principal_from(item: &Item) -> PortResult<Principal> {
+    Ok(Principal {
+        token_version: get_n(item, "token_version")?,
+        status: status(item)?,
+    })
+}
+
+/// The login name a `principal#` item points back to.
+pub(super) fn principal_username(item: &Item) -> PortResult<Username> {
+    Username::parse(&get_s(item, "username")?).ok_or_else(|| corrupt("username"))
+}
+
+/// `session#<sid>`; its TTL is the session's absolute end. The `spent` set is not part of the
+/// record: rotations add to it.
+pub(super) fn session_item(x: &Session) -> Item {
+    let mut item = HashMap::from([
+        ("pk".to_owned(), s(format!("session#{}", x.sid))),
+        ("user_id".to_owned(), s(&x.user_id)),
+        ("roles".to_owned(), list(&x.roles)),
+        ("token_version".to_owned(), n(x.token_version)),
+        ("created_at".to_owned(), n(x.created_at)),
+        ("expires_at".to_owned(), n(x.expires_at)),
+        ("last_used_at".to_owned(), n(x.last_used_at)),
+        ("current_hash".to_owned(), s(x.current_hash.as_str())),
+        ("rotated_at".to_owned(), n(x.rotated_at)),
+        ("generation".to_owned(), n(x.generation)),
+        ("revoked".to_owned(), AttributeValue::Bool(x.revoked)),
+        ("ttl".to_owned(), n(x.expires_at)),
+    ]);
+    if let Some(p) = &x.previous_hash {
+        item.insert("previous_hash".to_owned(), s(p.as_str()));
+    }
+    item
+}
+
+/// Session attributes read back (everything but the growing `spent` set).
+pub(super) const SESSION_ATTRS: &[&str] = &[
+    "pk",
+    "user_id",
+    "roles",
+    "token_version",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "current_hash",
+    "previous_hash",
+    "rotated_at",
+    "generation",
+    "revoked",
+];
+
+/// The session `sid` from its `session#` item (read with [`SESSION_ATTRS`]).
+pub(super) fn session_from(sid: &str, i: &Item) -> PortResult<Session> {
+    Ok(Session {
+        sid: sid.to_owned(),
+        user_id: get_s(i, "user_id")?,
+        roles: get_list(i, "roles")?,
+        token_version: get_n(i, "token_version")?,
+        created_at: get_n(i, "created_at")?,
+        expires_at: get_n(i, "expires_at")?,
+        last_used_at: get_n(i, "last_used_at")?,
+        current_hash: TokenHash::from_stored(get_s(i, "current_hash")?),
+        previous_hash: match i.get("previous_hash") {
+            Some(AttributeValue::S(h)) => Some(TokenHash::from_stored(h.clone())),
+            _ => None,
+        },
+        rotated_at: get_n(i, "rotated_at")?,
+        generation: get_n(i, "generation")?,
+        revoked: matches!(i.get("revoked"), Some(AttributeValue::Bool(true))),
+    })
+}
+
+/// The failure counters from a `lock#` item.
+pub(super) fn lock_from(item: &Item) -> PortResult<LockState> {
+    Ok(LockState {
+        failures: get_n(item, "failures")?,
+        last_failure_at: get_n(item, "last_failure_at")?,
+    })
+}

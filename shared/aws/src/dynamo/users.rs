@@ -1,0 +1,155 @@
+//! [`UserStore`] on DynamoDB: the `user#` item and the `principal#` item the authorizer reads,
+//! always changed together in one transaction.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use tokengate_domain::ports::{User, UserStatus, UserStore};
+use tokengate_domain::{PortError, PortResult, Username};
+
+use super::codec::{key, list, n, principal_item, principal_username, s, user_from, user_item};
+use super::transact::build_err;
+use super::DynamoStore;
+use crate::errors::classify;
+
+/// A token-version bump of one user from the version read, with what changes alongside.
+struct VersionBump<'a> {
+    username: &'a str,
+    user_id: &'a str,
+    /// The version read; the write is conditional on it.
+    expected: u64,
+    /// New roles (user item only), if they change.
+    roles: Option<&'a [String]>,
+    /// Status after the bump (both items).
+    status: UserStatus,
+}
+
+impl DynamoStore {
+    /// Applies `bump` to both items in one transaction. `None` when the version moved
+    /// concurrently (caller retries).
+    async fn bump(&self, bump: VersionBump<'_>) -> PortResult<Option<u64>> {
+        let next = bump.expected + 1;
+        let mut set = "SET token_version = :next, #st = :status".to_owned();
+        let mut user = self
+            .update(format!("user#{}", bump.username))
+            .condition_expression("token_version = :expected")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":next", n(next))
+            .expression_attribute_values(":expected", n(bump.expected))
+            .expression_attribute_values(":status", s(bump.status.as_str()));
+        if let Some(roles) = bump.roles {
+            // `roles` is a DynamoDB reserved word.
+            set.push_str(", #roles = :roles");
+            user = user
+                .expression_attribute_names("#roles", "roles")
+                .expression_attribute_values(":roles", list(roles));
+        }
+        let user = user.update_expression(set);
+        let principal = self
+            .update(format!("principal#{}", bump.user_id))
+            .update_expression("SET token_version = :next, #st = :status")
+            .condition_expression("token_version = :expected")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":next", n(next))
+            .expression_attribute_values(":expected", n(bump.expected))
+            .expression_attribute_values(":status", s(bump.status.as_str()));
+        let items = vec![
+            TransactWriteItem::builder()
+                .update(user.build().map_err(build_err)?)
+                .build(),
+            TransactWriteItem::builder()
+                .update(principal.build().map_err(build_err)?)
+                .build(),
+        ];
+        match self.transact(items, "change token version").await? {
+            Ok(()) => Ok(Some(next)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Reads the user, then bumps; retries a few times when another change raced us.
+    async fn change_user(
+        &self,
+        username: &Username,
+        roles: Option<&[String]>,
+        status: Option<UserStatus>,
+    ) -> PortResult<Option<u64>> {
+        for _ in 0..5 {
+            let Some(user) = self.find_user(username).await? else {
+                return Ok(None);
+            };
+            let bump = VersionBump {
+                username: user.username.as_str(),
+                user_id: &user.user_id,
+                expected: user.token_version,
+                roles,
+                status: status.unwrap_or(user.status),
+            };
+            if let Some(v) = self.bump(bump).await? {
+                return Ok(Some(v));
+            }
+        }
+        Err(PortError::Unavailable(anyhow::anyhow!(
+            "token version kept changing concurrently"
+        )))
+    }
+}
+
+#[async_trait]
+impl UserStore for DynamoStore {
+    async fn find_user(&self, username: &Username) -> PortResult<Option<User>> {
+        let item = self.get(format!("user#{username}"), "read user").await?;
+        item.map(|i| user_from(username, &i)).transpose()
+    }
+
+    async fn create_user(&self, user: &User) -> PortResult<bool> {
+        let put = |item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(build_err)
+        };
+        let items = vec![
+            TransactWriteItem::builder()
+                .put(put(user_item(user, self.clock.now()))?)
+                .build(),
+            TransactWriteItem::builder()
+                .put(put(principal_item(user))?)
+                .build(),
+        ];
+        Ok(self.transact(items, "create user").await?.is_ok())
+    }
+
+    async fn set_password_hash(&self, username: &Username, hash: &str) -> PortResult<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("user#{username}"))))
+            .update_expression("SET password_hash = :h")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":h", s(hash))
+            .send()
+            .await
+            .map_err(|e| classify(e, "update password hash"))?;
+        Ok(())
+    }
+
+    async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>> {
+        self.change_user(username, Some(roles), None).await
+    }
+
+    async fn set_status(&self, username: &Username, status: UserStatus) -> PortResult<Option<u64>> {
+        self.change_user(username, None, Some(status)).await
+    }
+
+    async fn sign_out_everywhere(&self, user_id: &str) -> PortResult<Option<u64>> {
+        let Some(p) = self
+            .get(format!("principal#{user_id}"), "read principal")
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.change_user(&principal_username(&p)?, None, None).await
+    }
+}

@@ -1,0 +1,215 @@
+//! [`UserStore`] contract: a name and a user id are each taken once, every change of roles or
+//! status and every sign-out everywhere bumps the token version of the user and of the
+//! principal the authorizer reads, together, and concurrent bumps each count.
+
+use tokengate_domain::ports::{Principal, RevocationSource, User, UserStatus, UserStore};
+use tokengate_domain::{ManualClock, PortError, Username};
+
+use super::{create, user, Stores};
+
+fn name(raw: &str) -> Username {
+    Username::parse(raw).expect("valid name")
+}
+
+async fn principal<S: RevocationSource + ?Sized>(store: &S, user_id: &str) -> Option<Principal> {
+    store
+        .revocation_status("jti-none", user_id)
+        .await
+        .expect("the store answers")
+        .principal
+}
+
+async fn find<S: UserStore + ?Sized>(store: &S, raw: &str) -> Option<User> {
+    store
+        .find_user(&name(raw))
+        .await
+        .expect("the store answers")
+}
+
+/// A second user under a taken name is refused and the first stays as it was.
+pub async fn a_name_is_created_once<S: Stores>(store: &S, _clock: &ManualClock) {
+    let first = create(store, "alice", "u-1").await;
+
+    let second = user("alice", "u-2");
+    let created = store.create_user(&second).await.expect("the store answers");
+
+    assert!(!created, "a taken name is refused");
+    assert_eq!(find(store, "alice").await, Some(first));
+    assert_eq!(principal(store, "u-2").await, None, "nothing of it is kept");
+}
+
+/// A second user under a taken id is refused: the id is the principal's key, and two users
+/// sharing it would share one token version.
+pub async fn a_user_id_is_created_once<S: Stores>(store: &S, _clock: &ManualClock) {
+    create(store, "bob", "u-1").await;
+    let bumped = store.set_roles(&name("bob"), &[]).await.expect("answers");
+    assert_eq!(bumped, Some(2));
+
+    let created = store
+        .create_user(&user("carol", "u-1"))
+        .await
+        .expect("the store answers");
+
+    assert!(!created, "a taken user id is refused");
+    assert_eq!(find(store, "carol").await, None, "no user item is left");
+    assert_eq!(
+        principal(store, "u-1").await,
+        Some(Principal {
+            token_version: 2,
+            status: UserStatus::Active,
+        }),
+        "the principal is still bob's"
+    );
+}
+
+/// Reads and changes of a user that does not exist find nothing and create nothing; replacing
+/// its password hash is an error (the adapter's update is conditional on the item).
+pub async fn an_unknown_user_reads_as_absent_and_nothing_is_created<S: Stores>(
+    store: &S,
+    _clock: &ManualClock,
+) {
+    let nobody = name("nobody");
+
+    assert_eq!(find(store, "nobody").await, None);
+    assert_eq!(store.set_roles(&nobody, &[]).await.expect("answers"), None);
+    let disabled = store.set_status(&nobody, UserStatus::Disabled).await;
+    assert_eq!(disabled.expect("answers"), None);
+    let signed_out = store.sign_out_everywhere("u-nobody").await;
+    assert_eq!(signed_out.expect("answers"), None);
+    let rehashed = store.set_password_hash(&nobody, "$argon2id$x").await;
+    assert!(
+        matches!(rehashed, Err(PortError::Unexpected(_))),
+        "a new hash for an unknown user is an error, got {rehashed:?}"
+    );
+    assert_eq!(find(store, "nobody").await, None, "no user was created");
+}
+
+/// New roles bump the token version (so tokens with the old roles die), on the user and on the
+/// principal at once; nothing else changes.
+pub async fn setting_roles_bumps_the_token_version_of_user_and_principal<S: Stores>(
+    store: &S,
+    _clock: &ManualClock,
+) {
+    let before = create(store, "alice", "u-1").await;
+    let roles = vec!["admin".to_owned(), "reader".to_owned()];
+
+    let version = store.set_roles(&name("alice"), &roles).await;
+
+    assert_eq!(version.expect("answers"), Some(2));
+    let expected = User {
+        roles,
+        token_version: 2,
+        ..before
+    };
+    assert_eq!(find(store, "alice").await, Some(expected));
+    assert_eq!(
+        principal(store, "u-1").await,
+        Some(Principal {
+            token_version: 2,
+            status: UserStatus::Active,
+        })
+    );
+}
+
+/// Disabling bumps the version and the principal reads disabled; enabling bumps again.
+pub async fn setting_the_status_bumps_the_token_version<S: Stores>(
+    store: &S,
+    _clock: &ManualClock,
+) {
+    let before = create(store, "alice", "u-1").await;
+
+    let disabled = store.set_status(&name("alice"), UserStatus::Disabled).await;
+
+    assert_eq!(disabled.expect("answers"), Some(2));
+    let expected = User {
+        status: UserStatus::Disabled,
+        token_version: 2,
+        ..before.clone()
+    };
+    assert_eq!(find(store, "alice").await, Some(expected));
+    assert_eq!(
+        principal(store, "u-1").await,
+        Some(Principal {
+            token_version: 2,
+            status: UserStatus::Disabled,
+        })
+    );
+    let enabled = store.set_status(&name("alice"), UserStatus::Active).await;
+    assert_eq!(enabled.expect("answers"), Some(3));
+    assert_eq!(
+        principal(store, "u-1").await,
+        Some(Principal {
+            token_version: 3,
+            status: UserStatus::Active,
+        })
+    );
+}
+
+/// Signing out everywhere is addressed by user id and bumps the version each time.
+pub async fn signing_out_everywhere_bumps_the_token_version<S: Stores>(
+    store: &S,
+    _clock: &ManualClock,
+) {
+    let before = create(store, "alice", "u-1").await;
+
+    let first = store.sign_out_everywhere("u-1").await.expect("answers");
+    let second = store.sign_out_everywhere("u-1").await.expect("answers");
+
+    assert_eq!((first, second), (Some(2), Some(3)));
+    let expected = User {
+        token_version: 3,
+        ..before
+    };
+    assert_eq!(find(store, "alice").await, Some(expected));
+    assert_eq!(
+        principal(store, "u-1").await.map(|p| p.token_version),
+        Some(3)
+    );
+}
+
+/// A re-hash replaces the hash only: no version bump, no token dies.
+pub async fn a_new_password_hash_changes_nothing_else<S: Stores>(store: &S, _clock: &ManualClock) {
+    let before = create(store, "alice", "u-1").await;
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$stronger";
+
+    store
+        .set_password_hash(&name("alice"), hash)
+        .await
+        .expect("the store answers");
+
+    let expected = User {
+        password_hash: hash.to_owned(),
+        ..before
+    };
+    assert_eq!(find(store, "alice").await, Some(expected));
+    assert_eq!(
+        principal(store, "u-1").await.map(|p| p.token_version),
+        Some(1)
+    );
+}
+
+/// Three bumps racing from one read version all count: each gets its own new version and the
+/// user ends three versions on (the adapter retries a bump whose condition lost the race).
+pub async fn concurrent_version_bumps_each_count_once<S: Stores>(store: &S, _clock: &ManualClock) {
+    create(store, "alice", "u-1").await;
+    let (alice, admin) = (name("alice"), ["admin".to_owned()]);
+
+    let (a, b, c) = tokio::join!(
+        store.sign_out_everywhere("u-1"),
+        store.set_roles(&alice, &admin),
+        store.set_status(&alice, UserStatus::Active),
+    );
+
+    let mut versions = [a, b, c].map(|v| v.expect("answers").expect("the user exists"));
+    versions.sort_unstable();
+    assert_eq!(versions, [2, 3, 4]);
+    let user = find(store, "alice").await.expect("still there");
+    assert_eq!(
+        (user.token_version, user.roles),
+        (4, vec!["admin".to_owned()])
+    );
+    assert_eq!(
+        principal(store, "u-1").await.map(|p| p.token_version),
+        Some(4)
+    );
+}

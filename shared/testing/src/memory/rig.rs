@@ -1,0 +1,139 @@
+//! [`MemoryRig`]: login, refresh and logout wired to the twins by the one composition root.
+
+use std::sync::Arc;
+
+use tokengate_domain::policy::RoutePolicy;
+use tokengate_domain::ports::{User, UserStatus, UserStore};
+use tokengate_domain::username::Username;
+use tokengate_domain::{Adapters, Config};
+use tokengate_handlers::app::App;
+
+use super::{MemoryBackend, MemoryMac, MemorySigner};
+
+/// Unix time at which a [`MemoryRig`]'s clock starts.
+pub const RIG_EPOCH: i64 = 1_800_000_000;
+
+/// Login, refresh and logout wired to in-memory twins, with one user `alice` (password
+/// `correct horse`, role `reader`, id `u-alice`). Tests of the domain and of the handlers
+/// share it so that the wiring is written once.
+pub struct MemoryRig {
+    /// Every store.
+    pub store: std::sync::Arc<MemoryBackend>,
+    /// The signer (can be made to fail).
+    pub signer: std::sync::Arc<MemorySigner>,
+    /// The clock, starting at [`RIG_EPOCH`].
+    pub clock: std::sync::Arc<tokengate_domain::clock::ManualClock>,
+    /// Login.
+    pub login: tokengate_domain::login::Login,
+    /// Refresh.
+    pub refresh: tokengate_domain::refresh::Refresh,
+    /// Logout.
+    pub logout: tokengate_domain::logout::Logout,
+    /// A verifier trusting the signer, with the rig's issuer and audience.
+    pub verifier: tokengate_claims::Verifier,
+    /// The configuration the services were built from.
+    pub config: Config,
+    /// The adapters the services were built from (the twins, the signer, the clock).
+    pub adapters: Adapters,
+}
+
+impl MemoryRig {
+    /// The rig clock's current time.
+    pub fn clock_now(&self) -> i64 {
+        use tokengate_domain::clock::Clock;
+        self.clock.now()
+    }
+
+    /// `alice`'s password.
+    pub const PASSWORD: &'static str = "correct horse";
+
+    /// `alice` logs in with her password from `192.0.2.1`: the session most tests start from.
+    pub async fn login_alice(&self) -> tokengate_domain::login::Grant {
+        self.login
+            .login(tokengate_domain::login::LoginAttempt {
+                username: "alice".into(),
+                password: tokengate_domain::password::Password::new(Self::PASSWORD),
+                source_ip: "192.0.2.1".into(),
+            })
+            .await
+            .expect("alice logs in with her password")
+    }
+
+    /// Issuer of the rig's tokens.
+    pub const ISSUER: &'static str = "https://auth.test";
+    /// Audience of the rig's tokens.
+    pub const AUDIENCE: &'static str = "api";
+
+    /// A rig with cheap Argon2 parameters (tests exercise logic, not cost) and
+    /// `https://app.test` and `https://app.example.com` (the sample events') as allowed origins.
+    pub async fn new() -> Self {
+        use tokengate_domain::password::{HashParams, Password, PasswordHasher};
+
+        let cheap = HashParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let clock = Arc::new(tokengate_domain::clock::ManualClock::new(RIG_EPOCH));
+        let store = Arc::new(MemoryBackend::new(clock.clone()));
+        let signer = Arc::new(MemorySigner::generate("test-key"));
+        let mut config = tokengate_domain::config::AuthConfig::new(Self::ISSUER, Self::AUDIENCE);
+        config.hash_params = cheap;
+        config.allowed_origins = vec![
+            "https://app.test".to_owned(),
+            "https://app.example.com".to_owned(),
+        ];
+        let hasher = PasswordHasher::new(cheap).expect("valid parameters");
+        store
+            .create_user(&User {
+                username: Username::parse("alice").expect("valid name"),
+                user_id: "u-alice".to_owned(),
+                password_hash: hasher.hash(&Password::new(Self::PASSWORD)).expect("hash"),
+                roles: vec!["reader".to_owned()],
+                status: UserStatus::Active,
+                token_version: 1,
+            })
+            .await
+            .expect("memory store accepts the user");
+        let config = Config {
+            auth: config,
+            table: None,
+            signing_key: None,
+            trusted_keys: Vec::new(),
+            refresh_mac_key: None,
+            route_rules: RoutePolicy::default(),
+        };
+        let adapters = Adapters {
+            store: Some(store.clone()),
+            signer: Some(signer.clone()),
+            mac: Some(Arc::new(MemoryMac::default())),
+            verifying_keys: vec![signer.verifying_key()],
+            clock: clock.clone(),
+        };
+        // The same composition root as the deployed functions.
+        let app = App::build(config.clone(), adapters.clone());
+        Self {
+            login: app.login().expect("login wires"),
+            refresh: app.refresh().expect("refresh wires"),
+            logout: app.logout().expect("logout wires"),
+            verifier: app.verifier(),
+            config,
+            adapters,
+            store,
+            signer,
+            clock,
+        }
+    }
+}
+
+impl MemoryRig {
+    /// An authorizer over the rig's verifier, stores and clock, with the route policy `policy`
+    /// (`TOKENGATE_ROUTE_ROLES` syntax): what the tests, benches and fuzz harness run.
+    pub fn authorizer(&self, policy: &str) -> tokengate_handlers::authorizer::Authorizer {
+        let mut config = self.config.clone();
+        config.route_rules = RoutePolicy::parse(policy).expect("valid route policy");
+        App::build(config, self.adapters.clone())
+            .authorizer()
+            .expect("the authorizer wires")
+    }
+}

@@ -1,0 +1,228 @@
+//! The ports on [`MemoryBackend`]: each conditional write checks what the adapter's condition
+//! expression checks, under one lock, so a race has the outcome DynamoDB gives it.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use tokengate_domain::error::{PortError, PortResult};
+use tokengate_domain::ports::{
+    Denylist, Failure, LockState, LockoutStore, Principal, RateLimiter, Reissue, RevocationSource,
+    RevocationStatus, Rotation, Session, SessionStore, User, UserStatus, UserStore, Window,
+    WriteOutcome,
+};
+use tokengate_domain::refresh_token::TokenHash;
+use tokengate_domain::username::Username;
+
+use super::{live, MemoryBackend, State};
+
+fn principal_ok(state: &State, user_id: &str, version: u64) -> bool {
+    state.users.values().any(|u| {
+        u.user_id == user_id && u.token_version == version && u.status == UserStatus::Active
+    })
+}
+
+fn update_user(
+    state: &mut State,
+    pred: impl Fn(&User) -> bool,
+    change: impl FnOnce(&mut User),
+) -> Option<u64> {
+    let user = state.users.values_mut().find(|u| pred(u))?;
+    change(user);
+    user.token_version += 1;
+    Some(user.token_version)
+}
+
+#[async_trait]
+impl UserStore for MemoryBackend {
+    async fn find_user(&self, username: &Username) -> PortResult<Option<User>> {
+        Ok(self.enter()?.users.get(username.as_str()).cloned())
+    }
+    async fn create_user(&self, user: &User) -> PortResult<bool> {
+        let mut s = self.enter()?;
+        // The adapter writes `user#<name>` and `principal#<id>` in one transaction, each on
+        // condition that it does not exist: a taken id refuses the user as a taken name does.
+        let id_taken = s.users.values().any(|u| u.user_id == user.user_id);
+        if id_taken || s.users.contains_key(user.username.as_str()) {
+            return Ok(false);
+        }
+        s.users
+            .insert(user.username.as_str().to_owned(), user.clone());
+        Ok(true)
+    }
+    async fn set_password_hash(&self, username: &Username, hash: &str) -> PortResult<()> {
+        match self.enter()?.users.get_mut(username.as_str()) {
+            Some(u) => {
+                u.password_hash = hash.to_owned();
+                Ok(())
+            }
+            // The adapter's update is conditional on the item existing, and a failed
+            // condition is an error there.
+            None => Err(PortError::Unexpected(anyhow::anyhow!(
+                "failed to update password hash (ConditionalCheckFailedException)"
+            ))),
+        }
+    }
+    async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>> {
+        let mut s = self.enter()?;
+        Ok(update_user(
+            &mut s,
+            |u| &u.username == username,
+            |u| u.roles = roles.to_vec(),
+        ))
+    }
+    async fn set_status(&self, username: &Username, status: UserStatus) -> PortResult<Option<u64>> {
+        let mut s = self.enter()?;
+        Ok(update_user(
+            &mut s,
+            |u| &u.username == username,
+            |u| u.status = status,
+        ))
+    }
+    async fn sign_out_everywhere(&self, user_id: &str) -> PortResult<Option<u64>> {
+        let mut s = self.enter()?;
+        Ok(update_user(&mut s, |u| u.user_id == user_id, |_| {}))
+    }
+}
+
+#[async_trait]
+impl LockoutStore for MemoryBackend {
+    async fn lock_state(&self, username: &Username) -> PortResult<LockState> {
+        let now = self.clock.now();
+        Ok(self
+            .enter()?
+            .locks
+            .get(username.as_str())
+            .filter(|(_, ttl)| live(*ttl, now))
+            .map(|(lock, _)| *lock)
+            .unwrap_or_default())
+    }
+    async fn record_failure(&self, username: &Username, failure: Failure) -> PortResult<LockState> {
+        let mut s = self.enter()?;
+        let (lock, ttl) = s
+            .locks
+            .entry(username.as_str().to_owned())
+            .or_insert((LockState::default(), failure.keep_until));
+        // As the adapter's conditional update: count on from a live record, start again at 1
+        // from an expired one (compared with the failure's time, as the condition is).
+        if !live(*ttl, failure.at) {
+            *lock = LockState::default();
+        }
+        lock.failures += 1;
+        lock.last_failure_at = failure.at;
+        *ttl = failure.keep_until;
+        Ok(*lock)
+    }
+    async fn clear_failures(&self, username: &Username) -> PortResult<()> {
+        self.enter()?.locks.remove(username.as_str());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RateLimiter for MemoryBackend {
+    async fn count_hit(&self, key: &str, window: Window) -> PortResult<u64> {
+        let mut s = self.enter()?;
+        let count = s
+            .rates
+            .entry(format!("{key}#{}", window.start))
+            .or_default();
+        *count += 1;
+        Ok(*count)
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryBackend {
+    async fn grant(&self, session: &Session) -> PortResult<()> {
+        let mut s = self.enter()?;
+        if s.sessions.contains_key(&session.sid) {
+            return Err(PortError::Unexpected(anyhow::anyhow!(
+                "session id collision"
+            )));
+        }
+        s.sessions
+            .insert(session.sid.clone(), (session.clone(), HashSet::new()));
+        Ok(())
+    }
+    async fn find_session(&self, sid: &str) -> PortResult<Option<Session>> {
+        Ok(self.enter()?.sessions.get(sid).map(|(s, _)| s.clone()))
+    }
+    async fn rotate(&self, r: &Rotation) -> PortResult<WriteOutcome> {
+        let mut s = self.enter()?;
+        if !principal_ok(&s, &r.user_id, r.token_version) {
+            return Ok(WriteOutcome::PrincipalChanged);
+        }
+        let Some((session, spent)) = s.sessions.get_mut(&r.sid) else {
+            return Ok(WriteOutcome::SessionChanged);
+        };
+        if session.revoked || session.current_hash != r.from {
+            return Ok(WriteOutcome::SessionChanged);
+        }
+        spent.insert(r.from.clone());
+        session.previous_hash = Some(r.from.clone());
+        session.current_hash = r.to.clone();
+        session.rotated_at = r.now;
+        session.last_used_at = r.now;
+        session.generation += 1;
+        Ok(WriteOutcome::Written)
+    }
+    async fn reissue_current(&self, r: &Reissue) -> PortResult<WriteOutcome> {
+        let mut s = self.enter()?;
+        if !principal_ok(&s, &r.user_id, r.token_version) {
+            return Ok(WriteOutcome::PrincipalChanged);
+        }
+        match s.sessions.get_mut(&r.sid) {
+            Some((session, _)) if !session.revoked && session.current_hash == r.current => {
+                session.last_used_at = r.now;
+                Ok(WriteOutcome::Written)
+            }
+            _ => Ok(WriteOutcome::SessionChanged),
+        }
+    }
+    async fn revoke_family(&self, sid: &str) -> PortResult<()> {
+        if let Some((session, _)) = self.enter()?.sessions.get_mut(sid) {
+            session.revoked = true;
+        }
+        Ok(())
+    }
+    async fn revoke_family_if_spent(&self, sid: &str, hash: &TokenHash) -> PortResult<bool> {
+        match self.enter()?.sessions.get_mut(sid) {
+            Some((session, spent)) if spent.contains(hash) => {
+                session.revoked = true;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn cancel_grant(&self, sid: &str) -> PortResult<()> {
+        self.enter()?.sessions.remove(sid);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Denylist for MemoryBackend {
+    async fn deny(&self, jti: &str, until: i64) -> PortResult<()> {
+        self.enter()?.denied.insert(jti.to_owned(), until);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RevocationSource for MemoryBackend {
+    async fn revocation_status(&self, jti: &str, user_id: &str) -> PortResult<RevocationStatus> {
+        let now = self.clock.now();
+        let s = self.enter()?;
+        Ok(RevocationStatus {
+            jti_denied: s.denied.get(jti).is_some_and(|&ttl| live(ttl, now)),
+            principal: s
+                .users
+                .values()
+                .find(|u| u.user_id == user_id)
+                .map(|u| Principal {
+                    token_version: u.token_version,
+                    status: u.status,
+                }),
+        })
+    }
+}
