@@ -6,6 +6,7 @@
 pub mod adapters;
 pub mod clock;
 pub mod config;
+mod env;
 pub mod error;
 pub mod issuer;
 pub mod login;
