@@ -11,6 +11,7 @@ pub mod error;
 pub mod issuer;
 pub mod login;
 pub mod logout;
+pub mod network;
 pub mod new_password;
 pub mod password;
 pub mod policy;
