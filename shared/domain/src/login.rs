@@ -62,13 +62,26 @@ pub struct Login {
 impl Login {
     /// Checks the credentials and, if they hold, starts a session.
     pub async fn login(&self, attempt: LoginAttempt) -> Result<Grant, AuthError> {
+        let now = self.clock.now();
+        let user = self.check_credentials(&attempt).await?;
+        let grant = self.start_session(&user, now).await?;
+        // Must not fail the login: upgrade a hash made with weaker parameters.
+        self.rehash_if_needed(&user, attempt.password).await;
+        tracing::info!(event = "login_succeeded", sid = %grant.refresh.sid());
+        Ok(grant)
+    }
+
+    /// Everything login does to decide whether the password is right — the per-source limit,
+    /// the lockout, the Argon2 check, counting the failure or clearing the count — without
+    /// starting a session. A password change checks the current password with it, so a wrong
+    /// one counts against the lockout exactly like a failed login.
+    pub async fn check_credentials(&self, attempt: &LoginAttempt) -> Result<User, AuthError> {
         let cfg = &self.config;
         let now = self.clock.now();
         let name = Username::parse(&attempt.username).ok_or(ErrorCode::InvalidRequest)?;
         if attempt.password.len() > MAX_PASSWORD_BYTES {
             return Err(ErrorCode::InvalidRequest.into());
         }
-
         // The three reads are independent: one round trip of latency, not three.
         let start = now - now.rem_euclid(cfg.ip_window_secs);
         let window = Window {
@@ -122,20 +135,13 @@ impl Login {
             }
         };
 
-        let grant = self.start_session(&user, now).await?;
-        // Housekeeping that must not fail the login: clear failures, upgrade a weak hash.
-        tokio::join!(
-            async {
-                if lock.failures > 0 {
-                    if let Err(e) = self.lockout.clear_failures(&name).await {
-                        tracing::warn!(event = "lockout_clear_failed", error = %e);
-                    }
-                }
-            },
-            self.rehash_if_needed(&user, attempt.password),
-        );
-        tracing::info!(event = "login_succeeded", sid = %grant.refresh.sid());
-        Ok(grant)
+        if lock.failures > 0 {
+            // Must not fail the login: the count only decides future lockouts.
+            if let Err(e) = self.lockout.clear_failures(&name).await {
+                tracing::warn!(event = "lockout_clear_failed", error = %e);
+            }
+        }
+        Ok(user)
     }
 
     /// Writes the session and signs the access token concurrently; if signing fails the
