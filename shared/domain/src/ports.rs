@@ -77,6 +77,12 @@ pub trait UserStore: Send + Sync {
     /// token of the user (global logout, admin revocation). Returns the new version, `None` if
     /// there is no such user.
     async fn sign_out_everywhere(&self, user_id: &str) -> PortResult<Option<u64>>;
+    /// Replaces the password hash and bumps the token version together (password change,
+    /// admin reset): every session and access token issued with the old password ends. Returns
+    /// the new version, `None` if there is no such user.
+    async fn change_password(&self, username: &Username, hash: &str) -> PortResult<Option<u64>>;
+    /// The login name of the user with this id (`sub`), `None` if there is none.
+    async fn find_username(&self, user_id: &str) -> PortResult<Option<Username>>;
 }
 
 /// Failed-login state of one account name. Kept apart from the user record and for unknown

@@ -21,6 +21,16 @@ struct VersionBump<'a> {
     roles: Option<&'a [String]>,
     /// Status after the bump (both items).
     status: UserStatus,
+    /// A new password hash (user item only), if it changes.
+    password_hash: Option<&'a str>,
+}
+
+/// What changes alongside a token-version bump (nothing: a bare bump signs out everywhere).
+#[derive(Default, Clone, Copy)]
+struct UserChange<'a> {
+    roles: Option<&'a [String]>,
+    status: Option<UserStatus>,
+    password_hash: Option<&'a str>,
 }
 
 impl DynamoStore {
@@ -42,6 +52,10 @@ impl DynamoStore {
             user = user
                 .expression_attribute_names("#roles", "roles")
                 .expression_attribute_values(":roles", list(roles));
+        }
+        if let Some(hash) = bump.password_hash {
+            set.push_str(", password_hash = :hash");
+            user = user.expression_attribute_values(":hash", s(hash));
         }
         let user = user.update_expression(set);
         let principal = self
@@ -70,8 +84,7 @@ impl DynamoStore {
     async fn change_user(
         &self,
         username: &Username,
-        roles: Option<&[String]>,
-        status: Option<UserStatus>,
+        change: UserChange<'_>,
     ) -> PortResult<Option<u64>> {
         for _ in 0..5 {
             let Some(user) = self.find_user(username).await? else {
@@ -81,8 +94,9 @@ impl DynamoStore {
                 username: user.username.as_str(),
                 user_id: &user.user_id,
                 expected: user.token_version,
-                roles,
-                status: status.unwrap_or(user.status),
+                roles: change.roles,
+                status: change.status.unwrap_or(user.status),
+                password_hash: change.password_hash,
             };
             if let Some(v) = self.bump(bump).await? {
                 return Ok(Some(v));
@@ -136,20 +150,40 @@ impl UserStore for DynamoStore {
     }
 
     async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>> {
-        self.change_user(username, Some(roles), None).await
+        let change = UserChange {
+            roles: Some(roles),
+            ..UserChange::default()
+        };
+        self.change_user(username, change).await
     }
 
     async fn set_status(&self, username: &Username, status: UserStatus) -> PortResult<Option<u64>> {
-        self.change_user(username, None, Some(status)).await
+        let change = UserChange {
+            status: Some(status),
+            ..UserChange::default()
+        };
+        self.change_user(username, change).await
     }
 
     async fn sign_out_everywhere(&self, user_id: &str) -> PortResult<Option<u64>> {
-        let Some(p) = self
-            .get(format!("principal#{user_id}"), "read principal")
-            .await?
-        else {
+        let Some(username) = self.find_username(user_id).await? else {
             return Ok(None);
         };
-        self.change_user(&principal_username(&p)?, None, None).await
+        self.change_user(&username, UserChange::default()).await
+    }
+
+    async fn change_password(&self, username: &Username, hash: &str) -> PortResult<Option<u64>> {
+        let change = UserChange {
+            password_hash: Some(hash),
+            ..UserChange::default()
+        };
+        self.change_user(username, change).await
+    }
+
+    async fn find_username(&self, user_id: &str) -> PortResult<Option<Username>> {
+        let principal = self
+            .get(format!("principal#{user_id}"), "read principal")
+            .await?;
+        principal.map(|p| principal_username(&p)).transpose()
     }
 }

@@ -94,6 +94,8 @@ macro_rules! port_contracts {
             setting_the_status_bumps_the_token_version,
             signing_out_everywhere_bumps_the_token_version,
             a_new_password_hash_changes_nothing_else,
+            a_password_change_sets_the_hash_and_bumps_the_version_together,
+            the_username_of_a_user_id_is_found,
             concurrent_version_bumps_each_count_once,
         ]);
         $crate::port_contracts!(@port $fresh, sessions: [

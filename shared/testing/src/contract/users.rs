@@ -213,3 +213,47 @@ pub async fn concurrent_version_bumps_each_count_once<S: Stores>(store: &S, _clo
         Some(4)
     );
 }
+
+/// A password change replaces the hash and bumps the version of user and principal in one
+/// write: tokens and sessions of the old password die with it. An unknown user changes nothing.
+pub async fn a_password_change_sets_the_hash_and_bumps_the_version_together<S: Stores>(
+    store: &S,
+    _clock: &ManualClock,
+) {
+    let before = create(store, "dora", "u-4").await;
+
+    let changed = store
+        .change_password(&name("dora"), "$argon2id$new")
+        .await
+        .expect("the store answers");
+
+    assert_eq!(changed, Some(before.token_version + 1));
+    let after = find(store, "dora").await.expect("still there");
+    assert_eq!(after.password_hash, "$argon2id$new");
+    assert_eq!(after.token_version, before.token_version + 1);
+    assert_eq!((after.roles, after.status), (before.roles, before.status));
+    assert_eq!(
+        principal(store, "u-4").await.map(|p| p.token_version),
+        Some(before.token_version + 1)
+    );
+    let unknown = store
+        .change_password(&name("nobody"), "$argon2id$x")
+        .await
+        .expect("the store answers");
+    assert_eq!(unknown, None);
+    assert_eq!(find(store, "nobody").await, None, "nothing is created");
+}
+
+/// The login name behind a `sub` is found from the principal; an unknown id has none.
+pub async fn the_username_of_a_user_id_is_found<S: Stores>(store: &S, _clock: &ManualClock) {
+    create(store, "erin", "u-5").await;
+
+    let found = store.find_username("u-5").await.expect("the store answers");
+    let unknown = store
+        .find_username("u-404")
+        .await
+        .expect("the store answers");
+
+    assert_eq!(found, Some(name("erin")));
+    assert_eq!(unknown, None);
+}

@@ -82,6 +82,19 @@ impl UserStore for MemoryBackend {
         let mut s = self.enter()?;
         Ok(update_user(&mut s, |u| u.user_id == user_id, |_| {}))
     }
+    async fn change_password(&self, username: &Username, hash: &str) -> PortResult<Option<u64>> {
+        let mut s = self.enter()?;
+        Ok(update_user(
+            &mut s,
+            |u| &u.username == username,
+            |u| u.password_hash = hash.to_owned(),
+        ))
+    }
+    async fn find_username(&self, user_id: &str) -> PortResult<Option<Username>> {
+        let s = self.enter()?;
+        let user = s.users.values().find(|u| u.user_id == user_id);
+        Ok(user.map(|u| u.username.clone()))
+    }
 }
 
 #[async_trait]
