@@ -48,7 +48,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export TOKENGATE_TABLE=tokengate
 
-FUNCTIONS=(login refresh logout authorizer jwks me)
+FUNCTIONS=(login refresh logout password authorizer jwks me)
 
 echo "building the functions, the admin CLI and the gateway (first run takes a few minutes)"
 # One build of everything. `cargo lambda watch` later starts each function with
@@ -93,7 +93,7 @@ TOKENGATE_GATEWAY_ADDR=$GATEWAY_ADDR TOKENGATE_LAMBDA_URL="http://127.0.0.1:$LAM
 pids+=($!)
 wait_for_port "${GATEWAY_ADDR%:*}" "${GATEWAY_ADDR##*:}" "the gateway"
 
-# `cargo lambda watch` starts a function on its first invocation. Start all six now, with
+# `cargo lambda watch` starts a function on its first invocation. Start all seven now, with
 # requests that change nothing, so the stack is ready when this script says so.
 echo "starting every function"
 URL="http://localhost:${GATEWAY_ADDR##*:}"
@@ -120,6 +120,17 @@ answers authorizer 401 curl -H 'authorization: Bearer not-a-token' "$GW/api/me" 
   case $me in
     *'"statusCode":200'*) ;;
     *) echo "error: me answered ${me:0:200} when starting (logs in $STATE/)" >&2; exit 1 ;;
+  esac
+) & warm+=($!)
+# The password change sits behind the authorizer too: invoke it with its sample event minus
+# the authorizer context, which it refuses (401) without looking anything up.
+(
+  event=$("$VENV/bin/python3" -c 'import json; e = json.load(open("events/password.json")); del e["requestContext"]["authorizer"]; print(json.dumps(e))')
+  pw=$(curl -s --max-time 600 -X POST --data-binary "$event" \
+    "http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/password/invocations") || pw="no answer"
+  case $pw in
+    *'"statusCode":401'*) ;;
+    *) echo "error: password answered ${pw:0:200} when starting (logs in $STATE/)" >&2; exit 1 ;;
   esac
 ) & warm+=($!)
 for pid in "${warm[@]}"; do wait "$pid" || exit 1; done

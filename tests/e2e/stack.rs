@@ -41,7 +41,15 @@ pub struct DevStack {
 }
 
 /// The functions of the stack, as `cargo lambda watch` names them.
-pub const FUNCTIONS: [&str; 6] = ["login", "refresh", "logout", "authorizer", "jwks", "me"];
+pub const FUNCTIONS: [&str; 7] = [
+    "login",
+    "refresh",
+    "logout",
+    "password",
+    "authorizer",
+    "jwks",
+    "me",
+];
 
 /// Each function's debug binary and its modification time (`None` if it is missing).
 pub fn function_binaries() -> Vec<(String, Option<SystemTime>)> {

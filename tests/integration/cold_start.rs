@@ -58,6 +58,7 @@ async fn each_function_makes_only_its_own_calls_at_init() {
         // The function's service assembles from what was connected.
         match function {
             Function::Login => drop(app.login().unwrap()),
+            Function::Password => drop(app.password_change().unwrap()),
             Function::Refresh => drop(app.refresh().unwrap()),
             Function::Logout => drop(app.logout().unwrap()),
             Function::Authorizer => drop(app.authorizer().unwrap()),

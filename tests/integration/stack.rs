@@ -8,6 +8,7 @@ use tokengate_claims::{Algorithm, Verifier};
 use tokengate_domain::login::{Grant, Login, LoginAttempt};
 use tokengate_domain::logout::Logout;
 use tokengate_domain::password::HashParams;
+use tokengate_domain::password_change::PasswordChange;
 use tokengate_domain::policy::RoutePolicy;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::refresh::Refresh;
@@ -29,6 +30,7 @@ pub struct Stack {
     pub login: Login,
     pub refresh: Refresh,
     pub logout: Logout,
+    pub password: PasswordChange,
     pub authorizer: Authorizer,
     pub verifier: Verifier,
     pub ddb_calls: CallCounter,
@@ -103,6 +105,7 @@ impl Stack {
             login: app(Function::Login).await.login().unwrap(),
             refresh: app(Function::Refresh).await.refresh().unwrap(),
             logout: app(Function::Logout).await.logout().unwrap(),
+            password: app(Function::Password).await.password_change().unwrap(),
             verifier: authorizer.verifier(),
             authorizer: authorizer.authorizer().unwrap(),
             config,

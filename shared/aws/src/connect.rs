@@ -14,6 +14,8 @@ use crate::{load_verifying_keys, DynamoStore, KmsRefreshMac, KmsSigner};
 pub enum Function {
     /// `POST /auth/login`: the store and the signer.
     Login,
+    /// `POST /auth/password`: the store and the signer, as login.
+    Password,
     /// `POST /auth/refresh`: the store, the signer and the refresh MAC.
     Refresh,
     /// `POST /auth/logout`: the store and the trusted keys.
@@ -65,7 +67,7 @@ pub async fn connect(
     };
     let signer = async {
         match function {
-            Login | Refresh => {
+            Login | Password | Refresh => {
                 let signer = KmsSigner::connect(clients.kms.clone(), config.signing_key()?).await?;
                 Ok::<_, anyhow::Error>(Some(Arc::new(signer) as _))
             }

@@ -14,6 +14,7 @@ pub mod logout;
 pub mod network;
 pub mod new_password;
 pub mod password;
+pub mod password_change;
 pub mod policy;
 pub mod ports;
 pub mod refresh;

@@ -146,7 +146,7 @@ impl Login {
 
     /// Writes the session and signs the access token concurrently; if signing fails the
     /// session is deleted again, so no session exists whose token nobody holds.
-    async fn start_session(&self, user: &User, now: i64) -> Result<Grant, AuthError> {
+    pub(crate) async fn start_session(&self, user: &User, now: i64) -> Result<Grant, AuthError> {
         let refresh = RefreshToken::generate();
         let session = Session {
             sid: refresh.sid().to_owned(),

@@ -9,6 +9,7 @@ use anyhow::Context;
 use tokengate_claims::{Jwks, Validation, Verifier};
 use tokengate_domain::login::Login;
 use tokengate_domain::logout::Logout;
+use tokengate_domain::password_change::PasswordChange;
 use tokengate_domain::refresh::Refresh;
 use tokengate_domain::{AccessTokenIssuer, Adapters, Config, PasswordHasher, Store};
 
@@ -43,6 +44,13 @@ impl App {
             hasher: PasswordHasher::new(self.config.auth.hash_params)?,
             clock: self.adapters.clock.clone(),
             config: self.config.auth.clone(),
+        })
+    }
+
+    /// Password change: login's credential check and session start, on the same adapters.
+    pub fn password_change(&self) -> anyhow::Result<PasswordChange> {
+        Ok(PasswordChange {
+            login: self.login()?,
         })
     }
 

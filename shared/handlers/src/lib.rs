@@ -12,5 +12,6 @@ pub mod jwks;
 pub mod login;
 pub mod logout;
 pub mod me;
+pub mod password;
 pub mod refresh;
 pub mod telemetry;

@@ -20,10 +20,20 @@ struct LoginRequest {
 /// Browsers get the refresh token as an HttpOnly cookie; native clients in the body.
 #[derive(Deserialize, Default, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-enum ClientKind {
+pub(crate) enum ClientKind {
     #[default]
     Web,
     Native,
+}
+
+impl ClientKind {
+    /// Where this client gets its refresh token.
+    pub(crate) fn channel(&self) -> Channel {
+        match self {
+            ClientKind::Web => Channel::Cookie,
+            ClientKind::Native => Channel::Body,
+        }
+    }
 }
 
 /// Handles a login request.
@@ -32,10 +42,7 @@ pub async fn handle(login: &Login, req: Request) -> Result<Response<Body>, lambd
         Ok(b) => b,
         Err(e) => return Ok(error_response(e)),
     };
-    let channel = match body.client {
-        ClientKind::Web => Channel::Cookie,
-        ClientKind::Native => Channel::Body,
-    };
+    let channel = body.client.channel();
     let attempt = LoginAttempt {
         username: body.username,
         password: Password::new(body.password),

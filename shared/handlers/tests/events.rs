@@ -8,7 +8,7 @@ use aws_lambda_events::apigw::{
 use lambda_http::http::header::SET_COOKIE;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-use tokengate_handlers::{jwks, login, logout, me, refresh};
+use tokengate_handlers::{jwks, login, logout, me, password, refresh};
 use tokengate_testing::memory::MemoryRig;
 
 macro_rules! event {
@@ -94,6 +94,19 @@ async fn logout_event() {
     assert_eq!(resp.status(), 204);
     let sid = refresh_token.split('.').next().unwrap();
     assert!(rig.store.session(sid).unwrap().revoked);
+}
+
+#[tokio::test]
+async fn password_event() {
+    let rig = MemoryRig::new().await;
+    let (access, refresh_token) = web_login(&rig).await;
+    // The rig's alice has the event's current password.
+    let text = fill(event!("password.json"), &access, &refresh_token);
+    let resp = password::handle(&rig.password_change(), request(&text))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{:?}", resp.body());
+    assert!(json(&resp)["access_token"].is_string());
 }
 
 #[tokio::test]

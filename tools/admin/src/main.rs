@@ -64,6 +64,9 @@ enum UserCommand {
     Enable { name: String },
     /// End every session and access token of a user.
     RevokeSessions { name: String },
+    /// Reset a user's password (read from TOKENGATE_NEW_PASSWORD or stdin, never argv) and end
+    /// every session and access token of theirs.
+    Password { name: String },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +145,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::RevokeSessions { name }) => {
             users::revoke_sessions(&store, &name).await
+        }
+        Command::User(UserCommand::Password { name }) => {
+            let password = users::read_new_password()?;
+            users::set_password(&store, &name, &password).await
         }
         Command::Keys(KeysCommand::List) => keys::list(&kms).await,
         Command::Keys(KeysCommand::Create { alg }) => keys::create(&kms, alg.into()).await,

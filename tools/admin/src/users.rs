@@ -4,6 +4,7 @@ use std::io::Read;
 
 use anyhow::Context;
 use tokengate_aws::DynamoStore;
+use tokengate_domain::new_password;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::refresh_token::random_id;
 use tokengate_domain::{Password, PasswordHasher, Username};
@@ -18,24 +19,25 @@ fn name(raw: &str) -> anyhow::Result<Username> {
     Username::parse(raw).with_context(|| format!("invalid user name {raw:?}"))
 }
 
-/// The password for a new user: `TOKENGATE_NEW_PASSWORD`, else the first line of stdin. Never
-/// a command-line argument, which other users of the machine can read.
-pub fn read_new_password() -> anyhow::Result<Password> {
-    let raw = match std::env::var("TOKENGATE_NEW_PASSWORD") {
-        Ok(p) => p,
+/// A new password: `TOKENGATE_NEW_PASSWORD`, else the first line of stdin. Never a
+/// command-line argument, which other users of the machine can read.
+pub fn read_new_password() -> anyhow::Result<String> {
+    match std::env::var("TOKENGATE_NEW_PASSWORD") {
+        Ok(p) => Ok(p),
         Err(_) => {
             let mut s = String::new();
             std::io::stdin()
                 .read_to_string(&mut s)
                 .context("failed to read the password from stdin")?;
-            s.lines().next().unwrap_or("").to_owned()
+            Ok(s.lines().next().unwrap_or("").to_owned())
         }
-    };
-    anyhow::ensure!(
-        raw.len() >= 8,
-        "the password must have at least 8 characters"
-    );
-    Ok(Password::new(raw))
+    }
+}
+
+/// `raw` as `username`'s new password, if it passes the rules a password change applies
+/// (`tokengate_domain::new_password`).
+fn strong(username: &Username, raw: &str) -> anyhow::Result<Password> {
+    new_password::check(username, raw).map_err(|e| anyhow::anyhow!("{}", e.code.message()))
 }
 
 /// Hasher with the parameters the login function uses (`TOKENGATE_ARGON2_*`, refused below
@@ -49,10 +51,20 @@ fn hasher() -> anyhow::Result<PasswordHasher> {
 pub async fn add(
     store: &DynamoStore,
     raw: &str,
-    password: &Password,
+    password: &str,
     roles: Vec<String>,
 ) -> anyhow::Result<()> {
     let username = name(raw)?;
+    let password = strong(&username, password)?;
+    create(store, username, &password, roles).await
+}
+
+async fn create(
+    store: &DynamoStore,
+    username: Username,
+    password: &Password,
+    roles: Vec<String>,
+) -> anyhow::Result<()> {
     let user = User {
         username: username.clone(),
         user_id: random_id(),
@@ -67,6 +79,16 @@ pub async fn add(
     );
     println!("created user {username} (sub {})", user.user_id);
     Ok(())
+}
+
+/// Replaces a user's password (a reset: no current password needed) and ends every session
+/// and access token of theirs, in one write.
+pub async fn set_password(store: &DynamoStore, raw: &str, password: &str) -> anyhow::Result<()> {
+    let username = name(raw)?;
+    let password = strong(&username, password)?;
+    let hash = hasher()?.hash(&password)?;
+    let v = store.change_password(&username, &hash).await?;
+    changed(raw, v, "password replaced")
 }
 
 /// Whether `endpoint` (the value of `AWS_ENDPOINT_URL`) is a server on this machine: the local
@@ -96,9 +118,10 @@ pub async fn seed_demo(store: &DynamoStore) -> anyhow::Result<()> {
     for (user, password, roles) in DEMO_USERS {
         let username = name(user)?;
         if store.find_user(&username).await?.is_none() {
-            add(
+            // Demo passwords are published anyway: the strength rules would only get in the way.
+            create(
                 store,
-                user,
+                username,
                 &Password::new(*password),
                 roles.iter().map(|r| r.to_string()).collect(),
             )

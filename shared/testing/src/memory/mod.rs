@@ -71,6 +71,11 @@ impl MemoryBackend {
         self.calls.load(Ordering::SeqCst)
     }
 
+    /// A copy of a stored user (by normalised name), for assertions.
+    pub fn user(&self, username: &str) -> Option<User> {
+        self.lock().users.get(username).cloned()
+    }
+
     /// A copy of a stored session, for assertions.
     pub fn session(&self, sid: &str) -> Option<Session> {
         self.lock().sessions.get(sid).map(|(s, _)| s.clone())

@@ -127,6 +127,13 @@ impl MemoryRig {
 }
 
 impl MemoryRig {
+    /// The password change on the rig's twins, signer and clock.
+    pub fn password_change(&self) -> tokengate_domain::password_change::PasswordChange {
+        App::build(self.config.clone(), self.adapters.clone())
+            .password_change()
+            .expect("the password change wires")
+    }
+
     /// An authorizer over the rig's verifier, stores and clock, with the route policy `policy`
     /// (`TOKENGATE_ROUTE_ROLES` syntax): what the tests, benches and fuzz harness run.
     pub fn authorizer(&self, policy: &str) -> tokengate_handlers::authorizer::Authorizer {

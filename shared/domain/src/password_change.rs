@@ -1,0 +1,73 @@
+//! `password`: a signed-in user changes their password. The current password is checked
+//! exactly as login checks it (a wrong one counts against the lockout); the new one must pass
+//! the rules of [`crate::new_password`]; hash and token version change in one write, so every
+//! session and access token of the old password ends; the caller gets a fresh session.
+
+use crate::error::{AuthError, ErrorCode};
+use crate::login::{Grant, Login, LoginAttempt};
+use crate::new_password;
+use crate::password::Password;
+
+/// A password change, for the caller the authorizer identified.
+#[derive(Debug)]
+pub struct PasswordChangeRequest {
+    /// `sub` of the caller's access token (from the authorizer context).
+    pub user_id: String,
+    /// The current password, as typed.
+    pub current_password: Password,
+    /// The new password, as typed.
+    pub new_password: String,
+    /// API Gateway's `sourceIp`: the lockout counts failures per source.
+    pub source_ip: String,
+}
+
+/// The password change operation: login's stores, hasher, issuer and settings.
+#[derive(Clone)]
+pub struct PasswordChange {
+    /// The credential check and the session start are login's own.
+    pub login: Login,
+}
+
+impl PasswordChange {
+    /// Changes the password and starts a new session for the caller.
+    pub async fn change(&self, req: PasswordChangeRequest) -> Result<Grant, AuthError> {
+        let login = &self.login;
+        // A token whose user is gone gets the answer of a wrong password: nothing to tell.
+        let username = login
+            .users
+            .find_username(&req.user_id)
+            .await?
+            .ok_or(ErrorCode::InvalidCredentials)?;
+        let user = login
+            .check_credentials(&LoginAttempt {
+                username: username.as_str().to_owned(),
+                password: req.current_password,
+                source_ip: req.source_ip,
+            })
+            .await?;
+        let new = new_password::check(&user.username, &req.new_password)?;
+        let hasher = login.hasher.clone();
+        let hash = tokio::task::spawn_blocking(move || hasher.hash(&new))
+            .await
+            .map_err(|_| AuthError::new(ErrorCode::ServiceUnavailable))?
+            .map_err(|e| {
+                tracing::error!(event = "password_hash_failed", error = %e);
+                AuthError::new(ErrorCode::ServiceUnavailable)
+            })?;
+        login
+            .users
+            .change_password(&user.username, &hash)
+            .await?
+            .ok_or(ErrorCode::InvalidCredentials)?;
+        // Read back what was written: roles or status may have changed meanwhile, and the new
+        // session must carry the user as they are now.
+        let user = login
+            .users
+            .find_user(&user.username)
+            .await?
+            .ok_or(ErrorCode::InvalidCredentials)?;
+        let grant = login.start_session(&user, login.clock.now()).await?;
+        tracing::info!(event = "password_changed", sid = %grant.refresh.sid());
+        Ok(grant)
+    }
+}

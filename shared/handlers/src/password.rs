@@ -1,0 +1,54 @@
+//! `POST /auth/password`: change the caller's password. The route sits behind the authorizer,
+//! which identifies the caller (its context's `sub`); the current password proves it is still
+//! them. The answer is login's: a fresh token pair on the client's channel.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use tokengate_domain::password_change::{PasswordChange, PasswordChangeRequest};
+use tokengate_domain::{AuthError, ErrorCode, Password};
+
+use crate::http::{error_response, parse_json, source_ip, token_response};
+use crate::login::ClientKind;
+use crate::me::caller;
+
+/// The password-change body. Unknown fields are refused, not ignored.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChangeBody {
+    current_password: String,
+    new_password: String,
+    #[serde(default)]
+    client: ClientKind,
+}
+
+/// Handles a password change.
+pub async fn handle(
+    change: &PasswordChange,
+    req: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    Ok(match run(change, &req).await {
+        Ok(resp) => resp,
+        Err(e) => error_response(e),
+    })
+}
+
+async fn run(change: &PasswordChange, req: &Request) -> Result<Response<Body>, AuthError> {
+    // No authorizer context: the route was deployed without the authorizer. Nobody is
+    // identified, so nobody's password changes.
+    let caller = caller(req).ok_or(ErrorCode::InvalidCredentials)?;
+    let body: PasswordChangeBody = parse_json(req)?;
+    let grant = change
+        .change(PasswordChangeRequest {
+            user_id: caller.sub,
+            current_password: Password::new(body.current_password),
+            new_password: body.new_password,
+            source_ip: source_ip(req),
+        })
+        .await?;
+    Ok(token_response(
+        grant.access,
+        &grant.refresh,
+        grant.refresh_max_age,
+        body.client.channel(),
+    ))
+}
