@@ -84,7 +84,7 @@ pids+=($!)
 wait_for_port 127.0.0.1 "$LAMBDA_PORT" "cargo lambda watch"
 
 # At the root, as a custom domain with a root base-path mapping serves the API: the browser demo
-# and the refresh cookie (`Path=/auth`) do not work under the execute-api URL's `/v1` yet.
+# page calls `/auth/...` on its own origin.
 # Without TOKENGATE_GATEWAY_CUSTOM_DOMAIN the gateway serves under /v1 as the execute-api URL.
 echo "starting the local API gateway on http://$GATEWAY_ADDR"
 TOKENGATE_GATEWAY_ADDR=$GATEWAY_ADDR TOKENGATE_LAMBDA_URL="http://127.0.0.1:$LAMBDA_PORT" \

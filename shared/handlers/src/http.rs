@@ -72,12 +72,14 @@ pub enum Channel {
     Body,
 }
 
-/// A 200 token response; the refresh token goes back on the channel it came in.
+/// A 200 token response; the refresh token goes back on the channel it came in (a cookie
+/// scoped to `cookie_path`, see [`cookie_path`]).
 pub fn token_response(
     access: IssuedAccessToken,
     refresh: &tokengate_domain::RefreshToken,
     refresh_max_age: i64,
     channel: Channel,
+    cookie_path: &str,
 ) -> Response<Body> {
     let body = TokenResponse {
         access_token: access.token,
@@ -89,24 +91,50 @@ pub fn token_response(
     if channel == Channel::Cookie {
         set_cookie(
             &mut resp,
-            &refresh_cookie(&refresh.expose(), refresh_max_age),
+            &refresh_cookie(&refresh.expose(), refresh_max_age, cookie_path),
         );
     }
     resp
 }
 
-/// The one cookie builder: `HttpOnly` (no script access), `Secure`, `SameSite=Strict` and
-/// `Path=/auth` so the token is sent to the auth endpoints only.
-pub fn refresh_cookie(value: &str, max_age: i64) -> String {
+/// The one cookie builder: `HttpOnly` (no script access), `Secure`, `SameSite=Strict` and a
+/// `Path` of the auth routes, so the token is sent to them only.
+pub fn refresh_cookie(value: &str, max_age: i64, path: &str) -> String {
     format!(
-        "{REFRESH_COOKIE}={value}; HttpOnly; Secure; SameSite=Strict; Path=/auth; Max-Age={}",
+        "{REFRESH_COOKIE}={value}; HttpOnly; Secure; SameSite=Strict; Path={path}; Max-Age={}",
         max_age.max(0)
     )
 }
 
-/// A cookie that deletes the refresh cookie.
-pub fn cleared_refresh_cookie() -> String {
-    refresh_cookie("", 0)
+/// A cookie that deletes the refresh cookie: same name and path, no value, no age.
+pub fn cleared_refresh_cookie(path: &str) -> String {
+    refresh_cookie("", 0, path)
+}
+
+/// Where the browser reached the auth routes, for the refresh cookie's `Path`: the request's
+/// path as API Gateway saw it (`requestContext.path` for REST, `requestContext.http.path` for
+/// HTTP APIs) without its last segment — `/v1/auth` on the execute-api URL (stage prefix),
+/// `/auth` behind a custom domain with a root mapping, `/identity/auth` under a base path.
+/// Login, refresh and logout all sit under it, so the cookie they set, send and clear is one.
+/// Falls back to `/auth` when the path is missing or holds anything but plain path
+/// characters (a cookie attribute must not be writable by the request).
+pub fn cookie_path(req: &Request) -> String {
+    let path = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.path.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.path.clone(),
+        _ => None,
+    };
+    let plain = |p: &str| {
+        p.starts_with('/')
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-._~%".contains(&b))
+    };
+    path.as_deref()
+        .and_then(|p| p.rsplit_once('/'))
+        .map(|(parent, _)| parent)
+        .filter(|parent| plain(parent))
+        .unwrap_or("/auth")
+        .to_owned()
 }
 
 /// Appends a `Set-Cookie` header.
@@ -219,10 +247,10 @@ mod tests {
     #[test]
     fn refresh_cookie_has_every_protective_attribute() {
         assert_eq!(
-            refresh_cookie("tok", 604800),
+            refresh_cookie("tok", 604800, "/auth"),
             "__Secure-refresh_token=tok; HttpOnly; Secure; SameSite=Strict; Path=/auth; Max-Age=604800"
         );
-        assert!(cleared_refresh_cookie().ends_with("Max-Age=0"));
+        assert!(cleared_refresh_cookie("/auth").ends_with("Max-Age=0"));
     }
 
     #[test]

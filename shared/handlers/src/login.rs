@@ -5,7 +5,7 @@ use serde::Deserialize;
 use tokengate_domain::login::{Login, LoginAttempt};
 use tokengate_domain::Password;
 
-use crate::http::{error_response, parse_json, source_ip, token_response, Channel};
+use crate::http::{cookie_path, error_response, parse_json, source_ip, token_response, Channel};
 
 /// The login body. Unknown fields (say, `roles`) are refused, not ignored.
 #[derive(Deserialize)]
@@ -49,7 +49,13 @@ pub async fn handle(login: &Login, req: Request) -> Result<Response<Body>, lambd
         source_ip: source_ip(&req),
     };
     Ok(match login.login(attempt).await {
-        Ok(g) => token_response(g.access, &g.refresh, g.refresh_max_age, channel),
+        Ok(g) => token_response(
+            g.access,
+            &g.refresh,
+            g.refresh_max_age,
+            channel,
+            &cookie_path(&req),
+        ),
         Err(e) => error_response(e),
     })
 }

@@ -6,7 +6,8 @@ use tokengate_domain::logout::{Logout, LogoutRequest};
 use tokengate_domain::AuthError;
 
 use crate::http::{
-    bearer_token, cleared_refresh_cookie, error_response, parse_optional_json, set_cookie,
+    bearer_token, cleared_refresh_cookie, cookie_path, error_response, parse_optional_json,
+    set_cookie,
 };
 use crate::refresh::presented_token;
 
@@ -40,7 +41,7 @@ pub async fn handle(
                 lambda_http::http::header::CACHE_CONTROL,
                 lambda_http::http::HeaderValue::from_static("no-store"),
             );
-            set_cookie(&mut resp, &cleared_refresh_cookie());
+            set_cookie(&mut resp, &cleared_refresh_cookie(&cookie_path(&req)));
             resp
         }
         Err(e) => error_response(e),

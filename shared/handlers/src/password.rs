@@ -7,7 +7,7 @@ use serde::Deserialize;
 use tokengate_domain::password_change::{PasswordChange, PasswordChangeRequest};
 use tokengate_domain::{AuthError, ErrorCode, Password};
 
-use crate::http::{error_response, parse_json, source_ip, token_response};
+use crate::http::{cookie_path, error_response, parse_json, source_ip, token_response};
 use crate::login::ClientKind;
 use crate::me::caller;
 
@@ -50,5 +50,6 @@ async fn run(change: &PasswordChange, req: &Request) -> Result<Response<Body>, A
         &grant.refresh,
         grant.refresh_max_age,
         body.client.channel(),
+        &cookie_path(req),
     ))
 }

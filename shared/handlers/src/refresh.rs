@@ -6,8 +6,8 @@ use tokengate_domain::refresh::Refresh;
 use tokengate_domain::{AuthError, ErrorCode};
 
 use crate::http::{
-    check_origin, error_response, parse_optional_json, refresh_cookie_value, token_response,
-    Channel,
+    check_origin, cookie_path, error_response, parse_optional_json, refresh_cookie_value,
+    token_response, Channel,
 };
 
 /// Optional body: native clients send their refresh token here.
@@ -56,5 +56,6 @@ async fn run(refresh: &Refresh, req: &Request) -> Result<Response<Body>, AuthErr
         &grant.refresh,
         grant.refresh_max_age,
         channel,
+        &cookie_path(req),
     ))
 }
