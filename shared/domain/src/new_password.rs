@@ -9,7 +9,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{AuthError, ErrorCode};
-use crate::password::Password;
+use crate::password::{Password, MAX_PASSWORD_BYTES};
 use crate::username::Username;
 
 /// Fewest characters a new password may have.
@@ -20,7 +20,10 @@ pub const MAX_CHARS: usize = 128;
 /// Accepts `candidate` as `username`'s new password, or answers `weak_password`.
 pub fn check(username: &Username, candidate: &str) -> Result<Password, AuthError> {
     let normalised: String = candidate.nfkc().collect();
-    if !(MIN_CHARS..=MAX_CHARS).contains(&normalised.chars().count()) {
+    // Login refuses more bytes than this as typed: a longer password would lock its owner out.
+    if candidate.len() > MAX_PASSWORD_BYTES
+        || !(MIN_CHARS..=MAX_CHARS).contains(&normalised.chars().count())
+    {
         return Err(ErrorCode::WeakPassword.into());
     }
     let folded: String = normalised
@@ -85,6 +88,11 @@ mod tests {
         // `ﬃ` is three characters after NFKC, which makes the second long enough.
         assert!(weak("Kq🦀7#ü🐙"));
         assert!(!weak("Kq🦀7#ü🐙ﬃ"));
+        // 128 characters after NFKC, but 1152 bytes as typed (decomposed Hangul): login would
+        // refuse them, so they are refused here.
+        let jamo = "\u{1100}\u{1161}\u{11a8}".repeat(128);
+        assert_eq!(jamo.nfkc().count(), 128);
+        assert!(weak(&jamo));
         // 129 characters are too many, whatever their strength.
         assert!(weak(&format!(
             "{}x",

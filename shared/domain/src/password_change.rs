@@ -54,9 +54,11 @@ impl PasswordChange {
                 tracing::error!(event = "password_hash_failed", error = %e);
                 AuthError::new(ErrorCode::ServiceUnavailable)
             })?;
+        // Conditional on the version the current password was checked at: a reset, a disable
+        // or another change since then wins, and this request is answered as a wrong password.
         login
             .users
-            .change_password(&user.username, &hash)
+            .change_password(&user.username, &hash, user.token_version)
             .await?
             .ok_or(ErrorCode::InvalidCredentials)?;
         // Read back what was written: roles or status may have changed meanwhile, and the new

@@ -62,10 +62,10 @@ impl RoutePolicy {
                     "*" if i + 1 == parts.len() => Segment::Rest,
                     "*" => anyhow::bail!("route rule {raw:?}: '*' only as the last segment"),
                     s if s.starts_with('{') && s.ends_with('}') => Segment::Param,
-                    // IAM reads these as wildcards: a literal holding one could not be denied
-                    // exactly.
-                    s if s.contains(['*', '?']) => anyhow::bail!(
-                        "route rule {raw:?}: '*' only as the whole last segment, and no '?'"
+                    // IAM reads these as wildcards (and `$` as the start of a policy
+                    // variable): a literal holding one could not be denied exactly.
+                    s if s.contains(['*', '?', '$']) => anyhow::bail!(
+                        "route rule {raw:?}: '*' only as the whole last segment, no '?' or '$'"
                     ),
                     s => Segment::Literal(s.to_owned()),
                 });
@@ -289,6 +289,7 @@ mod tests {
             "ANY /a=x",
             "GET /a*=x",
             "GET /a/b?=x",
+            "GET /a/${x}=x",
         ] {
             let err = RoutePolicy::parse(bad).unwrap_err().to_string();
             assert!(err.contains(bad.split('=').next().unwrap()), "{err}");

@@ -78,9 +78,16 @@ pub trait UserStore: Send + Sync {
     /// there is no such user.
     async fn sign_out_everywhere(&self, user_id: &str) -> PortResult<Option<u64>>;
     /// Replaces the password hash and bumps the token version together (password change,
-    /// admin reset): every session and access token issued with the old password ends. Returns
-    /// the new version, `None` if there is no such user.
-    async fn change_password(&self, username: &Username, hash: &str) -> PortResult<Option<u64>>;
+    /// admin reset): every session and access token issued with the old password ends. Written
+    /// only if the user is still at `expected_version` — the version its current password was
+    /// checked at — so a reset, a disable or another change in between wins. Returns the new
+    /// version, `None` if there is no such user or its version moved.
+    async fn change_password(
+        &self,
+        username: &Username,
+        hash: &str,
+        expected_version: u64,
+    ) -> PortResult<Option<u64>>;
     /// The login name of the user with this id (`sub`), `None` if there is none.
     async fn find_username(&self, user_id: &str) -> PortResult<Option<Username>>;
 }

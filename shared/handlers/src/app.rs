@@ -88,9 +88,9 @@ impl App {
             // Safe (a cached answer refuses other routes) but surprising: say it at cold start.
             tracing::warn!(
                 event = "route_rules_need_route_keyed_cache",
-                "TOKENGATE_ROUTE_ROLES cannot be said as one policy for the whole API for some \\
-                 tokens (a {{param}} in a rule that needs a role, or an exception before a wider \\
-                 rule): those get a policy for the called route only; key the authorizer cache \\
+                "TOKENGATE_ROUTE_ROLES cannot be said as one policy for the whole API for some \
+                 tokens (a {{param}} in a rule that needs a role, or an exception before a wider \
+                 rule): those get a policy for the called route only; key the authorizer cache \
                  by route or turn it off (README, Route rules)"
             );
         }

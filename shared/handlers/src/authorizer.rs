@@ -140,7 +140,7 @@ impl Authorizer {
             ("REQUEST", "2.0") => {
                 let ev: ApiGatewayV2CustomAuthorizerV2Request =
                     serde_json::from_value(event).map_err(|_| unsupported())?;
-                let (method, path) = http_api_route(&ev);
+                let (method, path) = http_api_route(&ev).ok_or_else(unsupported)?;
                 let header = ev
                     .headers
                     .get("authorization")
@@ -227,33 +227,30 @@ impl Authorizer {
 /// client sent, never the matched route template — `ANY /api/{proxy+}` says nothing about
 /// whether `/api/admin/users` is an admin route. On the execute-api domain a named stage is the
 /// first segment of the path (the `$default` stage and custom domains add none) and is removed,
-/// so the rules see the same path as for a REST API.
-fn http_api_route(ev: &ApiGatewayV2CustomAuthorizerV2Request) -> (String, String) {
+/// so the rules see the same path as for a REST API. Behind a custom domain the path is judged
+/// as it arrives: an API mapping key stays in it (README, Route rules). `None` when a named
+/// stage's event lacks what tells the two apart.
+fn http_api_route(ev: &ApiGatewayV2CustomAuthorizerV2Request) -> Option<(String, String)> {
     let ctx = &ev.request_context;
     let method = ctx.http.method.as_str().to_ascii_uppercase();
-    let path = ctx
-        .http
-        .path
-        .clone()
-        .or_else(|| ev.raw_path.clone())
-        .unwrap_or_default();
+    let path = ctx.http.path.clone().or_else(|| ev.raw_path.clone())?;
     let stage = ctx.stage.as_deref().unwrap_or("$default");
-    let on_execute_api = match (&ctx.apiid, &ctx.domain_name) {
-        (Some(api), Some(domain)) => domain.starts_with(&format!("{api}.execute-api.")),
-        _ => false,
-    };
-    if stage != "$default" && on_execute_api {
-        let prefix = format!("/{stage}");
-        if let Some(rest) = path.strip_prefix(&prefix) {
-            if rest.is_empty() {
-                return (method, "/".to_owned());
-            }
-            if rest.starts_with('/') {
-                return (method, rest.to_owned());
-            }
-        }
+    if stage == "$default" {
+        return Some((method, path));
     }
-    (method, path)
+    // A named stage is in the path on the execute-api domain and not behind a custom domain:
+    // without the API id and domain to tell which, the path cannot be judged (never guessed).
+    let (api, domain) = (ctx.apiid.as_deref()?, ctx.domain_name.as_deref()?);
+    if !domain.starts_with(&format!("{api}.execute-api.")) {
+        return Some((method, path));
+    }
+    let rest = path.strip_prefix(&format!("/{stage}"))?;
+    match rest {
+        "" => Some((method, "/".to_owned())),
+        r if r.starts_with('/') => Some((method, r.to_owned())),
+        // `/v1x/...` is not under the stage `v1`: API Gateway would not have sent it.
+        _ => None,
+    }
 }
 
 /// HTTP API simple response. HTTP APIs cannot answer 401 from a Lambda authorizer: every

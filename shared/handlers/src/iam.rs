@@ -78,9 +78,11 @@ pub fn matches(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
-/// Whether `text` holds a character IAM reads as a wildcard in a resource.
+/// Whether `text` holds a character IAM may read as more than itself in a resource: the
+/// wildcards `*` and `?`, and `$`, which starts a policy variable (`${…}`) in policies of
+/// version 2012-10-17.
 pub fn has_wildcard(text: &str) -> bool {
-    text.contains(['*', '?'])
+    text.contains(['*', '?', '$'])
 }
 
 #[cfg(test)]

@@ -87,8 +87,15 @@ pub async fn set_password(store: &DynamoStore, raw: &str, password: &str) -> any
     let username = name(raw)?;
     let password = strong(&username, password)?;
     let hash = hasher()?.hash(&password)?;
-    let v = store.change_password(&username, &hash).await?;
-    changed(raw, v, "password replaced")
+    let user = store
+        .find_user(&username)
+        .await?
+        .with_context(|| format!("no user {raw:?}"))?;
+    let v = store
+        .change_password(&username, &hash, user.token_version)
+        .await?
+        .with_context(|| format!("{raw} changed meanwhile; run the reset again"))?;
+    changed(raw, Some(v), "password replaced")
 }
 
 /// Whether `endpoint` (the value of `AWS_ENDPOINT_URL`) is a server on this machine: the local

@@ -172,12 +172,28 @@ impl UserStore for DynamoStore {
         self.change_user(&username, UserChange::default()).await
     }
 
-    async fn change_password(&self, username: &Username, hash: &str) -> PortResult<Option<u64>> {
-        let change = UserChange {
-            password_hash: Some(hash),
-            ..UserChange::default()
+    async fn change_password(
+        &self,
+        username: &Username,
+        hash: &str,
+        expected_version: u64,
+    ) -> PortResult<Option<u64>> {
+        let Some(user) = self.find_user(username).await? else {
+            return Ok(None);
         };
-        self.change_user(username, change).await
+        if user.token_version != expected_version {
+            return Ok(None);
+        }
+        // One attempt, no retry: a version that moved means somebody else changed the user.
+        self.bump(VersionBump {
+            username: user.username.as_str(),
+            user_id: &user.user_id,
+            expected: expected_version,
+            roles: None,
+            status: user.status,
+            password_hash: Some(hash),
+        })
+        .await
     }
 
     async fn find_username(&self, user_id: &str) -> PortResult<Option<Username>> {

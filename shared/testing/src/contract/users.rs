@@ -215,17 +215,24 @@ pub async fn concurrent_version_bumps_each_count_once<S: Stores>(store: &S, _clo
 }
 
 /// A password change replaces the hash and bumps the version of user and principal in one
-/// write: tokens and sessions of the old password die with it. An unknown user changes nothing.
+/// write, only from the version the caller checked: tokens and sessions of the old password
+/// die with it. A moved version or an unknown user changes nothing.
 pub async fn a_password_change_sets_the_hash_and_bumps_the_version_together<S: Stores>(
     store: &S,
     _clock: &ManualClock,
 ) {
     let before = create(store, "dora", "u-4").await;
 
-    let changed = store
-        .change_password(&name("dora"), "$argon2id$new")
+    let stale = store
+        .change_password(&name("dora"), "$argon2id$stale", before.token_version + 1)
         .await
         .expect("the store answers");
+    let changed = store
+        .change_password(&name("dora"), "$argon2id$new", before.token_version)
+        .await
+        .expect("the store answers");
+
+    assert_eq!(stale, None, "a version that moved refuses the change");
 
     assert_eq!(changed, Some(before.token_version + 1));
     let after = find(store, "dora").await.expect("still there");
@@ -237,7 +244,7 @@ pub async fn a_password_change_sets_the_hash_and_bumps_the_version_together<S: S
         Some(before.token_version + 1)
     );
     let unknown = store
-        .change_password(&name("nobody"), "$argon2id$x")
+        .change_password(&name("nobody"), "$argon2id$x", 1)
         .await
         .expect("the store answers");
     assert_eq!(unknown, None);

@@ -82,11 +82,16 @@ impl UserStore for MemoryBackend {
         let mut s = self.enter()?;
         Ok(update_user(&mut s, |u| u.user_id == user_id, |_| {}))
     }
-    async fn change_password(&self, username: &Username, hash: &str) -> PortResult<Option<u64>> {
+    async fn change_password(
+        &self,
+        username: &Username,
+        hash: &str,
+        expected_version: u64,
+    ) -> PortResult<Option<u64>> {
         let mut s = self.enter()?;
         Ok(update_user(
             &mut s,
-            |u| &u.username == username,
+            |u| &u.username == username && u.token_version == expected_version,
             |u| u.password_hash = hash.to_owned(),
         ))
     }
