@@ -164,7 +164,7 @@ impl RouteTable {
         };
         let on_resource = || self.routes.iter().filter(|r| r.path == resource);
         let route = on_resource()
-            .find(|r| r.method.eq_ignore_ascii_case(method))
+            .find(|r| r.method == method)
             .or_else(|| on_resource().find(|r| r.method == "ANY"));
         match route {
             Some(r) => match r.match_path(path) {
@@ -255,7 +255,9 @@ mod tests {
         // `/items/{id}` is the more specific resource and has no POST: not a route, even though
         // the greedy resource would take any method.
         assert_eq!(resolved(&t, "POST", "/items/42"), None);
-        assert_eq!(resolved(&t, "get", "/items/42").unwrap().0, "param");
+        assert_eq!(resolved(&t, "GET", "/items/42").unwrap().0, "param");
+        // Methods are case-sensitive, in HTTP and in API Gateway.
+        assert_eq!(resolved(&t, "get", "/items/42"), None);
     }
 
     #[test]

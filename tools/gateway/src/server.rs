@@ -148,7 +148,8 @@ impl Gateway {
 
     async fn handle(&self, req: Request<Body>, peer: SocketAddr) -> Reply {
         let request_id = format!("local-{}", REQUEST_IDS.fetch_add(1, Ordering::Relaxed));
-        let method = req.method().as_str().to_ascii_uppercase();
+        // As sent: HTTP methods are case-sensitive, and so is API Gateway (`get` is not `GET`).
+        let method = req.method().as_str().to_owned();
         let raw_path = req.uri().path().to_owned();
         let raw_query = req.uri().query().unwrap_or_default().to_owned();
         let headers: Vec<(String, String)> = req
