@@ -6,5 +6,6 @@ mod cold_start;
 mod contract;
 mod faults;
 mod kms_signing;
+mod lockout;
 mod sessions;
 mod stack;
