@@ -134,8 +134,10 @@ async fn dynamodb_outage_fails_closed() {
 }
 
 /// AWS calls per operation, counted by the SDK interceptor. The sequential depth follows from
-/// the code (independent calls run concurrently): login = [GetItem user ∥ GetItem lock ∥
-/// UpdateItem rate] → Argon2 → [PutItem session ∥ Sign]; refresh = [GetItem ∥ GenerateMac] →
+/// the code (independent calls run concurrently): login = [GetItem user ∥ GetItem ×2 lockout
+/// counters ∥ UpdateItem rate] → TransactWriteItems (the attempt reserved before the hash) →
+/// Argon2 → [DeleteItem ×2: the counters cleared] → [PutItem session ∥ Sign];
+/// refresh = [GetItem ∥ GenerateMac] →
 /// [TransactWriteItems ∥ Sign]; authorize = BatchGetItem.
 #[tokio::test]
 async fn aws_round_trips_per_operation() {
@@ -171,8 +173,10 @@ async fn aws_round_trips_per_operation() {
     expect(
         &login,
         &[
-            ("GetItem", 2),
+            ("GetItem", 3),
             ("UpdateItem", 1),
+            ("TransactWriteItems", 1),
+            ("DeleteItem", 2),
             ("PutItem", 1),
             ("Sign", 1),
         ],

@@ -6,6 +6,7 @@ mod cold_start;
 mod contract;
 mod faults;
 mod kms_signing;
+mod lockout;
 mod password;
 mod sessions;
 mod stack;

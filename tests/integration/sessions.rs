@@ -209,8 +209,15 @@ async fn wrong_password_counts_toward_lockout_in_the_table() {
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidCredentials);
     }
-    let lock = stack.item("lock#alice").await.unwrap();
-    assert_eq!(lock["failures"].as_n().unwrap(), "5");
+    // Counted per (account, source network) and per account; the fifth failure from one
+    // network starts that network's 30 s lock.
+    let source = stack.item("lock-src#192.0.2.99#alice").await.unwrap();
+    assert_eq!(source["failures"].as_n().unwrap(), "5");
+    let locked_until = (stack.now() + 30).to_string();
+    assert_eq!(source["locked_until"].as_n().unwrap(), &locked_until);
+    let account = stack.item("lock#alice").await.unwrap();
+    assert_eq!(account["failures"].as_n().unwrap(), "5");
+    assert_eq!(account["locked_until"].as_n().unwrap(), "0");
     let e = stack
         .login
         .login(tokengate_domain::login::LoginAttempt {

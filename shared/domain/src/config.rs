@@ -4,6 +4,7 @@
 use tokengate_claims::Validation;
 
 pub use crate::env::Env;
+use crate::lockout::{Backoff, LockoutRules, FAILURE_MEMORY_SECS};
 use crate::password::HashParams;
 use crate::policy::RoutePolicy;
 
@@ -131,15 +132,21 @@ pub struct AuthConfig {
     /// Origins allowed to use the refresh cookie (`TOKENGATE_ALLOWED_ORIGINS`, comma list,
     /// default none: cookie-carried refresh/logout is refused until configured).
     pub allowed_origins: Vec<String>,
-    /// Failures before an account locks (`TOKENGATE_LOCKOUT_THRESHOLD`, default 5).
+    /// Failures of one account from one source network before that network is locked out of
+    /// it (`TOKENGATE_LOCKOUT_THRESHOLD`, default 5).
     pub lockout_threshold: u32,
     /// First lock duration; doubles per further failure (`TOKENGATE_LOCKOUT_BASE_SECONDS`, 30).
     pub lockout_base_secs: i64,
-    /// Longest lock (`TOKENGATE_LOCKOUT_MAX_SECONDS`, default 900).
+    /// Longest lock (`TOKENGATE_LOCKOUT_MAX_SECONDS`, default 900); also the length of every
+    /// lock of the account-wide ceiling.
     pub lockout_max_secs: i64,
-    /// Login attempts allowed per source IP per window (`TOKENGATE_IP_LIMIT`, default 30).
+    /// Failures of one account from all sources together that lock it for everyone
+    /// (`TOKENGATE_ACCOUNT_FAILURE_CEILING`, default 100: NIST SP 800-63B §5.2.2).
+    pub account_failure_ceiling: u32,
+    /// Login attempts allowed per source network per window, over all accounts
+    /// (`TOKENGATE_IP_LIMIT`, default 30).
     pub ip_limit: u64,
-    /// Window of the per-IP limit (`TOKENGATE_IP_WINDOW_SECONDS`, default 60).
+    /// Window of the per-source-network limit (`TOKENGATE_IP_WINDOW_SECONDS`, default 60).
     pub ip_window_secs: i64,
     /// Argon2id parameters (`TOKENGATE_ARGON2_MEMORY_KIB` 19456, `_ITERATIONS` 2, `_PARALLELISM` 1).
     pub hash_params: HashParams,
@@ -163,6 +170,7 @@ impl AuthConfig {
             lockout_threshold: 5,
             lockout_base_secs: 30,
             lockout_max_secs: 900,
+            account_failure_ceiling: 100,
             ip_limit: 30,
             ip_window_secs: 60,
             hash_params: HashParams::default(),
@@ -187,6 +195,10 @@ impl AuthConfig {
             lockout_base_secs: env
                 .parse_or("TOKENGATE_LOCKOUT_BASE_SECONDS", d.lockout_base_secs)?,
             lockout_max_secs: env.parse_or("TOKENGATE_LOCKOUT_MAX_SECONDS", d.lockout_max_secs)?,
+            account_failure_ceiling: env.parse_or(
+                "TOKENGATE_ACCOUNT_FAILURE_CEILING",
+                d.account_failure_ceiling,
+            )?,
             ip_limit: env.parse_or("TOKENGATE_IP_LIMIT", d.ip_limit)?,
             ip_window_secs: env.parse_or("TOKENGATE_IP_WINDOW_SECONDS", d.ip_window_secs)?,
             hash_params: hash_params(env)?,
@@ -198,6 +210,13 @@ impl AuthConfig {
             ("TOKENGATE_REFRESH_TTL_SECONDS", cfg.refresh_ttl_secs),
             ("TOKENGATE_REFRESH_IDLE_SECONDS", cfg.refresh_idle_secs),
             ("TOKENGATE_IP_WINDOW_SECONDS", cfg.ip_window_secs),
+            ("TOKENGATE_LOCKOUT_BASE_SECONDS", cfg.lockout_base_secs),
+            ("TOKENGATE_LOCKOUT_MAX_SECONDS", cfg.lockout_max_secs),
+            ("TOKENGATE_LOCKOUT_THRESHOLD", cfg.lockout_threshold.into()),
+            (
+                "TOKENGATE_ACCOUNT_FAILURE_CEILING",
+                cfg.account_failure_ceiling.into(),
+            ),
         ] {
             anyhow::ensure!(v > 0, "environment variable {name} must be positive");
         }
@@ -212,14 +231,24 @@ impl AuthConfig {
         Ok(cfg)
     }
 
-    /// Lock duration after `failures` consecutive failures: none below the threshold, then
-    /// `base · 2^(failures − threshold)`, capped.
-    pub fn lockout_secs(&self, failures: u32) -> i64 {
-        if failures < self.lockout_threshold {
-            return 0;
+    /// The lockout's two counters: per (account, source network) with exponential back-off
+    /// from the threshold; per account, where the ceiling-th failure and every one after it
+    /// lock the account for everyone for the longest lock (so past the ceiling an attacker gets
+    /// one guess per `lockout_max_secs`, and the owner waits at most that long after the last).
+    pub fn lockout_rules(&self) -> LockoutRules {
+        LockoutRules {
+            source: Backoff {
+                threshold: self.lockout_threshold,
+                base_secs: self.lockout_base_secs,
+                max_secs: self.lockout_max_secs,
+            },
+            account: Backoff {
+                threshold: self.account_failure_ceiling,
+                base_secs: self.lockout_max_secs,
+                max_secs: self.lockout_max_secs,
+            },
+            memory_secs: FAILURE_MEMORY_SECS,
         }
-        let doublings = (failures - self.lockout_threshold).min(20);
-        (self.lockout_base_secs << doublings).min(self.lockout_max_secs)
     }
 }
 
@@ -349,13 +378,19 @@ mod tests {
     }
 
     #[test]
-    fn lockout_backs_off_exponentially_with_a_cap() {
-        let cfg = AuthConfig::new("i", "a");
-        assert_eq!(cfg.lockout_secs(4), 0);
-        assert_eq!(cfg.lockout_secs(5), 30);
-        assert_eq!(cfg.lockout_secs(6), 60);
-        assert_eq!(cfg.lockout_secs(9), 480);
-        assert_eq!(cfg.lockout_secs(10), 900);
-        assert_eq!(cfg.lockout_secs(1000), 900);
+    fn lockout_backs_off_per_source_and_holds_the_account_ceiling_at_the_longest_lock() {
+        let rules = AuthConfig::new("i", "a").lockout_rules();
+        let secs = |b: Backoff| [4, 5, 10, 99, 100, 101].map(|n| b.lock_secs(n));
+        assert_eq!(secs(rules.source), [0, 30, 900, 900, 900, 900]);
+        assert_eq!(secs(rules.account), [0, 0, 0, 0, 900, 900]);
+        let (i, a) = (("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a"));
+        let read =
+            |n| AuthConfig::from_env(&env(&[i, a, ("TOKENGATE_ACCOUNT_FAILURE_CEILING", n)]));
+        assert_eq!(read("20").unwrap().lockout_rules().account.threshold, 20);
+        let err = read("0").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "environment variable TOKENGATE_ACCOUNT_FAILURE_CEILING must be positive"
+        );
     }
 }

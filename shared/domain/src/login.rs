@@ -1,4 +1,5 @@
-//! `login`: password check, lockout, per-IP limit, then a new session and an access token.
+//! `login`: per-source-network limit, lockout, password check, then a new session and an access
+//! token.
 
 use std::sync::Arc;
 
@@ -6,15 +7,14 @@ use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::error::{AuthError, ErrorCode};
 use crate::issuer::{AccessTokenIssuer, IssuedAccessToken, Subject};
-use crate::password::{Password, PasswordHasher, MAX_PASSWORD_BYTES};
+use crate::lockout::{Admission, Counters, Reservation};
+use crate::network::source_network;
+use crate::password::{Password, PasswordHashing, MAX_PASSWORD_BYTES};
 use crate::ports::{
-    Failure, LockoutStore, RateLimiter, Session, SessionStore, User, UserStatus, UserStore, Window,
+    LockoutStore, RateLimiter, Session, SessionStore, User, UserStatus, UserStore, Window,
 };
 use crate::refresh_token::RefreshToken;
 use crate::username::Username;
-
-/// How long a failure record is kept after the last failure.
-const LOCK_RECORD_TTL_SECS: i64 = 24 * 3600;
 
 /// A login attempt.
 #[derive(Debug)]
@@ -43,16 +43,16 @@ pub struct Grant {
 pub struct Login {
     /// Users.
     pub users: Arc<dyn UserStore>,
-    /// Failure counters per account name.
+    /// Failure counters per (account, source network) and per account.
     pub lockout: Arc<dyn LockoutStore>,
-    /// Per-IP counters.
+    /// Per-source-network counters.
     pub rate: Arc<dyn RateLimiter>,
     /// Sessions.
     pub sessions: Arc<dyn SessionStore>,
     /// Access-token issuer.
     pub issuer: AccessTokenIssuer,
-    /// Argon2id.
-    pub hasher: PasswordHasher,
+    /// Argon2id ([`crate::PasswordHasher`]).
+    pub hasher: Arc<dyn PasswordHashing>,
     /// Clock.
     pub clock: Arc<dyn Clock>,
     /// Settings.
@@ -71,10 +71,15 @@ impl Login {
         Ok(grant)
     }
 
-    /// Everything login does to decide whether the password is right — the per-source limit,
-    /// the lockout, the Argon2 check, counting the failure or clearing the count — without
+    /// Everything login does to decide whether the password is right — the per-source-network
+    /// limit, the lockout's reservation, the Argon2 check, clearing the counters — without
     /// starting a session. A password change checks the current password with it, so a wrong
     /// one counts against the lockout exactly like a failed login.
+    ///
+    /// The attempt is admitted by the lockout store *before* Argon2 runs, and counted as a
+    /// failure in the same atomic write (see [`crate::lockout`]): concurrent guesses cannot all
+    /// pass a check made before any of them is counted. Known and unknown names take the same
+    /// path through the same counters.
     pub async fn check_credentials(&self, attempt: &LoginAttempt) -> Result<User, AuthError> {
         let cfg = &self.config;
         let now = self.clock.now();
@@ -82,32 +87,52 @@ impl Login {
         if attempt.password.len() > MAX_PASSWORD_BYTES {
             return Err(ErrorCode::InvalidRequest.into());
         }
+        // Counted per network, not per address: one IPv6 /64 is 2^64 addresses to one holder.
+        let network = source_network(&attempt.source_ip);
+        let counters = Counters {
+            username: name.clone(),
+            network,
+        };
         // The three reads are independent: one round trip of latency, not three.
         let start = now - now.rem_euclid(cfg.ip_window_secs);
         let window = Window {
             start,
             end: start + cfg.ip_window_secs,
         };
-        let ip_key = format!("login-ip#{}", attempt.source_ip);
-        let (ip_hits, user, lock) = tokio::join!(
-            self.rate.count_hit(&ip_key, window),
+        let net_key = format!("login-net#{}", counters.network);
+        let (net_hits, user, seen) = tokio::join!(
+            self.rate.count_hit(&net_key, window),
             self.users.find_user(&name),
-            self.lockout.lock_state(&name),
+            self.lockout.lock_states(&counters),
         );
-        if ip_hits? > cfg.ip_limit {
-            tracing::warn!(event = "login_rate_limited", source_ip = %attempt.source_ip);
+        if net_hits? > cfg.ip_limit {
+            tracing::warn!(event = "login_rate_limited", source_network = %counters.network);
             return Err(AuthError::retry_after(
                 ErrorCode::RateLimited,
                 window.end - now,
             ));
         }
-        let lock = lock?;
-        let locked_for = lock.last_failure_at + cfg.lockout_secs(lock.failures) - now;
-        if lock.failures >= cfg.lockout_threshold && locked_for > 0 {
-            tracing::warn!(event = "login_account_locked", failures = lock.failures);
-            return Err(AuthError::retry_after(ErrorCode::AccountLocked, locked_for));
+        let seen = seen?;
+        // A locked counter is answered from the read, with no write: refused guesses cost the
+        // attacker a request and the table nothing.
+        if let Some(secs) = seen.locked_for(now) {
+            return Err(locked(&counters, secs, seen.account.failures));
         }
         let user = user?;
+        let reservation = Reservation {
+            counters,
+            rules: cfg.lockout_rules(),
+            at: now,
+            seen,
+        };
+        let counted = match self.lockout.reserve_attempt(&reservation).await? {
+            Admission::Admitted(counted) => counted,
+            // Another attempt got the last admission between our read and our write.
+            Admission::Locked { until } => {
+                let failures = reservation.seen.account.failures;
+                return Err(locked(&reservation.counters, until - now, failures));
+            }
+        };
 
         // Unknown users are checked against a dummy hash: same work, same answer.
         let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -118,30 +143,26 @@ impl Login {
                 .await
                 .map_err(|_| AuthError::new(ErrorCode::ServiceUnavailable))?;
 
-        let user = match user {
-            Some(u) if verified && u.status == UserStatus::Active => u,
-            _ => {
-                self.lockout
-                    .record_failure(
-                        &name,
-                        Failure {
-                            at: now,
-                            keep_until: now + LOCK_RECORD_TTL_SECS,
-                        },
-                    )
-                    .await?;
-                tracing::info!(event = "login_failed");
-                return Err(ErrorCode::InvalidCredentials.into());
+        match user {
+            Some(u) if verified && u.status == UserStatus::Active => {
+                // The reservation counted this attempt as a failure; it was none. A success
+                // also ends the account's run of consecutive failures (NIST counts those).
+                // Must not fail the login: left in place, the counts only come due sooner.
+                if let Err(e) = self.lockout.clear_failures(&reservation.counters).await {
+                    tracing::warn!(event = "lockout_clear_failed", error = %e);
+                }
+                Ok(u)
             }
-        };
-
-        if lock.failures > 0 {
-            // Must not fail the login: the count only decides future lockouts.
-            if let Err(e) = self.lockout.clear_failures(&name).await {
-                tracing::warn!(event = "lockout_clear_failed", error = %e);
+            _ => {
+                // Already counted by the reservation.
+                tracing::info!(
+                    event = "login_failed",
+                    source_failures = counted.source.failures,
+                    account_failures = counted.account.failures,
+                );
+                Err(ErrorCode::InvalidCredentials.into())
             }
         }
-        Ok(user)
     }
 
     /// Writes the session and signs the access token concurrently; if signing fails the
@@ -209,4 +230,15 @@ impl Login {
             Err(e) => tracing::warn!(event = "password_rehash_failed", error = %format!("{e:#}")),
         }
     }
+}
+
+/// The answer to an attempt a lock refused (either counter's: the answer does not say which, nor
+/// whether the account exists).
+fn locked(counters: &Counters, secs: i64, account_failures: u32) -> AuthError {
+    tracing::warn!(
+        event = "login_account_locked",
+        source_network = %counters.network,
+        account_failures,
+    );
+    AuthError::retry_after(ErrorCode::AccountLocked, secs)
 }

@@ -57,6 +57,30 @@ impl Default for HashParams {
     }
 }
 
+/// What login asks of password hashing. [`PasswordHasher`] (Argon2id) is the one
+/// implementation the product uses; the trait is the seam through which a test can watch the
+/// costly step, e.g. count how many guesses the lockout let through to Argon2.
+pub trait PasswordHashing: Send + Sync {
+    /// See [`PasswordHasher::verify`].
+    fn verify(&self, password: &Password, stored: Option<&str>) -> bool;
+    /// See [`PasswordHasher::hash`].
+    fn hash(&self, password: &Password) -> anyhow::Result<String>;
+    /// See [`PasswordHasher::needs_rehash`].
+    fn needs_rehash(&self, stored: &str) -> bool;
+}
+
+impl PasswordHashing for PasswordHasher {
+    fn verify(&self, password: &Password, stored: Option<&str>) -> bool {
+        PasswordHasher::verify(self, password, stored)
+    }
+    fn hash(&self, password: &Password) -> anyhow::Result<String> {
+        PasswordHasher::hash(self, password)
+    }
+    fn needs_rehash(&self, stored: &str) -> bool {
+        PasswordHasher::needs_rehash(self, stored)
+    }
+}
+
 /// Hashes and verifies passwords with Argon2id.
 #[derive(Clone)]
 pub struct PasswordHasher {

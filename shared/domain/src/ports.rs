@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use tokengate_claims::Algorithm;
 
 use crate::error::PortResult;
+use crate::lockout::{Admission, Counters, LockStates, Reservation};
 use crate::refresh_token::TokenHash;
 use crate::username::Username;
 
@@ -92,36 +93,22 @@ pub trait UserStore: Send + Sync {
     async fn find_username(&self, user_id: &str) -> PortResult<Option<Username>>;
 }
 
-/// Failed-login state of one account name. Kept apart from the user record and for unknown
-/// names too, so lockout behaves the same whether or not the account exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct LockState {
-    /// Consecutive failures.
-    pub failures: u32,
-    /// Unix time of the last failure.
-    pub last_failure_at: i64,
-}
-
-/// One failed login, as the lockout store counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Failure {
-    /// Unix time of the failure; a record whose TTL is not after it counts as absent.
-    pub at: i64,
-    /// The record's new TTL: it is kept (and counts on) until then.
-    pub keep_until: i64,
-}
-
-/// Per-account failure counters.
+/// The lockout's failure counters (see [`crate::lockout`]): one per (account, source network)
+/// and one per account, admitted and counted together.
 #[async_trait]
 pub trait LockoutStore: Send + Sync {
-    /// Current state: the default if there is no record or its TTL is not after the store
-    /// clock's now.
-    async fn lock_state(&self, username: &Username) -> PortResult<LockState>;
-    /// Atomically counts one more failure and keeps the record until `failure.keep_until`. A
-    /// record whose TTL is not after `failure.at` counts as absent: the count starts again at 1.
-    async fn record_failure(&self, username: &Username, failure: Failure) -> PortResult<LockState>;
-    /// Clears the counters after a successful login.
-    async fn clear_failures(&self, username: &Username) -> PortResult<()>;
+    /// Both counters of `counters` as stored: the default for a counter with no record or
+    /// whose TTL is not after the store clock's now.
+    async fn lock_states(&self, counters: &Counters) -> PortResult<LockStates>;
+    /// Admits one attempt or refuses it, atomically across both counters, before the password
+    /// is checked: if neither is locked at `reservation.at`, writes both as
+    /// [`LockStates::admit`] says (the attempt counted as a failure, the lock it would start
+    /// included) and answers `Admitted` with them; otherwise changes nothing and answers
+    /// `Locked`. Concurrent reservations are serialised: N of them on fresh counters with a
+    /// threshold of T admit exactly min(N, T).
+    async fn reserve_attempt(&self, reservation: &Reservation) -> PortResult<Admission>;
+    /// Forgets both counters (a right password: its reservation was no failure). Idempotent.
+    async fn clear_failures(&self, counters: &Counters) -> PortResult<()>;
 }
 
 /// A fixed rate-limit window: `[start, end)` in Unix seconds.
@@ -133,7 +120,7 @@ pub struct Window {
     pub end: i64,
 }
 
-/// Fixed-window counters (per source IP).
+/// Fixed-window counters (per source network).
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Counts one hit for `key` in `window` and returns the count including this hit.

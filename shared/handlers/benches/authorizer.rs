@@ -214,7 +214,7 @@ fn benches(c: &mut Criterion) {
     let hasher = PasswordHasher::default();
     let stored = hasher.hash(&Password::new("correct horse")).unwrap();
     let mut login = rig.login.clone();
-    login.hasher = hasher.clone();
+    login.hasher = std::sync::Arc::new(hasher.clone());
     login.config.ip_limit = u64::MAX;
     rt.block_on(
         rig.store

@@ -41,7 +41,7 @@ impl App {
             rate: store.clone(),
             sessions: store,
             issuer: self.issuer()?,
-            hasher: PasswordHasher::new(self.config.auth.hash_params)?,
+            hasher: Arc::new(PasswordHasher::new(self.config.auth.hash_params)?),
             clock: self.adapters.clock.clone(),
             config: self.config.auth.clone(),
         })

@@ -8,6 +8,8 @@
 //! [`memory`] holds the in-memory twins of every port and [`memory::MemoryRig`], the whole
 //! domain wired to them: the fast tests, the benches and the fuzz harness run on it.
 //!
+//! [`hashing::CountingHasher`] counts Argon2 verifications: what the lockout lets through.
+//!
 //! [`contract`] holds one contract suite per port, each case written once and run against both
 //! the in-memory twin and the DynamoDB adapter ([`port_contracts!`]), so that the twin is proven
 //! to behave as the adapter does.
@@ -16,5 +18,6 @@
 
 pub mod contract;
 pub mod fuzz;
+pub mod hashing;
 pub mod keys;
 pub mod memory;

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use tokengate_domain::ports::{LockState, Principal, Session, User, UserStatus};
+use tokengate_domain::lockout::LockState;
+use tokengate_domain::ports::{Principal, Session, User, UserStatus};
 use tokengate_domain::{PortError, PortResult, TokenHash, Username};
 
 /// One DynamoDB item.
@@ -185,10 +186,16 @@ pub(super) fn session_from(sid: &str, i: &Item) -> PortResult<Session> {
     })
 }
 
-/// The failure counters from a `lock#` item.
+/// One lockout counter from a `lock#` or `lock-src#` item. A `lock#` item written before
+/// counters carried their lock has no `locked_until`; it reads as unlocked (its count stays),
+/// so a deploy does not turn those records into errors for the day they live.
 pub(super) fn lock_from(item: &Item) -> PortResult<LockState> {
     Ok(LockState {
         failures: get_n(item, "failures")?,
         last_failure_at: get_n(item, "last_failure_at")?,
+        locked_until: match item.get("locked_until") {
+            None => 0,
+            Some(_) => get_n(item, "locked_until")?,
+        },
     })
 }

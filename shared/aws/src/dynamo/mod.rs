@@ -6,16 +6,19 @@
 //! | `principal#<user_id>` | `username`, `token_version`, `status` — what the authorizer reads |
 //! | `session#<sid>` | `user_id`, `roles`, `token_version`, `created_at`, `expires_at`, `last_used_at`, `current_hash`, `previous_hash`, `rotated_at`, `generation`, `revoked`, `spent` (SS), `ttl` |
 //! | `deny#<jti>` | `ttl` (the token's `exp + leeway + 1`: the first second no verifier accepts it) |
-//! | `lock#<username>` | `failures`, `last_failure_at`, `ttl` |
+//! | `lock#<username>` | `failures`, `last_failure_at`, `locked_until`, `ttl` — failures of the account from every source (the ceiling) |
+//! | `lock-src#<network>#<username>` | `failures`, `last_failure_at`, `locked_until`, `ttl` — failures of the account from one source network (IPv4 address or IPv6 /64) |
 //! | `rate#<key>#<window start>` | `count`, `ttl` |
 //!
 //! The key `warm-up#` is only ever read, never written ([`DynamoStore::warm_up`]).
 //!
 //! `user#` and `principal#` change together, in one transaction, whenever the token version,
 //! status or roles change. DynamoDB deletes expired items lazily (within days), so reads of
-//! `deny#` and `lock#` treat an item whose `ttl` is not after now as absent (sessions are
-//! compared with their `expires_at` by the domain; a `rate#` key names its window). "Now" is
-//! the injected [`Clock`]'s, the same the services use, so tests can move it.
+//! `deny#`, `lock#` and `lock-src#` treat an item whose `ttl` is not after now as absent
+//! (sessions are compared with their `expires_at` by the domain; a `rate#` key names its
+//! window). "Now" is the injected [`Clock`]'s, the same the services use, so tests can move it.
+//! A login attempt writes its two lockout items in one transaction before the password hash
+//! runs (`lockout`).
 //!
 //! One module per port; the item layout lives in `codec`, transactions and the classification
 //! of their cancellations in `transact`.

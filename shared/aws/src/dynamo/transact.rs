@@ -68,4 +68,44 @@ impl DynamoStore {
             Err(e) => Err(classify(e, op)),
         }
     }
+
+    /// Runs `items`, whose conditions pin what the caller read, as one transaction: `Ok(true)`
+    /// when written; `Ok(false)` when nothing was written because an item moved on — a
+    /// condition failed, or a concurrent transaction held one of the items
+    /// (`TransactionConflict`, which DynamoDB answers even to writes that would commute) — so
+    /// the caller may read again and retry; `Err` for everything else.
+    pub(super) async fn transact_if_unchanged(
+        &self,
+        items: Vec<TransactWriteItem>,
+        op: &'static str,
+    ) -> PortResult<bool> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if moved_on(&e) => Ok(false),
+            Err(e) => Err(classify(e, op)),
+        }
+    }
+}
+
+/// A cancellation in which every item either passed, failed its condition or met a concurrent
+/// transaction (no reasons at all counts too: the emulator may give none).
+fn moved_on(err: &SdkError<TransactWriteItemsError, HttpResponse>) -> bool {
+    let SdkError::ServiceError(se) = err else {
+        return false;
+    };
+    let TransactWriteItemsError::TransactionCanceledException(tc) = se.err() else {
+        return false;
+    };
+    tc.cancellation_reasons().iter().all(|r| {
+        matches!(
+            r.code(),
+            None | Some("None" | "ConditionalCheckFailed" | "TransactionConflict")
+        )
+    })
 }

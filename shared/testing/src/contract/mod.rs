@@ -120,9 +120,13 @@ macro_rules! port_contracts {
             an_entry_whose_ttl_has_passed_never_denies,
         ]);
         $crate::port_contracts!(@port $fresh, lockout: [
-            a_lockout_record_reads_as_absent_from_its_ttl,
-            failures_count_per_name_until_cleared,
-            concurrent_failures_each_count_once,
+            an_admitted_attempt_counts_in_its_source_and_its_account,
+            the_threshold_locks_one_source_and_refuses_it_without_counting,
+            the_account_ceiling_locks_every_source,
+            a_stale_expectation_is_read_again_never_written_over,
+            counters_read_as_absent_from_their_ttl,
+            clearing_forgets_the_source_and_the_account_only,
+            twenty_concurrent_reservations_against_a_threshold_of_five_admit_five,
         ]);
         $crate::port_contracts!(@port $fresh, rate_limiter: [
             hits_count_per_key_and_window,

@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use tokengate_domain::clock::Clock;
 use tokengate_domain::error::{PortError, PortResult};
-use tokengate_domain::ports::{LockState, Session, User};
+use tokengate_domain::lockout::LockState;
+use tokengate_domain::ports::{Session, User};
 use tokengate_domain::refresh_token::TokenHash;
 
 pub use crypto::{MemoryMac, MemorySigner};
@@ -30,7 +31,7 @@ struct State {
     sessions: HashMap<String, (Session, HashSet<TokenHash>)>,
     /// `jti` → the entry's TTL.
     denied: HashMap<String, i64>,
-    /// Name → (state, the record's TTL).
+    /// Counter key → (state, the record's TTL).
     locks: HashMap<String, (LockState, i64)>,
     rates: HashMap<String, u64>,
 }

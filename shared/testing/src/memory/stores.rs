@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use tokengate_domain::error::{PortError, PortResult};
+use tokengate_domain::lockout::{Admission, Counters, LockState, LockStates, Reservation};
 use tokengate_domain::ports::{
-    Denylist, Failure, LockState, LockoutStore, Principal, RateLimiter, Reissue, RevocationSource,
-    RevocationStatus, Rotation, Session, SessionStore, User, UserStatus, UserStore, Window,
-    WriteOutcome,
+    Denylist, LockoutStore, Principal, RateLimiter, Reissue, RevocationSource, RevocationStatus,
+    Rotation, Session, SessionStore, User, UserStatus, UserStore, Window, WriteOutcome,
 };
 use tokengate_domain::refresh_token::TokenHash;
 use tokengate_domain::username::Username;
@@ -102,36 +102,63 @@ impl UserStore for MemoryBackend {
     }
 }
 
+/// The twin's keys of an attempt's two counters: (source, account). As in the adapter, the
+/// network comes before the name and the two kinds differ in their prefix, so no name can be
+/// made to collide with another account's per-source counter.
+fn lock_keys(c: &Counters) -> (String, String) {
+    (
+        format!("src#{}#{}", c.network, c.username),
+        format!("account#{}", c.username),
+    )
+}
+
+fn lock_at(state: &State, key: &str, now: i64) -> LockState {
+    state
+        .locks
+        .get(key)
+        .filter(|(_, ttl)| live(*ttl, now))
+        .map(|(lock, _)| *lock)
+        .unwrap_or_default()
+}
+
 #[async_trait]
 impl LockoutStore for MemoryBackend {
-    async fn lock_state(&self, username: &Username) -> PortResult<LockState> {
+    async fn lock_states(&self, counters: &Counters) -> PortResult<LockStates> {
         let now = self.clock.now();
-        Ok(self
-            .enter()?
-            .locks
-            .get(username.as_str())
-            .filter(|(_, ttl)| live(*ttl, now))
-            .map(|(lock, _)| *lock)
-            .unwrap_or_default())
+        let s = self.enter()?;
+        let (source, account) = lock_keys(counters);
+        Ok(LockStates {
+            source: lock_at(&s, &source, now),
+            account: lock_at(&s, &account, now),
+        })
     }
-    async fn record_failure(&self, username: &Username, failure: Failure) -> PortResult<LockState> {
+    async fn reserve_attempt(&self, r: &Reservation) -> PortResult<Admission> {
+        // Under one lock: the read, the decision and the write of both counters are one step,
+        // as the adapter's transaction conditioned on what it read is (`seen` is only its
+        // first guess at that; the twin always knows the current state).
         let mut s = self.enter()?;
-        let (lock, ttl) = s
-            .locks
-            .entry(username.as_str().to_owned())
-            .or_insert((LockState::default(), failure.keep_until));
-        // As the adapter's conditional update: count on from a live record, start again at 1
-        // from an expired one (compared with the failure's time, as the condition is).
-        if !live(*ttl, failure.at) {
-            *lock = LockState::default();
+        let (source, account) = lock_keys(&r.counters);
+        let current = LockStates {
+            source: lock_at(&s, &source, r.at),
+            account: lock_at(&s, &account, r.at),
+        };
+        match current.admit(&r.rules, r.at) {
+            Err(until) => Ok(Admission::Locked { until }),
+            Ok(next) => {
+                let memory = r.rules.memory_secs;
+                s.locks
+                    .insert(source, (next.source, next.source.keep_until(memory)));
+                s.locks
+                    .insert(account, (next.account, next.account.keep_until(memory)));
+                Ok(Admission::Admitted(next))
+            }
         }
-        lock.failures += 1;
-        lock.last_failure_at = failure.at;
-        *ttl = failure.keep_until;
-        Ok(*lock)
     }
-    async fn clear_failures(&self, username: &Username) -> PortResult<()> {
-        self.enter()?.locks.remove(username.as_str());
+    async fn clear_failures(&self, counters: &Counters) -> PortResult<()> {
+        let mut s = self.enter()?;
+        let (source, account) = lock_keys(counters);
+        s.locks.remove(&source);
+        s.locks.remove(&account);
         Ok(())
     }
 }
