@@ -8,7 +8,7 @@ use tokengate_claims::{Algorithm, Validation, Verifier, VerifyError};
 use tokengate_domain::issuer::Subject;
 use tokengate_domain::AccessTokenIssuer;
 
-use crate::stack::{Stack, AUDIENCE, ISSUER};
+use crate::stack::{Stack, AUDIENCE, ISSUER, SOURCE_IP};
 
 #[tokio::test]
 async fn warm_authorizer_makes_one_dynamodb_call_and_no_kms_call() {
@@ -39,7 +39,11 @@ async fn refresh_makes_two_sequential_round_trips_of_aws_calls() {
     let g = stack.login_alice().await;
     stack.ddb_calls.reset();
     stack.kms_calls.reset();
-    stack.refresh.refresh(&g.refresh.expose()).await.unwrap();
+    stack
+        .refresh
+        .refresh(&g.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
     // Round trip 1: GetItem ∥ GenerateMac. Round trip 2: TransactWriteItems ∥ Sign.
     let ddb = stack.ddb_calls.by_operation();
     let kms = stack.kms_calls.by_operation();
@@ -150,7 +154,11 @@ async fn aws_round_trips_per_operation() {
     count(&stack);
     let g = stack.login_alice().await;
     let login = count(&stack);
-    stack.refresh.refresh(&g.refresh.expose()).await.unwrap();
+    stack
+        .refresh
+        .refresh(&g.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
     let refresh = count(&stack);
     let bearer = format!("Bearer {}", g.access.token);
     stack

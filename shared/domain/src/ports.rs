@@ -77,6 +77,15 @@ pub trait UserStore: Send + Sync {
     /// token of the user (global logout, admin revocation). Returns the new version, `None` if
     /// there is no such user.
     async fn sign_out_everywhere(&self, user_id: &str) -> PortResult<Option<u64>>;
+    /// Bumps the token version of the user with this id only if it is still `token_version`
+    /// and the user is active: a global logout by a credential issued under that version. A
+    /// credential of an older version (its owner was signed out since) bumps nothing. Returns
+    /// the new version, `None` if nothing changed (version moved on, user disabled or absent).
+    async fn sign_out_everywhere_from(
+        &self,
+        user_id: &str,
+        token_version: u64,
+    ) -> PortResult<Option<u64>>;
 }
 
 /// Failed-login state of one account name. Kept apart from the user record and for unknown

@@ -1,6 +1,6 @@
 //! The twins of the KMS signer and MAC: keys generated in process.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use aws_lc_rs::encoding::AsDer;
@@ -70,9 +70,18 @@ impl TokenSigner for MemorySigner {
     }
 }
 
-/// HMAC-SHA-256 with a random in-process key (the twin of the KMS MAC key).
+/// HMAC-SHA-256 with a random in-process key (the twin of the KMS MAC key). Counts its calls:
+/// each is a KMS `GenerateMac` request in production.
 pub struct MemoryMac {
     key: hmac::Key,
+    calls: AtomicUsize,
+}
+
+impl MemoryMac {
+    /// MACs computed so far (KMS `GenerateMac` requests, in production).
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
 }
 
 impl Default for MemoryMac {
@@ -83,6 +92,7 @@ impl Default for MemoryMac {
                 aws_lc_rs::rand::fill(&mut key).expect("system randomness");
                 key
             }),
+            calls: AtomicUsize::new(0),
         }
     }
 }
@@ -90,6 +100,7 @@ impl Default for MemoryMac {
 #[async_trait]
 impl RefreshMac for MemoryMac {
     async fn mac(&self, message: &[u8]) -> PortResult<[u8; 32]> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
         let tag = hmac::sign(&self.key, message);
         let mut out = [0u8; 32];
         out.copy_from_slice(tag.as_ref());

@@ -82,6 +82,22 @@ impl UserStore for MemoryBackend {
         let mut s = self.enter()?;
         Ok(update_user(&mut s, |u| u.user_id == user_id, |_| {}))
     }
+    async fn sign_out_everywhere_from(
+        &self,
+        user_id: &str,
+        token_version: u64,
+    ) -> PortResult<Option<u64>> {
+        let mut s = self.enter()?;
+        Ok(update_user(
+            &mut s,
+            |u| {
+                u.user_id == user_id
+                    && u.token_version == token_version
+                    && u.status == UserStatus::Active
+            },
+            |_| {},
+        ))
+    }
 }
 
 #[async_trait]
