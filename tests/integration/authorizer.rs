@@ -34,7 +34,7 @@ async fn warm_authorizer_makes_one_dynamodb_call_and_no_kms_call() {
 }
 
 #[tokio::test]
-async fn refresh_makes_two_sequential_round_trips_of_aws_calls() {
+async fn refresh_reads_before_it_asks_kms_and_signs_while_it_writes() {
     let stack = Stack::start().await;
     let g = stack.login_alice().await;
     stack.ddb_calls.reset();
@@ -44,14 +44,18 @@ async fn refresh_makes_two_sequential_round_trips_of_aws_calls() {
         .refresh(&g.refresh.expose(), SOURCE_IP)
         .await
         .unwrap();
-    // Round trip 1: GetItem ∥ GenerateMac. Round trip 2: TransactWriteItems ∥ Sign.
+    // [GetItem ∥ UpdateItem (per-source count)], then Sign ∥ [GenerateMac → TransactWriteItems]:
+    // no KMS request before the session is known to accept the token. The MAC path is one
+    // round trip longer than before (it overlapped the read), Sign overlaps it: the happy path
+    // waits for read + max(Sign, GenerateMac + write) (README, Performance).
     let ddb = stack.ddb_calls.by_operation();
     let kms = stack.kms_calls.by_operation();
     assert_eq!(ddb.get("GetItem"), Some(&1));
+    assert_eq!(ddb.get("UpdateItem"), Some(&1));
     assert_eq!(ddb.get("TransactWriteItems"), Some(&1));
     assert_eq!(kms.get("GenerateMac"), Some(&1));
     assert_eq!(kms.get("Sign"), Some(&1));
-    assert_eq!(stack.ddb_calls.total() + stack.kms_calls.total(), 4);
+    assert_eq!(stack.ddb_calls.total() + stack.kms_calls.total(), 5);
 }
 
 #[tokio::test]
@@ -139,8 +143,8 @@ async fn dynamodb_outage_fails_closed() {
 
 /// AWS calls per operation, counted by the SDK interceptor. The sequential depth follows from
 /// the code (independent calls run concurrently): login = [GetItem user ∥ GetItem lock ∥
-/// UpdateItem rate] → Argon2 → [PutItem session ∥ Sign]; refresh = [GetItem ∥ GenerateMac] →
-/// [TransactWriteItems ∥ Sign]; authorize = BatchGetItem.
+/// UpdateItem rate] → Argon2 → [PutItem session ∥ Sign]; refresh = [GetItem ∥ UpdateItem rate]
+/// → [Sign ∥ (GenerateMac → TransactWriteItems)]; authorize = BatchGetItem.
 #[tokio::test]
 async fn aws_round_trips_per_operation() {
     let stack = Stack::start().await;
@@ -189,6 +193,7 @@ async fn aws_round_trips_per_operation() {
         &refresh,
         &[
             ("GetItem", 1),
+            ("UpdateItem", 1),
             ("GenerateMac", 1),
             ("TransactWriteItems", 1),
             ("Sign", 1),

@@ -17,6 +17,7 @@ pub struct MemorySigner {
     key: EcdsaKeyPair,
     rng: SystemRandom,
     unavailable: AtomicBool,
+    calls: AtomicUsize,
 }
 
 impl MemorySigner {
@@ -28,6 +29,7 @@ impl MemorySigner {
                 .expect("P-256 key generation"),
             rng: SystemRandom::new(),
             unavailable: AtomicBool::new(false),
+            calls: AtomicUsize::new(0),
         }
     }
 
@@ -40,6 +42,11 @@ impl MemorySigner {
             .expect("public key encodes as SPKI");
         VerifyingKey::from_spki_der(self.kid.clone(), Algorithm::ES256, der.as_ref())
             .expect("generated key is a valid P-256 key")
+    }
+
+    /// Signatures asked for so far (KMS `Sign` requests, in production).
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
     }
 
     /// Makes signing fail as throttled KMS would (or succeed again).
@@ -57,6 +64,7 @@ impl TokenSigner for MemorySigner {
         Algorithm::ES256
     }
     async fn sign(&self, signing_input: &[u8]) -> PortResult<Vec<u8>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
         if self.unavailable.load(Ordering::SeqCst) {
             return Err(PortError::Unavailable(anyhow::anyhow!(
                 "simulated KMS ThrottlingException"
