@@ -327,3 +327,14 @@ async fn logout_is_limited_per_source_network_apart_from_refresh() {
     // Refresh counts apart: the logout burst does not refuse it.
     refresh(&rig, &g).await;
 }
+
+/// Moved from `flows.rs` (length); unchanged rule: knowing a session id is not enough.
+#[tokio::test]
+async fn logout_with_a_session_id_but_wrong_secret_ends_nothing() {
+    let rig = MemoryRig::new().await;
+    let g = rig.login_alice().await;
+    let forged = RefreshToken::with_secret(g.refresh.sid(), [1u8; 32]).expose();
+    logout(&rig, Some(&forged), None, true).await;
+    assert!(!rig.store.session(g.refresh.sid()).unwrap().revoked);
+    assert_eq!(version(&rig).await, 1);
+}
