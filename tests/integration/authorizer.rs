@@ -8,7 +8,7 @@ use tokengate_claims::{Algorithm, Validation, Verifier, VerifyError};
 use tokengate_domain::issuer::Subject;
 use tokengate_domain::AccessTokenIssuer;
 
-use crate::stack::{Stack, AUDIENCE, ISSUER};
+use crate::stack::{Stack, AUDIENCE, ISSUER, SOURCE_IP};
 
 #[tokio::test]
 async fn warm_authorizer_makes_one_dynamodb_call_and_no_kms_call() {
@@ -34,20 +34,28 @@ async fn warm_authorizer_makes_one_dynamodb_call_and_no_kms_call() {
 }
 
 #[tokio::test]
-async fn refresh_makes_two_sequential_round_trips_of_aws_calls() {
+async fn refresh_reads_before_it_asks_kms_and_signs_while_it_writes() {
     let stack = Stack::start().await;
     let g = stack.login_alice().await;
     stack.ddb_calls.reset();
     stack.kms_calls.reset();
-    stack.refresh.refresh(&g.refresh.expose()).await.unwrap();
-    // Round trip 1: GetItem ∥ GenerateMac. Round trip 2: TransactWriteItems ∥ Sign.
+    stack
+        .refresh
+        .refresh(&g.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
+    // [GetItem ∥ UpdateItem (per-source count)], then Sign ∥ [GenerateMac → TransactWriteItems]:
+    // no KMS request before the session is known to accept the token. The MAC path is one
+    // round trip longer than before (it overlapped the read), Sign overlaps it: the happy path
+    // waits for read + max(Sign, GenerateMac + write) (README, Performance).
     let ddb = stack.ddb_calls.by_operation();
     let kms = stack.kms_calls.by_operation();
     assert_eq!(ddb.get("GetItem"), Some(&1));
+    assert_eq!(ddb.get("UpdateItem"), Some(&1));
     assert_eq!(ddb.get("TransactWriteItems"), Some(&1));
     assert_eq!(kms.get("GenerateMac"), Some(&1));
     assert_eq!(kms.get("Sign"), Some(&1));
-    assert_eq!(stack.ddb_calls.total() + stack.kms_calls.total(), 4);
+    assert_eq!(stack.ddb_calls.total() + stack.kms_calls.total(), 5);
 }
 
 #[tokio::test]
@@ -137,8 +145,8 @@ async fn dynamodb_outage_fails_closed() {
 /// the code (independent calls run concurrently): login = [GetItem user ∥ GetItem ×2 lockout
 /// counters ∥ UpdateItem rate] → TransactWriteItems (the attempt reserved before the hash) →
 /// Argon2 → [DeleteItem ×2: the counters cleared] → [PutItem session ∥ Sign];
-/// refresh = [GetItem ∥ GenerateMac] →
-/// [TransactWriteItems ∥ Sign]; authorize = BatchGetItem.
+/// refresh = [GetItem ∥ UpdateItem rate] → [Sign ∥ (GenerateMac → TransactWriteItems)];
+/// authorize = BatchGetItem.
 #[tokio::test]
 async fn aws_round_trips_per_operation() {
     let stack = Stack::start().await;
@@ -152,7 +160,11 @@ async fn aws_round_trips_per_operation() {
     count(&stack);
     let g = stack.login_alice().await;
     let login = count(&stack);
-    stack.refresh.refresh(&g.refresh.expose()).await.unwrap();
+    stack
+        .refresh
+        .refresh(&g.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
     let refresh = count(&stack);
     let bearer = format!("Bearer {}", g.access.token);
     stack
@@ -185,6 +197,7 @@ async fn aws_round_trips_per_operation() {
         &refresh,
         &[
             ("GetItem", 1),
+            ("UpdateItem", 1),
             ("GenerateMac", 1),
             ("TransactWriteItems", 1),
             ("Sign", 1),

@@ -7,7 +7,7 @@ use tokengate_domain::ErrorCode;
 use tokengate_tests::faults::{Fault, FaultProxy};
 use tokengate_tests::Emulator;
 
-use crate::stack::Stack;
+use crate::stack::{Stack, SOURCE_IP};
 
 async fn proxied() -> (Stack, FaultProxy) {
     let emulator = Emulator::start().await;
@@ -28,7 +28,7 @@ async fn throttled_rotation_answers_503_and_leaves_the_family_untouched() {
     });
     let e = stack
         .refresh
-        .refresh(&g0.refresh.expose())
+        .refresh(&g0.refresh.expose(), SOURCE_IP)
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::ServiceUnavailable);
@@ -43,7 +43,11 @@ async fn throttled_rotation_answers_503_and_leaves_the_family_untouched() {
         g0.refresh.hash().as_str()
     );
     // Once the throttling passes, the same token still works.
-    stack.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    stack
+        .refresh
+        .refresh(&g0.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -90,7 +94,11 @@ async fn committed_rotation_whose_response_was_lost_is_not_reuse() {
         operation: "TransactWriteItems".into(),
         times: 1,
     });
-    let g1 = stack.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    let g1 = stack
+        .refresh
+        .refresh(&g0.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
     assert!(proxy.exhausted(), "the fault fired");
     let session = stack
         .item(&format!("session#{}", g0.refresh.sid()))
@@ -105,5 +113,9 @@ async fn committed_rotation_whose_response_was_lost_is_not_reuse() {
         session["current_hash"].as_s().unwrap(),
         g1.refresh.hash().as_str()
     );
-    stack.refresh.refresh(&g1.refresh.expose()).await.unwrap();
+    stack
+        .refresh
+        .refresh(&g1.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
 }

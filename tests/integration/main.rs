@@ -1,6 +1,7 @@
 //! Integration tests against the AWS API emulator: real KMS signatures, real DynamoDB
 //! conditional writes and transactions. One test binary; each test starts its own emulator.
 
+mod amplification;
 mod authorizer;
 mod cold_start;
 mod contract;

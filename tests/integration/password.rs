@@ -90,10 +90,17 @@ async fn a_password_change_ends_every_other_session_and_token_and_swaps_the_pass
             .handle(token_event(&old.access.token))
             .await;
         assert!(matches!(refused, Err(AuthorizerError::Unauthorized)));
-        let refresh = stack.refresh.refresh(&old.refresh.expose()).await;
+        let refresh = stack
+            .refresh
+            .refresh(&old.refresh.expose(), "192.0.2.10")
+            .await;
         assert!(refresh.is_err(), "a session of the old password refreshed");
     }
-    assert!(stack.refresh.refresh(&grant.refresh.expose()).await.is_ok());
+    assert!(stack
+        .refresh
+        .refresh(&grant.refresh.expose(), "192.0.2.10")
+        .await
+        .is_ok());
     assert_eq!(
         logs_in(&stack, "correct horse").await,
         Err(ErrorCode::InvalidCredentials)

@@ -9,7 +9,7 @@ use tokengate_domain::logout::LogoutRequest;
 use tokengate_domain::ports::UserStore;
 use tokengate_domain::ErrorCode;
 
-use crate::stack::Stack;
+use crate::stack::{Stack, SOURCE_IP};
 
 fn bool_attr(item: &std::collections::HashMap<String, AttributeValue>, k: &str) -> bool {
     matches!(item.get(k), Some(AttributeValue::Bool(true)))
@@ -31,9 +31,17 @@ async fn full_lifecycle_login_refresh_refresh_logout() {
         "no usable token at rest"
     );
 
-    let g1 = stack.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    let g1 = stack
+        .refresh
+        .refresh(&g0.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
     stack.clock.advance(60);
-    let g2 = stack.refresh.refresh(&g1.refresh.expose()).await.unwrap();
+    let g2 = stack
+        .refresh
+        .refresh(&g1.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
     let session = stack.item(&format!("session#{sid}")).await.unwrap();
     assert_eq!(session["generation"].as_n().unwrap(), "2");
     assert_eq!(session["spent"].as_ss().unwrap().len(), 2);
@@ -48,6 +56,7 @@ async fn full_lifecycle_login_refresh_refresh_logout() {
             refresh_token: Some(&g2.refresh.expose()),
             access_token: Some(&g2.access.token),
             global: false,
+            source_ip: SOURCE_IP,
         })
         .await
         .unwrap();
@@ -60,7 +69,7 @@ async fn full_lifecycle_login_refresh_refresh_logout() {
     ));
     let e = stack
         .refresh
-        .refresh(&g2.refresh.expose())
+        .refresh(&g2.refresh.expose(), SOURCE_IP)
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidRefreshToken);
@@ -83,11 +92,15 @@ async fn full_lifecycle_login_refresh_refresh_logout() {
 async fn refresh_token_reuse_after_grace_revokes_the_family() {
     let stack = Stack::start().await;
     let g0 = stack.login_alice().await;
-    let g1 = stack.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    let g1 = stack
+        .refresh
+        .refresh(&g0.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
     stack.clock.advance(11);
     let e = stack
         .refresh
-        .refresh(&g0.refresh.expose())
+        .refresh(&g0.refresh.expose(), SOURCE_IP)
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::RefreshTokenReused);
@@ -98,7 +111,7 @@ async fn refresh_token_reuse_after_grace_revokes_the_family() {
     assert!(bool_attr(&session, "revoked"));
     let e = stack
         .refresh
-        .refresh(&g1.refresh.expose())
+        .refresh(&g1.refresh.expose(), SOURCE_IP)
         .await
         .unwrap_err();
     assert_eq!(
@@ -112,9 +125,17 @@ async fn refresh_token_reuse_after_grace_revokes_the_family() {
 async fn refresh_token_replay_within_grace_returns_the_current_token() {
     let stack = Stack::start().await;
     let g0 = stack.login_alice().await;
-    let g1 = stack.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    let g1 = stack
+        .refresh
+        .refresh(&g0.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
     stack.clock.advance(3);
-    let again = stack.refresh.refresh(&g0.refresh.expose()).await.unwrap();
+    let again = stack
+        .refresh
+        .refresh(&g0.refresh.expose(), SOURCE_IP)
+        .await
+        .unwrap();
     assert_eq!(again.refresh.expose(), g1.refresh.expose());
     let session = stack
         .item(&format!("session#{}", g0.refresh.sid()))
@@ -136,7 +157,7 @@ async fn fifty_concurrent_refreshes_produce_one_successor_and_no_5xx() {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..50 {
         let (stack, token) = (stack.clone(), token.clone());
-        tasks.spawn(async move { stack.refresh.refresh(&token).await });
+        tasks.spawn(async move { stack.refresh.refresh(&token, SOURCE_IP).await });
     }
     let mut successors = HashSet::new();
     while let Some(r) = tasks.join_next().await {
@@ -166,6 +187,7 @@ async fn global_logout_ends_every_session_and_access_token() {
             refresh_token: Some(&a.refresh.expose()),
             access_token: None,
             global: true,
+            source_ip: SOURCE_IP,
         })
         .await
         .unwrap();
@@ -175,7 +197,7 @@ async fn global_logout_ends_every_session_and_access_token() {
     assert_eq!(user["token_version"].as_n().unwrap(), "2");
     let e = stack
         .refresh
-        .refresh(&b.refresh.expose())
+        .refresh(&b.refresh.expose(), SOURCE_IP)
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::SessionExpired);
@@ -272,7 +294,7 @@ async fn role_change_and_disable_bump_user_and_principal_together() {
     );
     let e = stack
         .refresh
-        .refresh(&g.refresh.expose())
+        .refresh(&g.refresh.expose(), SOURCE_IP)
         .await
         .unwrap_err();
     assert_eq!(

@@ -21,6 +21,8 @@ use tokengate_tests::{counted_ddb, counted_kms, Bootstrapped, CallCounter, Emula
 
 pub const ISSUER: &str = "https://auth.integration.test";
 pub const AUDIENCE: &str = "api";
+/// Where the tests' requests come from (API Gateway's `sourceIp`), as `login_alice` logs in.
+pub const SOURCE_IP: &str = "192.0.2.10";
 
 pub struct Stack {
     pub emulator: Emulator,
@@ -127,7 +129,7 @@ impl Stack {
             .login(LoginAttempt {
                 username: "alice".into(),
                 password: Password::new("correct horse"),
-                source_ip: "192.0.2.10".into(),
+                source_ip: SOURCE_IP.into(),
             })
             .await
             .expect("alice logs in")

@@ -148,6 +148,12 @@ pub struct AuthConfig {
     pub ip_limit: u64,
     /// Window of the per-source-network limit (`TOKENGATE_IP_WINDOW_SECONDS`, default 60).
     pub ip_window_secs: i64,
+    /// Refresh (and, counted apart, logout) requests allowed per source network per window
+    /// (`TOKENGATE_REFRESH_IP_LIMIT`, default 120): a client refreshes about once per access
+    /// token lifetime, so 120 a minute leaves room for a NAT of about a thousand active users.
+    pub refresh_ip_limit: u64,
+    /// Window of the refresh/logout limit (`TOKENGATE_REFRESH_IP_WINDOW_SECONDS`, default 60).
+    pub refresh_ip_window_secs: i64,
     /// Argon2id parameters (`TOKENGATE_ARGON2_MEMORY_KIB` 19456, `_ITERATIONS` 2, `_PARALLELISM` 1).
     pub hash_params: HashParams,
     /// Clock skew tolerated on `exp`/`nbf` by verifiers (`TOKENGATE_LEEWAY_SECONDS`, default
@@ -173,6 +179,8 @@ impl AuthConfig {
             account_failure_ceiling: 100,
             ip_limit: 30,
             ip_window_secs: 60,
+            refresh_ip_limit: 120,
+            refresh_ip_window_secs: 60,
             hash_params: HashParams::default(),
             leeway_secs: Validation::DEFAULT_LEEWAY_SECS,
         }
@@ -201,6 +209,11 @@ impl AuthConfig {
             )?,
             ip_limit: env.parse_or("TOKENGATE_IP_LIMIT", d.ip_limit)?,
             ip_window_secs: env.parse_or("TOKENGATE_IP_WINDOW_SECONDS", d.ip_window_secs)?,
+            refresh_ip_limit: env.parse_or("TOKENGATE_REFRESH_IP_LIMIT", d.refresh_ip_limit)?,
+            refresh_ip_window_secs: env.parse_or(
+                "TOKENGATE_REFRESH_IP_WINDOW_SECONDS",
+                d.refresh_ip_window_secs,
+            )?,
             hash_params: hash_params(env)?,
             leeway_secs: env.parse_or("TOKENGATE_LEEWAY_SECONDS", d.leeway_secs)?,
             ..d
@@ -216,6 +229,10 @@ impl AuthConfig {
             (
                 "TOKENGATE_ACCOUNT_FAILURE_CEILING",
                 cfg.account_failure_ceiling.into(),
+            ),
+            (
+                "TOKENGATE_REFRESH_IP_WINDOW_SECONDS",
+                cfg.refresh_ip_window_secs,
             ),
         ] {
             anyhow::ensure!(v > 0, "environment variable {name} must be positive");
@@ -300,6 +317,10 @@ mod tests {
         assert_eq!(cfg.refresh_ttl_secs, 604_800);
         assert_eq!(cfg.grace_secs, 10);
         assert_eq!(cfg.leeway_secs, 30);
+        assert_eq!(
+            (cfg.refresh_ip_limit, cfg.refresh_ip_window_secs),
+            (120, 60)
+        );
         assert_eq!(
             cfg.allowed_origins,
             vec!["https://a.example", "https://b.example"]

@@ -20,6 +20,8 @@ pub mod policy;
 pub mod ports;
 pub mod refresh;
 pub mod refresh_token;
+pub mod session;
+mod source_limit;
 pub mod username;
 
 pub use adapters::{Adapters, Store};

@@ -1,13 +1,25 @@
 //! `logout`: end the session, denylist the access token, optionally end every session.
+//!
+//! Only a live credential acts. A refresh token counts if its session accepts it (not revoked,
+//! not expired, the token current or the in-grace predecessor); an access token counts if its
+//! signature holds, its `jti` is not denylisted and its `ver` is the owner's current version.
+//! Anything else — a made-up token, a token spent or revoked by reuse detection, a stale access
+//! token — gets the same 204 as no token at all and changes nothing: otherwise a thief whose
+//! stolen token was already revoked could still sign its owner out of every device, again and
+//! again.
 
 use std::sync::Arc;
 
-use tokengate_claims::Verifier;
+use tokengate_claims::{AccessClaims, Verifier};
 
 use crate::clock::Clock;
+use crate::config::AuthConfig;
 use crate::error::AuthError;
-use crate::ports::{Denylist, SessionStore, UserStore};
+use crate::ports::{
+    Denylist, RateLimiter, RevocationSource, Session, SessionStore, UserStatus, UserStore,
+};
 use crate::refresh_token::RefreshToken;
+use crate::source_limit;
 
 /// A logout request. Every part is optional: logout is idempotent and never tells whether a
 /// token was valid.
@@ -20,6 +32,8 @@ pub struct LogoutRequest<'a> {
     pub access_token: Option<&'a str>,
     /// `{"scope":"global"}`: end every session of the user.
     pub global: bool,
+    /// API Gateway's `sourceIp`; its network is what the per-source limit counts.
+    pub source_ip: &'a str,
 }
 
 /// The logout operation and what it needs.
@@ -31,44 +45,66 @@ pub struct Logout {
     pub users: Arc<dyn UserStore>,
     /// Access-token denylist.
     pub denylist: Arc<dyn Denylist>,
+    /// Whether a bearer token's `jti` is denylisted and its `ver` current, in one read.
+    pub revocations: Arc<dyn RevocationSource>,
+    /// Per-source-network counters.
+    pub rate: Arc<dyn RateLimiter>,
     /// Verifies the bearer token before its `jti` is trusted. Its leeway also sets how long
     /// the `jti` stays denylisted, so it must be the authorizer's leeway (both come from
     /// `AuthConfig::leeway_secs`).
     pub verifier: Arc<Verifier>,
     /// Clock.
     pub clock: Arc<dyn Clock>,
+    /// Settings (grace window, idle timeout, the per-source limit).
+    pub config: AuthConfig,
 }
 
 impl Logout {
-    /// Ends what the request proves possession of. Succeeds when there is nothing to end.
+    /// Ends what the request proves live possession of. Succeeds when there is nothing to end.
     pub async fn logout(&self, req: LogoutRequest<'_>) -> Result<(), AuthError> {
         let now = self.clock.now();
-        // Only a token we issued and that is still valid names a jti worth denylisting; an
-        // expired one is refused by every verifier anyway.
+        // Only a token we issued and that has not expired names a jti worth looking up.
         let claims = req
             .access_token
             .and_then(|t| self.verifier.verify(t, now).ok());
-
-        // A refresh token counts only if it is the session's current or previous token:
-        // knowing a session id (it is in access tokens) must not be enough to end a session.
-        let mut session_owner = None;
-        let mut sids: Vec<String> = Vec::new();
-        if let Some(token) = req.refresh_token.and_then(RefreshToken::parse) {
-            let hash = token.hash();
-            if let Some(s) = self.sessions.find_session(token.sid()).await? {
-                if s.current_hash == hash || s.previous_hash.as_ref() == Some(&hash) {
-                    session_owner = Some(s.user_id.clone());
-                    sids.push(s.sid);
-                }
-            }
+        let refresh = req.refresh_token.and_then(RefreshToken::parse);
+        if claims.is_none() && refresh.is_none() {
+            // Nothing that could name a session or a user: no store call to count or make.
+            return Ok(());
         }
-        if let Some(sid) = claims.as_ref().and_then(|c| c.sid.clone()) {
+
+        let (admitted, session, access_live) = tokio::join!(
+            source_limit::admit(&*self.rate, &self.config, "logout", req.source_ip, now),
+            async {
+                match &refresh {
+                    Some(t) => self.sessions.find_session(t.sid()).await,
+                    None => Ok(None),
+                }
+            },
+            async {
+                match &claims {
+                    Some(c) => self.access_token_is_live(c).await,
+                    None => Ok(false),
+                }
+            },
+        );
+        admitted?;
+        // A session counts only if it accepts the presented token: knowing a session id (it
+        // is in access tokens) must not be enough to end a session, nor holding a dead token.
+        let session: Option<Session> = match (session?, &refresh) {
+            (Some(s), Some(t)) if s.standing(&t.hash(), now, &self.config).accepts() => Some(s),
+            _ => None,
+        };
+        let access_live = access_live?;
+        let access = claims.filter(|_| access_live);
+
+        let mut sids: Vec<&str> = session.iter().map(|s| s.sid.as_str()).collect();
+        if let Some(sid) = access.as_ref().and_then(|c| c.sid.as_deref()) {
             if !sids.contains(&sid) {
                 sids.push(sid);
             }
         }
-
-        if let Some(c) = &claims {
+        if let Some(c) = &access {
             // Not `exp`: verifiers accept the token for `leeway` seconds beyond it, and an
             // entry gone at `exp` would let the logged-out token back in for that long.
             let until = self.verifier.validation().expired_from(c.exp);
@@ -78,17 +114,52 @@ impl Logout {
             self.sessions.revoke_family(sid).await?;
         }
         if req.global {
-            let owner = session_owner.or_else(|| claims.as_ref().map(|c| c.sub.clone()));
-            if let Some(user_id) = owner {
-                self.users.sign_out_everywhere(&user_id).await?;
-                tracing::info!(event = "logout_global", user_id = %user_id);
-            }
+            self.sign_out_everywhere(session.as_ref(), access.as_ref())
+                .await?;
         }
         tracing::info!(
             event = "logout",
             sessions = sids.len(),
-            denied = claims.is_some()
+            denied = access.is_some()
         );
+        Ok(())
+    }
+
+    /// The bearer token's `jti` is not denylisted and its `ver` is its owner's current version
+    /// (and the owner active): the authorizer's rule, so a token it would refuse acts on nothing.
+    async fn access_token_is_live(&self, claims: &AccessClaims) -> Result<bool, AuthError> {
+        let status = self
+            .revocations
+            .revocation_status(&claims.jti, &claims.sub)
+            .await?;
+        Ok(!status.jti_denied
+            && status
+                .principal
+                .is_some_and(|p| p.token_version == claims.ver && p.status == UserStatus::Active))
+    }
+
+    /// Bumps the owner's token version from the version a live credential proves. The bump is
+    /// conditional on that version, so a credential whose owner was signed out meanwhile (or
+    /// before: a session item does not show the owner's version) bumps nothing.
+    async fn sign_out_everywhere(
+        &self,
+        session: Option<&Session>,
+        access: Option<&AccessClaims>,
+    ) -> Result<(), AuthError> {
+        let proofs = session
+            .map(|s| (s.user_id.as_str(), s.token_version))
+            .into_iter()
+            .chain(access.map(|c| (c.sub.as_str(), c.ver)));
+        for (user_id, version) in proofs {
+            if let Some(v) = self
+                .users
+                .sign_out_everywhere_from(user_id, version)
+                .await?
+            {
+                tracing::info!(event = "logout_global", user_id = %user_id, token_version = v);
+                return Ok(());
+            }
+        }
         Ok(())
     }
 }

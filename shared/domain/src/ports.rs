@@ -91,6 +91,15 @@ pub trait UserStore: Send + Sync {
     ) -> PortResult<Option<u64>>;
     /// The login name of the user with this id (`sub`), `None` if there is none.
     async fn find_username(&self, user_id: &str) -> PortResult<Option<Username>>;
+    /// Bumps the token version of the user with this id only if it is still `token_version`
+    /// and the user is active: a global logout by a credential issued under that version. A
+    /// credential of an older version (its owner was signed out since) bumps nothing. Returns
+    /// the new version, `None` if nothing changed (version moved on, user disabled or absent).
+    async fn sign_out_everywhere_from(
+        &self,
+        user_id: &str,
+        token_version: u64,
+    ) -> PortResult<Option<u64>>;
 }
 
 /// The lockout's failure counters (see [`crate::lockout`]): one per (account, source network)

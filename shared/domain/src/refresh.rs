@@ -18,8 +18,12 @@ use crate::config::AuthConfig;
 use crate::error::{AuthError, ErrorCode};
 use crate::issuer::{AccessTokenIssuer, Subject};
 use crate::login::Grant;
-use crate::ports::{RefreshMac, Reissue, Rotation, Session, SessionStore, WriteOutcome};
+use crate::ports::{
+    RateLimiter, RefreshMac, Reissue, Rotation, Session, SessionStore, WriteOutcome,
+};
 use crate::refresh_token::{RefreshToken, TokenHash};
+use crate::session::Standing;
+use crate::source_limit;
 
 /// How often a refresh re-reads and retries when a concurrent refresh changed the session
 /// under it. Two suffice for any race on one token; the rest absorbs rare interleavings.
@@ -30,6 +34,8 @@ const MAX_ATTEMPTS: usize = 4;
 pub struct Refresh {
     /// Sessions.
     pub sessions: Arc<dyn SessionStore>,
+    /// Per-source-network counters.
+    pub rate: Arc<dyn RateLimiter>,
     /// Successor derivation key.
     pub mac: Arc<dyn RefreshMac>,
     /// Access-token issuer.
@@ -40,7 +46,7 @@ pub struct Refresh {
     pub config: AuthConfig,
 }
 
-/// What to do with a presented token, given the session as stored.
+/// What to do with a presented token, given the session as stored and the token's successor.
 #[derive(Debug, PartialEq, Eq)]
 enum Step {
     /// It is current: rotate to its successor.
@@ -54,70 +60,100 @@ enum Step {
 
 impl Refresh {
     /// Exchanges a refresh token for a new access token and the family's next refresh token.
-    pub async fn refresh(&self, presented: &str) -> Result<Grant, AuthError> {
+    /// `source_ip` is API Gateway's `sourceIp`; its network is what the per-source limit counts.
+    pub async fn refresh(&self, presented: &str, source_ip: &str) -> Result<Grant, AuthError> {
         let token = RefreshToken::parse(presented).ok_or(ErrorCode::InvalidRefreshToken)?;
         let presented_hash = token.hash();
         let now = self.clock.now();
 
-        // Reading the session and deriving the successor are independent: run them together.
-        let mac_input = token.successor_mac_input();
-        let (session, successor_secret) = tokio::join!(
+        let (admitted, session) = tokio::join!(
+            source_limit::admit(&*self.rate, &self.config, "refresh", source_ip, now),
             self.sessions.find_session(token.sid()),
-            self.mac.mac(&mac_input),
         );
-        let successor = RefreshToken::with_secret(token.sid(), successor_secret?);
+        admitted?;
+        let session = session?.ok_or(ErrorCode::InvalidRefreshToken)?;
+
+        // KMS quotas are per account: a request for a session that does not exist, is dead, or
+        // does not know this token must not cost one, or a flood of made-up tokens turns every
+        // login and refresh into a 503. So the session is read first, and only a token it
+        // accepts is worth the MAC and the signature.
+        match session.standing(&presented_hash, now, &self.config) {
+            Standing::Revoked => return Err(ErrorCode::InvalidRefreshToken.into()),
+            Standing::Expired => return Err(ErrorCode::SessionExpired.into()),
+            Standing::Other => return Err(self.reuse(&session, &presented_hash).await),
+            Standing::Current | Standing::InGrace => {}
+        }
+        // The access token depends only on the session's fixed fields (owner, roles, version,
+        // id), so it is signed while the successor is derived and written: the happy path waits
+        // for the read, then for the longer of Sign and GenerateMac + the write.
+        let (access, rotated) = tokio::join!(
+            self.issuer.issue(subject(&session), now),
+            self.derive_and_write(&token, &presented_hash, session.clone(), now),
+        );
+        let (successor, expires_at) = rotated?;
+        tracing::info!(event = "refresh_succeeded", sid = %session.sid);
+        Ok(Grant {
+            access: access?,
+            refresh: successor,
+            refresh_max_age: expires_at - now,
+        })
+    }
+
+    /// Derives the successor (the one KMS MAC of a refresh) and rotates to it, or answers the
+    /// grace retry with it. Returns the successor and the session's absolute end.
+    async fn derive_and_write(
+        &self,
+        token: &RefreshToken,
+        presented_hash: &TokenHash,
+        mut session: Session,
+        now: i64,
+    ) -> Result<(RefreshToken, i64), AuthError> {
+        let successor_secret = self.mac.mac(&token.successor_mac_input()).await?;
+        let successor = RefreshToken::with_secret(token.sid(), successor_secret);
         let successor_hash = successor.hash();
-        let mut session = session?.ok_or(ErrorCode::InvalidRefreshToken)?;
 
         for _ in 0..MAX_ATTEMPTS {
-            let outcome = match self.step(&session, &presented_hash, &successor_hash, now)? {
+            let outcome = match self.step(&session, presented_hash, &successor_hash, now)? {
                 Step::Rotate => {
-                    let rotation = Rotation {
-                        sid: session.sid.clone(),
-                        user_id: session.user_id.clone(),
-                        token_version: session.token_version,
-                        from: presented_hash.clone(),
-                        to: successor_hash.clone(),
-                        now,
-                    };
-                    // Sign while the write is in flight; a failed write discards the token.
-                    let (written, access) = tokio::join!(
-                        self.sessions.rotate(&rotation),
-                        self.issuer.issue(subject(&session), now),
-                    );
-                    (written?, access)
+                    self.sessions
+                        .rotate(&Rotation {
+                            sid: session.sid.clone(),
+                            user_id: session.user_id.clone(),
+                            token_version: session.token_version,
+                            from: presented_hash.clone(),
+                            to: successor_hash.clone(),
+                            now,
+                        })
+                        .await?
                 }
                 Step::Grace => {
-                    let reissue = Reissue {
-                        sid: session.sid.clone(),
-                        user_id: session.user_id.clone(),
-                        token_version: session.token_version,
-                        current: successor_hash.clone(),
-                        now,
-                    };
-                    let (written, access) = tokio::join!(
-                        self.sessions.reissue_current(&reissue),
-                        self.issuer.issue(subject(&session), now),
-                    );
-                    (written?, access)
+                    self.sessions
+                        .reissue_current(&Reissue {
+                            sid: session.sid.clone(),
+                            user_id: session.user_id.clone(),
+                            token_version: session.token_version,
+                            current: successor_hash.clone(),
+                            now,
+                        })
+                        .await?
                 }
-                Step::Reuse => return Err(self.reuse(&session, &presented_hash).await),
+                Step::Reuse => return Err(self.reuse(&session, presented_hash).await),
             };
             match outcome {
-                (WriteOutcome::Written, access) => {
-                    tracing::info!(event = "refresh_succeeded", sid = %session.sid);
-                    return Ok(Grant {
-                        access: access?,
-                        refresh: successor,
-                        refresh_max_age: session.expires_at - now,
-                    });
-                }
-                (WriteOutcome::PrincipalChanged, _) => {
+                WriteOutcome::Written => return Ok((successor, session.expires_at)),
+                WriteOutcome::PrincipalChanged => {
+                    // The owner's version only moves forward, so the session can never accept
+                    // a token again. Revoking it makes every later attempt with its tokens
+                    // stop at the read, before KMS: a signed-out session costs at most this
+                    // one MAC and signature, however often its token is replayed.
+                    if let Err(e) = self.sessions.revoke_family(&session.sid).await {
+                        tracing::warn!(event = "dead_session_left_unrevoked", sid = %session.sid, error = %e);
+                    }
                     tracing::info!(event = "refresh_principal_changed", sid = %session.sid);
                     return Err(ErrorCode::SessionExpired.into());
                 }
                 // A concurrent refresh (or our own retried write) moved the session: look again.
-                (WriteOutcome::SessionChanged, _) => {
+                WriteOutcome::SessionChanged => {
                     session = self
                         .sessions
                         .find_session(token.sid())
@@ -137,24 +173,14 @@ impl Refresh {
         successor: &TokenHash,
         now: i64,
     ) -> Result<Step, AuthError> {
-        if session.revoked {
-            return Err(ErrorCode::InvalidRefreshToken.into());
+        match session.standing(presented, now, &self.config) {
+            Standing::Revoked => Err(ErrorCode::InvalidRefreshToken.into()),
+            Standing::Expired => Err(ErrorCode::SessionExpired.into()),
+            Standing::Current => Ok(Step::Rotate),
+            // The predecessor's successor must still be current: never a second branch.
+            Standing::InGrace if &session.current_hash == successor => Ok(Step::Grace),
+            Standing::InGrace | Standing::Other => Ok(Step::Reuse),
         }
-        // DynamoDB deletes expired items lazily, so expiry is always checked here too.
-        if now >= session.expires_at || now - session.last_used_at > self.config.refresh_idle_secs {
-            return Err(ErrorCode::SessionExpired.into());
-        }
-        if &session.current_hash == presented {
-            return Ok(Step::Rotate);
-        }
-        let in_grace = now - session.rotated_at <= self.config.grace_secs;
-        if session.previous_hash.as_ref() == Some(presented)
-            && &session.current_hash == successor
-            && in_grace
-        {
-            return Ok(Step::Grace);
-        }
-        Ok(Step::Reuse)
     }
 
     /// A token that is neither current nor a graceful retry. If it is one of the family's

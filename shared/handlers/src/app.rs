@@ -54,10 +54,12 @@ impl App {
         })
     }
 
-    /// Refresh: sessions, the refresh MAC and the signer.
+    /// Refresh: sessions, the per-source limit, the refresh MAC and the signer.
     pub fn refresh(&self) -> anyhow::Result<Refresh> {
+        let store = self.store()?;
         Ok(Refresh {
-            sessions: self.store()?,
+            sessions: store.clone(),
+            rate: store,
             mac: self
                 .adapters
                 .mac
@@ -69,15 +71,19 @@ impl App {
         })
     }
 
-    /// Logout: sessions, users, the denylist and the verifier.
+    /// Logout: sessions, users, the denylist, the revocation lookup, the per-source limit and
+    /// the verifier.
     pub fn logout(&self) -> anyhow::Result<Logout> {
         let store = self.store()?;
         Ok(Logout {
             sessions: store.clone(),
             users: store.clone(),
-            denylist: store,
+            denylist: store.clone(),
+            revocations: store.clone(),
+            rate: store,
             verifier: Arc::new(self.verifier()),
             clock: self.adapters.clock.clone(),
+            config: self.config.auth.clone(),
         })
     }
 

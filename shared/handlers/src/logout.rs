@@ -7,7 +7,7 @@ use tokengate_domain::AuthError;
 
 use crate::http::{
     bearer_token, cleared_refresh_cookie, cookie_path, error_response, parse_optional_json,
-    set_cookie,
+    set_cookie, source_ip,
 };
 use crate::refresh::presented_token;
 
@@ -51,11 +51,13 @@ pub async fn handle(
 async fn run(logout: &Logout, allowed_origins: &[String], req: &Request) -> Result<(), AuthError> {
     let body: LogoutBody = parse_optional_json(req)?;
     let refresh = presented_token(req, body.refresh_token, allowed_origins)?;
+    let source_ip = source_ip(req);
     logout
         .logout(LogoutRequest {
             refresh_token: refresh.as_ref().map(|(t, _)| t.as_str()),
             access_token: bearer_token(req.headers()),
             global: body.scope == Some(Scope::Global),
+            source_ip: &source_ip,
         })
         .await
 }

@@ -7,7 +7,7 @@ use tokengate_domain::{AuthError, ErrorCode};
 
 use crate::http::{
     check_origin, cookie_path, error_response, parse_optional_json, refresh_cookie_value,
-    token_response, Channel,
+    source_ip, token_response, Channel,
 };
 
 /// Optional body: native clients send their refresh token here.
@@ -50,7 +50,7 @@ async fn run(refresh: &Refresh, req: &Request) -> Result<Response<Body>, AuthErr
     let (token, channel) =
         presented_token(req, body.refresh_token, &refresh.config.allowed_origins)?
             .ok_or(ErrorCode::InvalidRefreshToken)?;
-    let grant = refresh.refresh(&token).await?;
+    let grant = refresh.refresh(&token, &source_ip(req)).await?;
     Ok(token_response(
         grant.access,
         &grant.refresh,

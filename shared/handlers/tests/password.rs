@@ -90,7 +90,10 @@ async fn a_password_change_answers_a_fresh_pair_and_ends_every_other_session_and
             matches!(refused, Err(AuthorizerError::Unauthorized)),
             "old access token"
         );
-        let refresh = rig.refresh.refresh(&old.refresh.expose()).await;
+        let refresh = rig
+            .refresh
+            .refresh(&old.refresh.expose(), "192.0.2.10")
+            .await;
         assert!(refresh.is_err(), "old session still refreshes");
     }
     assert!(

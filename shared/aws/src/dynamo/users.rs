@@ -6,7 +6,9 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::{PortError, PortResult, Username};
 
-use super::codec::{key, list, n, principal_item, principal_username, s, user_from, user_item};
+use super::codec::{
+    key, list, n, principal_from, principal_item, principal_username, s, user_from, user_item,
+};
 use super::transact::build_err;
 use super::DynamoStore;
 use crate::errors::classify;
@@ -201,5 +203,34 @@ impl UserStore for DynamoStore {
             .get(format!("principal#{user_id}"), "read principal")
             .await?;
         principal.map(|p| principal_username(&p)).transpose()
+    }
+
+    async fn sign_out_everywhere_from(
+        &self,
+        user_id: &str,
+        token_version: u64,
+    ) -> PortResult<Option<u64>> {
+        let Some(p) = self
+            .get(format!("principal#{user_id}"), "read principal")
+            .await?
+        else {
+            return Ok(None);
+        };
+        let principal = principal_from(&p)?;
+        if principal.token_version != token_version || principal.status != UserStatus::Active {
+            return Ok(None);
+        }
+        // Conditional on the proven version: a concurrent bump (another logout, a disable)
+        // wins and this one changes nothing, with no retry from the newer version.
+        let username = principal_username(&p)?;
+        self.bump(VersionBump {
+            username: username.as_str(),
+            user_id,
+            expected: token_version,
+            roles: None,
+            status: UserStatus::Active,
+            password_hash: None,
+        })
+        .await
     }
 }

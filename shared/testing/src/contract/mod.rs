@@ -93,6 +93,8 @@ macro_rules! port_contracts {
             setting_roles_bumps_the_token_version_of_user_and_principal,
             setting_the_status_bumps_the_token_version,
             signing_out_everywhere_bumps_the_token_version,
+            signing_out_everywhere_from_a_version_bumps_only_that_version,
+            two_sign_outs_from_one_version_race_and_one_bumps,
             a_new_password_hash_changes_nothing_else,
             a_password_change_sets_the_hash_and_bumps_the_version_together,
             the_username_of_a_user_id_is_found,

@@ -264,3 +264,84 @@ pub async fn the_username_of_a_user_id_is_found<S: Stores>(store: &S, _clock: &M
     assert_eq!(found, Some(name("erin")));
     assert_eq!(unknown, None);
 }
+
+/// A sign-out from the version a credential proves bumps it once; the same proof again (the
+/// credential is now of an old version), a proof of another version, a disabled user and an
+/// unknown id change nothing and create nothing.
+pub async fn signing_out_everywhere_from_a_version_bumps_only_that_version<S: Stores>(
+    store: &S,
+    _clock: &ManualClock,
+) {
+    let before = create(store, "alice", "u-1").await;
+
+    let first = store
+        .sign_out_everywhere_from("u-1", 1)
+        .await
+        .expect("answers");
+    let replayed = store
+        .sign_out_everywhere_from("u-1", 1)
+        .await
+        .expect("answers");
+    let future = store
+        .sign_out_everywhere_from("u-1", 7)
+        .await
+        .expect("answers");
+    let unknown = store
+        .sign_out_everywhere_from("u-nobody", 1)
+        .await
+        .expect("answers");
+
+    assert_eq!(
+        (first, replayed, future, unknown),
+        (Some(2), None, None, None)
+    );
+    let expected = User {
+        token_version: 2,
+        ..before
+    };
+    assert_eq!(find(store, "alice").await, Some(expected));
+    assert_eq!(
+        principal(store, "u-1").await.map(|p| p.token_version),
+        Some(2)
+    );
+    assert_eq!(principal(store, "u-nobody").await, None, "nothing created");
+
+    store
+        .set_status(&name("alice"), UserStatus::Disabled)
+        .await
+        .expect("answers");
+    let disabled = store
+        .sign_out_everywhere_from("u-1", 3)
+        .await
+        .expect("answers");
+    assert_eq!(disabled, None);
+    assert_eq!(
+        principal(store, "u-1").await,
+        Some(Principal {
+            token_version: 3,
+            status: UserStatus::Disabled,
+        })
+    );
+}
+
+/// Two sign-outs racing from one proven version: exactly one bumps, the other changes nothing
+/// (it does not retry from the newer version, which its credential does not prove).
+pub async fn two_sign_outs_from_one_version_race_and_one_bumps<S: Stores>(
+    store: &S,
+    _clock: &ManualClock,
+) {
+    create(store, "alice", "u-1").await;
+
+    let (a, b) = tokio::join!(
+        store.sign_out_everywhere_from("u-1", 1),
+        store.sign_out_everywhere_from("u-1", 1),
+    );
+
+    let mut outcomes = [a.expect("answers"), b.expect("answers")];
+    outcomes.sort_unstable();
+    assert_eq!(outcomes, [None, Some(2)]);
+    assert_eq!(
+        principal(store, "u-1").await.map(|p| p.token_version),
+        Some(2)
+    );
+}

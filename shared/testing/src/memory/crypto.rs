@@ -1,6 +1,6 @@
 //! The twins of the KMS signer and MAC: keys generated in process.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use aws_lc_rs::encoding::AsDer;
@@ -17,6 +17,7 @@ pub struct MemorySigner {
     key: EcdsaKeyPair,
     rng: SystemRandom,
     unavailable: AtomicBool,
+    calls: AtomicUsize,
 }
 
 impl MemorySigner {
@@ -28,6 +29,7 @@ impl MemorySigner {
                 .expect("P-256 key generation"),
             rng: SystemRandom::new(),
             unavailable: AtomicBool::new(false),
+            calls: AtomicUsize::new(0),
         }
     }
 
@@ -40,6 +42,11 @@ impl MemorySigner {
             .expect("public key encodes as SPKI");
         VerifyingKey::from_spki_der(self.kid.clone(), Algorithm::ES256, der.as_ref())
             .expect("generated key is a valid P-256 key")
+    }
+
+    /// Signatures asked for so far (KMS `Sign` requests, in production).
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
     }
 
     /// Makes signing fail as throttled KMS would (or succeed again).
@@ -57,6 +64,7 @@ impl TokenSigner for MemorySigner {
         Algorithm::ES256
     }
     async fn sign(&self, signing_input: &[u8]) -> PortResult<Vec<u8>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
         if self.unavailable.load(Ordering::SeqCst) {
             return Err(PortError::Unavailable(anyhow::anyhow!(
                 "simulated KMS ThrottlingException"
@@ -70,9 +78,18 @@ impl TokenSigner for MemorySigner {
     }
 }
 
-/// HMAC-SHA-256 with a random in-process key (the twin of the KMS MAC key).
+/// HMAC-SHA-256 with a random in-process key (the twin of the KMS MAC key). Counts its calls:
+/// each is a KMS `GenerateMac` request in production.
 pub struct MemoryMac {
     key: hmac::Key,
+    calls: AtomicUsize,
+}
+
+impl MemoryMac {
+    /// MACs computed so far (KMS `GenerateMac` requests, in production).
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
 }
 
 impl Default for MemoryMac {
@@ -83,6 +100,7 @@ impl Default for MemoryMac {
                 aws_lc_rs::rand::fill(&mut key).expect("system randomness");
                 key
             }),
+            calls: AtomicUsize::new(0),
         }
     }
 }
@@ -90,6 +108,7 @@ impl Default for MemoryMac {
 #[async_trait]
 impl RefreshMac for MemoryMac {
     async fn mac(&self, message: &[u8]) -> PortResult<[u8; 32]> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
         let tag = hmac::sign(&self.key, message);
         let mut out = [0u8; 32];
         out.copy_from_slice(tag.as_ref());

@@ -21,6 +21,8 @@ pub struct MemoryRig {
     pub store: std::sync::Arc<MemoryBackend>,
     /// The signer (can be made to fail).
     pub signer: std::sync::Arc<MemorySigner>,
+    /// The refresh MAC (counts its calls: KMS `GenerateMac` requests in production).
+    pub mac: std::sync::Arc<MemoryMac>,
     /// The clock, starting at [`RIG_EPOCH`].
     pub clock: std::sync::Arc<tokengate_domain::clock::ManualClock>,
     /// Login.
@@ -77,6 +79,7 @@ impl MemoryRig {
         let clock = Arc::new(tokengate_domain::clock::ManualClock::new(RIG_EPOCH));
         let store = Arc::new(MemoryBackend::new(clock.clone()));
         let signer = Arc::new(MemorySigner::generate("test-key"));
+        let mac = Arc::new(MemoryMac::default());
         let mut config = tokengate_domain::config::AuthConfig::new(Self::ISSUER, Self::AUDIENCE);
         config.hash_params = cheap;
         config.allowed_origins = vec![
@@ -106,7 +109,7 @@ impl MemoryRig {
         let adapters = Adapters {
             store: Some(store.clone()),
             signer: Some(signer.clone()),
-            mac: Some(Arc::new(MemoryMac::default())),
+            mac: Some(mac.clone()),
             verifying_keys: vec![signer.verifying_key()],
             clock: clock.clone(),
         };
@@ -121,6 +124,7 @@ impl MemoryRig {
             adapters,
             store,
             signer,
+            mac,
             clock,
         }
     }

@@ -100,6 +100,22 @@ impl UserStore for MemoryBackend {
         let user = s.users.values().find(|u| u.user_id == user_id);
         Ok(user.map(|u| u.username.clone()))
     }
+    async fn sign_out_everywhere_from(
+        &self,
+        user_id: &str,
+        token_version: u64,
+    ) -> PortResult<Option<u64>> {
+        let mut s = self.enter()?;
+        Ok(update_user(
+            &mut s,
+            |u| {
+                u.user_id == user_id
+                    && u.token_version == token_version
+                    && u.status == UserStatus::Active
+            },
+            |_| {},
+        ))
+    }
 }
 
 /// The twin's keys of an attempt's two counters: (source, account). As in the adapter, the
