@@ -1,0 +1,142 @@
+use super::*;
+use std::collections::HashMap;
+
+fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Env::from_fn(move |k| map.get(k).cloned())
+}
+
+#[test]
+fn missing_issuer_names_the_variable() {
+    let err = AuthConfig::from_env(&env(&[("TOKENGATE_AUDIENCE", "a")])).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "missing required environment variable TOKENGATE_ISSUER"
+    );
+}
+
+#[test]
+fn malformed_number_names_the_variable() {
+    let err = AuthConfig::from_env(&env(&[
+        ("TOKENGATE_ISSUER", "i"),
+        ("TOKENGATE_AUDIENCE", "a"),
+        ("TOKENGATE_ACCESS_TTL_SECONDS", "15m"),
+    ]))
+    .unwrap_err();
+    assert!(err.to_string().contains("TOKENGATE_ACCESS_TTL_SECONDS"));
+}
+
+#[test]
+fn defaults_follow_the_design() {
+    let cfg = AuthConfig::from_env(&env(&[
+        ("TOKENGATE_ISSUER", "i"),
+        ("TOKENGATE_AUDIENCE", "a"),
+        (
+            "TOKENGATE_ALLOWED_ORIGINS",
+            "https://a.example, https://b.example",
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(cfg.access_ttl_secs, 900);
+    assert_eq!(cfg.refresh_ttl_secs, 604_800);
+    assert_eq!(cfg.grace_secs, 10);
+    assert_eq!(cfg.leeway_secs, 30);
+    assert_eq!(
+        (cfg.refresh_ip_limit, cfg.refresh_ip_window_secs),
+        (120, 60)
+    );
+    assert_eq!(
+        cfg.allowed_origins,
+        vec!["https://a.example", "https://b.example"]
+    );
+}
+
+#[test]
+fn every_function_reads_one_config_and_asks_for_what_it_needs() {
+    let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
+    let cfg = Config::read(&env(&base)).unwrap();
+    for (got, name) in [
+        (cfg.table().map(drop), "TOKENGATE_TABLE"),
+        (cfg.signing_key().map(drop), "TOKENGATE_SIGNING_KEY"),
+        (cfg.refresh_mac_key().map(drop), "TOKENGATE_REFRESH_MAC_KEY"),
+        (cfg.trusted_keys().map(drop), "TOKENGATE_TRUSTED_KEYS"),
+    ] {
+        assert_eq!(
+            got.unwrap_err().to_string(),
+            format!("missing required environment variable {name}")
+        );
+    }
+    let full = Config::read(&env(&[
+        base[0],
+        base[1],
+        ("TOKENGATE_TABLE", "t"),
+        ("TOKENGATE_TRUSTED_KEYS", "k1, k2"),
+        ("TOKENGATE_ROUTE_ROLES", "* /api/admin/*=admin"),
+    ]))
+    .unwrap();
+    assert_eq!(full.table().unwrap(), "t");
+    assert_eq!(full.trusted_keys().unwrap(), ["k1", "k2"]);
+    assert!(!full.route_rules.permits("GET", "/api/admin", &[]));
+    let err = Config::read(&env(&[
+        base[0],
+        base[1],
+        ("TOKENGATE_ROUTE_ROLES", "GET /x"),
+    ]))
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("environment variable TOKENGATE_ROUTE_ROLES: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn argon2_settings_below_the_owasp_minimum_refuse_to_start() {
+    let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
+    for (name, weak) in [
+        ("TOKENGATE_ARGON2_MEMORY_KIB", "19455"),
+        ("TOKENGATE_ARGON2_ITERATIONS", "1"),
+        ("TOKENGATE_ARGON2_PARALLELISM", "0"),
+    ] {
+        let err = AuthConfig::from_env(&env(&[base[0], base[1], (name, weak)])).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("environment variable {name} must be at least")),
+            "{err}"
+        );
+    }
+    let strong = AuthConfig::from_env(&env(&[
+        base[0],
+        base[1],
+        ("TOKENGATE_ARGON2_MEMORY_KIB", "65536"),
+        ("TOKENGATE_ARGON2_ITERATIONS", "3"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        strong.hash_params,
+        HashParams {
+            memory_kib: 65536,
+            iterations: 3,
+            parallelism: 1
+        }
+    );
+}
+
+#[test]
+fn lockout_backs_off_per_source_and_holds_the_account_ceiling_at_the_longest_lock() {
+    let rules = AuthConfig::new("i", "a").lockout_rules();
+    let secs = |b: Backoff| [4, 5, 10, 99, 100, 101].map(|n| b.lock_secs(n));
+    assert_eq!(secs(rules.source), [0, 30, 900, 900, 900, 900]);
+    assert_eq!(secs(rules.account), [0, 0, 0, 0, 900, 900]);
+    let (i, a) = (("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a"));
+    let read = |n| AuthConfig::from_env(&env(&[i, a, ("TOKENGATE_ACCOUNT_FAILURE_CEILING", n)]));
+    assert_eq!(read("20").unwrap().lockout_rules().account.threshold, 20);
+    let err = read("0").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "environment variable TOKENGATE_ACCOUNT_FAILURE_CEILING must be positive"
+    );
+}
