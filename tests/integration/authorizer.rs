@@ -144,7 +144,7 @@ async fn dynamodb_outage_fails_closed() {
 /// AWS calls per operation, counted by the SDK interceptor. The sequential depth follows from
 /// the code (independent calls run concurrently): login = [GetItem user ∥ GetItem ×2 lockout
 /// counters ∥ UpdateItem rate] → TransactWriteItems (the attempt reserved before the hash) →
-/// Argon2 → [DeleteItem ×2: the counters cleared] → [PutItem session ∥ Sign];
+/// Argon2 → [DeleteItem ×2: the counters cleared ∥ PutItem session ∥ Sign];
 /// refresh = [GetItem ∥ UpdateItem rate] → [Sign ∥ (GenerateMac → TransactWriteItems)];
 /// authorize = BatchGetItem.
 #[tokio::test]

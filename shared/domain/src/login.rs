@@ -63,8 +63,13 @@ impl Login {
     /// Checks the credentials and, if they hold, starts a session.
     pub async fn login(&self, attempt: LoginAttempt) -> Result<Grant, AuthError> {
         let now = self.clock.now();
-        let user = self.check_credentials(&attempt).await?;
-        let grant = self.start_session(&user, now).await?;
+        let (user, counters) = self.admit_and_verify(&attempt).await?;
+        // Clearing the counters and starting the session are independent: one round trip.
+        let (grant, ()) = tokio::join!(
+            self.start_session(&user, now),
+            self.clear_failures(&counters)
+        );
+        let grant = grant?;
         // Must not fail the login: upgrade a hash made with weaker parameters.
         self.rehash_if_needed(&user, attempt.password).await;
         tracing::info!(event = "login_succeeded", sid = %grant.refresh.sid());
@@ -81,6 +86,26 @@ impl Login {
     /// pass a check made before any of them is counted. Known and unknown names take the same
     /// path through the same counters.
     pub async fn check_credentials(&self, attempt: &LoginAttempt) -> Result<User, AuthError> {
+        let (user, counters) = self.admit_and_verify(attempt).await?;
+        self.clear_failures(&counters).await;
+        Ok(user)
+    }
+
+    /// The reservation counted a right password as a failure, and a success also ends the
+    /// account's run of consecutive failures (NIST counts those): clear both counters. Must not
+    /// fail the login: left in place, the counts only come due sooner.
+    async fn clear_failures(&self, counters: &Counters) {
+        if let Err(e) = self.lockout.clear_failures(counters).await {
+            tracing::warn!(event = "lockout_clear_failed", error = %e);
+        }
+    }
+
+    /// [`check_credentials`](Self::check_credentials) up to the verdict: the user whose
+    /// password held, with the counters to clear.
+    async fn admit_and_verify(
+        &self,
+        attempt: &LoginAttempt,
+    ) -> Result<(User, Counters), AuthError> {
         let cfg = &self.config;
         let now = self.clock.now();
         let name = Username::parse(&attempt.username).ok_or(ErrorCode::InvalidRequest)?;
@@ -144,15 +169,7 @@ impl Login {
                 .map_err(|_| AuthError::new(ErrorCode::ServiceUnavailable))?;
 
         match user {
-            Some(u) if verified && u.status == UserStatus::Active => {
-                // The reservation counted this attempt as a failure; it was none. A success
-                // also ends the account's run of consecutive failures (NIST counts those).
-                // Must not fail the login: left in place, the counts only come due sooner.
-                if let Err(e) = self.lockout.clear_failures(&reservation.counters).await {
-                    tracing::warn!(event = "lockout_clear_failed", error = %e);
-                }
-                Ok(u)
-            }
+            Some(u) if verified && u.status == UserStatus::Active => Ok((u, reservation.counters)),
             _ => {
                 // Already counted by the reservation.
                 tracing::info!(
