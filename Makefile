@@ -67,7 +67,7 @@ bench: venv
 
 ## lint-template: cfn-lint only
 lint-template: venv
-	$(VENV)/bin/cfn-lint template.yaml
+	scripts/lint-template.sh
 
 ## clean-dev: forget the local stack's state
 clean-dev:

@@ -51,4 +51,4 @@ phase build_tests cargo test --workspace --locked --no-run
 phase crate_tests cargo test --workspace --locked --exclude tokengate-tests
 phase emulator_tests cargo test --locked -p tokengate-tests --lib --test integration
 phase end_to_end cargo test --locked -p tokengate-tests --test e2e
-phase template_lint "$VENV/bin/cfn-lint" template.yaml
+phase template_lint scripts/lint-template.sh
