@@ -149,17 +149,22 @@ pub fn proxy_response(v: &Value) -> anyhow::Result<ProxyResponse> {
             }
         }
     }
-    let body = match v.get("body").and_then(Value::as_str) {
+    Ok(ProxyResponse {
+        status: u16::try_from(status)?,
+        headers,
+        body: response_body(v)?,
+    })
+}
+
+/// The bytes of a function response's `body`, base64-decoded when `isBase64Encoded` (the same
+/// in payload formats 1.0 and 2.0).
+pub fn response_body(v: &Value) -> anyhow::Result<Vec<u8>> {
+    Ok(match v.get("body").and_then(Value::as_str) {
         None => Vec::new(),
         Some(s) if v.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) => {
             B64.decode(s)?
         }
         Some(s) => s.as_bytes().to_vec(),
-    };
-    Ok(ProxyResponse {
-        status: u16::try_from(status)?,
-        headers,
-        body,
     })
 }
 

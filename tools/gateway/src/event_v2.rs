@@ -3,11 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use serde_json::{json, Map, Value};
 
-use crate::event::{body_field, ProxyResponse};
+use crate::event::{body_field, response_body, ProxyResponse};
 use crate::request::{Incoming, Site};
 use crate::routes::Route;
 
@@ -195,17 +193,10 @@ pub fn function_response(v: &Value) -> anyhow::Result<ProxyResponse> {
             headers.push(("set-cookie".to_owned(), s.to_owned()));
         }
     }
-    let body = match v.get("body").and_then(Value::as_str) {
-        None => Vec::new(),
-        Some(s) if v.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) => {
-            B64.decode(s)?
-        }
-        Some(s) => s.as_bytes().to_vec(),
-    };
     Ok(ProxyResponse {
         status: u16::try_from(status)?,
         headers,
-        body,
+        body: response_body(v)?,
     })
 }
 

@@ -173,18 +173,7 @@ pub fn context_value(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn site(custom_domain: Option<&str>) -> Site {
-        Site {
-            flavor: Flavor::Rest,
-            stage: "v1".into(),
-            custom_domain: custom_domain.map(str::to_owned),
-            region: "us-east-1".into(),
-            account: ACCOUNT.into(),
-            api_id: API_ID.into(),
-        }
-    }
+    use crate::event::tests::site;
 
     #[test]
     fn the_execute_api_url_serves_under_the_stage_only() {
