@@ -7,6 +7,7 @@ use crate::error::{AuthError, ErrorCode};
 use crate::login::{Grant, Login, LoginAttempt};
 use crate::new_password;
 use crate::password::Password;
+use crate::ports::User;
 
 /// A password change, for the caller the authorizer identified.
 #[derive(Debug)]
@@ -56,18 +57,18 @@ impl PasswordChange {
             })?;
         // Conditional on the version the current password was checked at: a reset, a disable
         // or another change since then wins, and this request is answered as a wrong password.
-        login
+        // Written, it leaves the user as checked but for the hash and the version: the new
+        // session needs no second read.
+        let token_version = login
             .users
             .change_password(&user.username, &hash, user.token_version)
             .await?
             .ok_or(ErrorCode::InvalidCredentials)?;
-        // Read back what was written: roles or status may have changed meanwhile, and the new
-        // session must carry the user as they are now.
-        let user = login
-            .users
-            .find_user(&user.username)
-            .await?
-            .ok_or(ErrorCode::InvalidCredentials)?;
+        let user = User {
+            token_version,
+            password_hash: hash,
+            ..user
+        };
         let grant = login.start_session(&user, login.clock.now()).await?;
         tracing::info!(event = "password_changed", sid = %grant.refresh.sid());
         Ok(grant)
