@@ -6,9 +6,12 @@ time from just before exec to its first `GET /2018-06-01/runtime/invocation/next
 a real Lambda would hand it the first event); the process is then killed. The functions that
 need AWS at init (login/refresh resolve the signing-key alias, logout/authorizer/jwks fetch
 the trusted public keys, and all but jwks open their DynamoDB connection) talk to the AWS API
-emulator, bootstrapped by `tokengate bootstrap` as `scripts/dev.sh` does. All binaries run
-interleaved in one run, many times; the figures are medians. Also records which AWS operations
-each binary calls before its first `/next`.
+emulator. The emulator, its bootstrap (table and keys, as `tokengate bootstrap` makes them) and
+the proxy that logs each function's AWS calls are the Rust test harness's own
+(`tests/src/bin/emulator-stack.rs`: `Emulator::start`, `Emulator::bootstrap`, `FaultProxy`),
+run as one child process; this script keeps only the Runtime API and the timing. All binaries
+run interleaved in one run, many times; the figures are medians. Also records which AWS
+operations each binary calls before its first `/next`.
 
 Peak memory is the child's VmHWM (`/proc/<pid>/status`) read at the first `/next`.
 `ru_maxrss` from `os.wait4` is recorded too but not used for the ratio: Linux carries the
@@ -26,14 +29,12 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
 import zipfile
-import http.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -41,6 +42,7 @@ RELEASE = os.path.join(ROOT, "target", "release")
 OUT = os.path.join(ROOT, "target", "bench")
 FUNCTIONS = ["login", "refresh", "logout", "authorizer", "jwks", "me"]
 BASELINE = "coldstart-baseline"
+STACK = "emulator-stack"
 NEXT = "/2018-06-01/runtime/invocation/next"
 # Starts of each binary through the counting proxy, before the timed ones.
 AUDIT_STARTS = 5
@@ -48,23 +50,45 @@ AUDIT_STARTS = 5
 MEMORY_MB = {"login": 512, "authorizer": 256, "jwks": 128, "me": 128}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class EmulatorStack:
+    """`emulator-stack` (built with the release binaries): the emulator, bootstrapped, behind a
+    proxy that logs the AWS calls it forwards. Stops the emulator when its stdin closes."""
 
+    def __init__(self, work, home):
+        self.log = open(os.path.join(work, "emulator-stack.log"), "wb")
+        self.proc = subprocess.Popen(
+            [os.path.join(RELEASE, STACK)],
+            env=dict(os.environ, HOME=home),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+        ready = self.proc.stdout.readline()
+        if not ready:
+            self.close()
+            with open(self.log.name, "rb") as f:
+                tail = f.read()[-2000:].decode(errors="replace")
+            sys.exit(f"error: {STACK} exited with status {self.proc.returncode}:\n{tail}")
+        ready = json.loads(ready)
+        self.emulator, self.proxy = ready["emulator"], ready["proxy"]
+        self.settings = ready["settings"]
 
-def wait_for_port(port, what, proc, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"error: {what} exited with status {proc.returncode}")
+    def forwarded(self):
+        """The calls forwarded since the last time: (operation, received ns, answered ns)."""
+        self.proc.stdin.write("forwarded\n")
+        self.proc.stdin.flush()
+        calls = json.loads(self.proc.stdout.readline())
+        return [(c["operation"], c["received_ns"], c["answered_ns"]) for c in calls]
+
+    def close(self):
+        self.proc.stdin.close()
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit(f"error: {what} did not listen on 127.0.0.1:{port} within {seconds} s")
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
 
 
 class Run:
@@ -106,39 +130,6 @@ class RuntimeApi(BaseHTTPRequestHandler):
         self.send_response(202)
         self.send_header("content-length", "0")
         self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-HOP_HEADERS = ("content-length", "transfer-encoding", "connection", "server", "date")
-
-
-class CountingProxy(BaseHTTPRequestHandler):
-    """Forwards to the emulator and records every AWS operation (`X-Amz-Target`)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def forward(self):
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        target = self.headers.get("x-amz-target") or f"{self.command} {self.path}"
-        started = time.monotonic_ns()
-        upstream = http.client.HTTPConnection("127.0.0.1", self.server.upstream_port, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-        upstream.request(self.command, self.path, body=body, headers=headers)
-        resp = upstream.getresponse()
-        data = resp.read()
-        upstream.close()
-        self.server.calls.append((target, started, time.monotonic_ns()))
-        self.send_response(resp.status)
-        for k, v in resp.getheaders():
-            if k.lower() not in HOP_HEADERS:
-                self.send_header(k, v)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
 
     def log_message(self, *args):
         pass
@@ -218,20 +209,12 @@ def zipped_size(name, workdir):
     return os.path.getsize(path)
 
 
-def admin_binary():
-    for profile in ("release", "debug"):
-        path = os.path.join(ROOT, "target", profile, "tokengate")
-        if os.access(path, os.X_OK):
-            return path
-    sys.exit("error: no tokengate admin binary; build -p tokengate-admin first")
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=int(os.environ.get("COLDSTART_REPS", "60")))
     args = ap.parse_args()
     names = FUNCTIONS + [BASELINE]
-    for name in names:
+    for name in names + [STACK]:
         if not os.access(os.path.join(RELEASE, name), os.X_OK):
             sys.exit(f"error: target/release/{name} missing; build the release binaries first")
     work = os.path.join(OUT, "coldstart")  # zips, logs, emulator state of the last run
@@ -243,40 +226,18 @@ def main():
     sizes = {n: os.path.getsize(os.path.join(RELEASE, n)) for n in names}
     zips = {n: zipped_size(n, work) for n in names}
 
-    moto_port = free_port()
-    moto_log = open(os.path.join(work, "emulator.log"), "wb")
-    moto = subprocess.Popen(
-        [
-            os.path.join(ROOT, ".venv", "bin", "python3"),
-            os.path.join(ROOT, "scripts", "emulator.py"),
-            "-H",
-            "127.0.0.1",
-            "-p",
-            str(moto_port),
-        ],
-        stdout=moto_log,
-        stderr=subprocess.STDOUT,
-    )
+    stack = EmulatorStack(work, home)
     runtime = serve(RuntimeApi)
-    proxy = serve(CountingProxy)
     try:
-        wait_for_port(moto_port, "the AWS emulator", moto)
         aws = {
             "HOME": home,
             "PATH": "/usr/bin:/bin",
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+            "AWS_ENDPOINT_URL": stack.emulator,
             "AWS_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
         }
-        env_file = os.path.join(work, "aws.env")
-        subprocess.run(
-            [admin_binary(), "bootstrap", "--env-file", env_file],
-            env=dict(aws, TOKENGATE_TABLE="tokengate"), check=True, stdout=subprocess.DEVNULL,
-        )
-        settings = dict(
-            line.split("=", 1) for line in open(env_file).read().splitlines() if "=" in line
-        )
+        settings = stack.settings
 
         def env_for(name, endpoint=None):
             env = dict(aws, **settings)
@@ -307,14 +268,13 @@ def main():
         # long the emulator took to answer them (also warms the page cache and the emulator).
         init_calls, runtime_requests = {}, {}
         aws_wait = {n: [] for n in names}
-        proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
-        proxy.upstream_port = moto_port
         for _ in range(AUDIT_STARTS):
             for n in names:
-                proxy.calls = []
-                _, _, _, reqs = start_once(n, env_for(n, proxy_url), runtime, log(n))
-                init_calls[n] = sorted(c for c, _, _ in proxy.calls)
-                aws_wait[n].append(waited_ns(proxy.calls))
+                stack.forwarded()  # anything a killed process sent late is not this start's
+                _, _, _, reqs = start_once(n, env_for(n, stack.proxy), runtime, log(n))
+                calls = stack.forwarded()
+                init_calls[n] = sorted(c for c, _, _ in calls)
+                aws_wait[n].append(waited_ns(calls))
                 runtime_requests[n] = [r for r in reqs if r != f"GET {NEXT}"]
         for n in names:
             start_once(n, envs[n], runtime, log(n))
@@ -334,11 +294,8 @@ def main():
                 maxrss[n].append(m)
         elapsed = time.monotonic() - started
     finally:
-        moto.kill()
-        moto.wait()
-        moto_log.close()
+        stack.close()
         runtime.shutdown()
-        proxy.shutdown()
 
     result = {
         "reps": args.reps,

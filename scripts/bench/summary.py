@@ -70,10 +70,12 @@ if coldstart:
     summary["coldstart_reps"] = coldstart["reps"]
 phases_path = os.path.join(OUT, "phases.txt")
 if os.path.exists(phases_path):
-    # Wall-clock seconds of each `make bench` phase (scripts/bench.sh).
+    # Wall-clock and CPU (user + system, all processes) seconds of each `make bench` phase
+    # (scripts/bench.sh).
     with open(phases_path) as f:
-        rows = (line.split() for line in f if line.strip())
-        summary["phase_seconds"] = {name: int(seconds) for name, seconds in rows}
+        rows = [line.split() for line in f if line.strip()]
+    summary["phase_seconds"] = {row[0]: int(row[1]) for row in rows}
+    summary["phase_cpu_seconds"] = {row[0]: int(row[2]) for row in rows}
 with open(os.path.join(OUT, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
 
@@ -111,7 +113,9 @@ if coldstart:
 else:
     print("init_ratio, size_ratio, zip_ratio, peak_memory_ratio: not measured (no coldstart.json)")
 if "phase_seconds" in summary:
-    phases = summary["phase_seconds"]
-    listed = ", ".join(f"{k} {v} s" for k, v in phases.items())
-    print(f"phases: {listed}; total {sum(phases.values())} s")
+    wall, cpu = summary["phase_seconds"], summary["phase_cpu_seconds"]
+    print(f"{'phase':<16} {'wall s':>7} {'CPU s':>7}")
+    for name in wall:
+        print(f"{name:<16} {wall[name]:>7} {cpu[name]:>7}")
+    print(f"{'total':<16} {sum(wall.values()):>7} {sum(cpu.values()):>7}")
 print(f"written: {os.path.relpath(os.path.join(OUT, 'summary.json'))}")

@@ -5,6 +5,7 @@ mod amplification;
 mod authorizer;
 mod cold_start;
 mod contract;
+mod emulator_stack;
 mod faults;
 mod kms_signing;
 mod lockout;

@@ -1,8 +1,11 @@
 //! A fault-injecting HTTP proxy between the SDK and the emulator: throttles chosen
 //! operations, or forwards them and then drops the response (the write committed, the caller
-//! never hears), the two failures an auth service must survive without partial state.
+//! never hears), the two failures an auth service must survive without partial state. It also
+//! logs every request it passed on, so that another process's AWS calls can be counted and timed
+//! (`make bench` counts each function's calls at cold start through it: `emulator-stack`).
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -36,11 +39,24 @@ pub enum Fault {
     },
 }
 
+/// One request the proxy forwarded and got the emulator's answer to.
+#[derive(Debug, Clone)]
+pub struct ForwardedCall {
+    /// The AWS operation (`X-Amz-Target`, e.g. `TrentService.GetPublicKey`), or method and
+    /// path for a request without one.
+    pub operation: String,
+    /// When the proxy received the request.
+    pub received: Instant,
+    /// When it had the emulator's whole answer.
+    pub answered: Instant,
+}
+
 /// A running proxy; stops on drop.
 pub struct FaultProxy {
     /// `http://127.0.0.1:PORT`, to give the SDK as endpoint.
     pub url: String,
     fault: Arc<Mutex<Fault>>,
+    forwarded: Arc<Mutex<Vec<ForwardedCall>>>,
     task: JoinHandle<()>,
 }
 
@@ -65,20 +81,23 @@ impl FaultProxy {
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let fault = Arc::new(Mutex::new(Fault::None));
+        let forwarded = Arc::new(Mutex::new(Vec::new()));
         let client: Client<HttpConnector, Full<Bytes>> =
             Client::builder(TokioExecutor::new()).build_http();
         let upstream = upstream.to_owned();
-        let f = fault.clone();
+        let (f, log) = (fault.clone(), forwarded.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (client, upstream, f) = (client.clone(), upstream.clone(), f.clone());
+                let (client, upstream) = (client.clone(), upstream.clone());
+                let (f, log) = (f.clone(), log.clone());
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        let (client, upstream, f) = (client.clone(), upstream.clone(), f.clone());
-                        async move { handle(req, &client, &upstream, &f).await }
+                        let (client, upstream) = (client.clone(), upstream.clone());
+                        let (f, log) = (f.clone(), log.clone());
+                        async move { handle(req, &client, &upstream, &f, &log).await }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), svc)
@@ -86,7 +105,12 @@ impl FaultProxy {
                 });
             }
         });
-        Self { url, fault, task }
+        Self {
+            url,
+            fault,
+            forwarded,
+            task,
+        }
     }
 
     /// Sets the fault for the following requests.
@@ -97,6 +121,12 @@ impl FaultProxy {
     /// Whether the last fault has been used up.
     pub fn exhausted(&self) -> bool {
         *self.fault.lock().expect("fault lock") == Fault::None
+    }
+
+    /// The requests forwarded since the last call, oldest first (throttled or refused ones are
+    /// not forwarded and not listed).
+    pub fn take_forwarded(&self) -> Vec<ForwardedCall> {
+        std::mem::take(&mut *self.forwarded.lock().expect("call log lock"))
     }
 }
 
@@ -125,7 +155,9 @@ async fn handle(
     client: &Client<HttpConnector, Full<Bytes>>,
     upstream: &str,
     fault: &Mutex<Fault>,
+    forwarded: &Mutex<Vec<ForwardedCall>>,
 ) -> Result<Response<Full<Bytes>>, std::io::Error> {
+    let received = Instant::now();
     let target = req
         .headers()
         .get("x-amz-target")
@@ -164,6 +196,11 @@ async fn handle(
         return Ok(resp);
     }
     let (parts, body) = req.into_parts();
+    let operation = if target.is_empty() {
+        format!("{} {}", parts.method, parts.uri.path())
+    } else {
+        target
+    };
     let body = body
         .collect()
         .await
@@ -191,6 +228,14 @@ async fn handle(
         .await
         .map_err(std::io::Error::other)?
         .to_bytes();
+    forwarded
+        .lock()
+        .expect("call log lock")
+        .push(ForwardedCall {
+            operation,
+            received,
+            answered: Instant::now(),
+        });
     if let Action::Drop = action {
         // The emulator committed; the caller gets a dead connection instead of the answer.
         return Err(std::io::Error::other("fault injected: response dropped"));
