@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::forge::{
     b64, decode, der_signature, negate_scalar, parts, signature, with_signature, Forge,
 };
-use crate::stack::{access, DevStack, Reply, ALICE};
+use crate::stack::{access, Reply, Stack, ALICE};
 
 /// A genuine access token of alice, its header and claims, and the forge.
 struct Genuine {
@@ -21,11 +21,11 @@ struct Genuine {
     forge: Forge,
 }
 
-async fn genuine(stack: &DevStack) -> Genuine {
+async fn genuine(stack: &Stack) -> Genuine {
     let login = stack.login(ALICE).await;
     assert_eq!(login.status, 200, "{}", login.body);
     let token = access(&login);
-    let forge = Forge::connect(&stack.state).await;
+    let forge = Forge::connect(&stack.emulator_url).await;
     let g = Genuine {
         header: decode(&token, 0),
         claims: decode(&token, 1),
@@ -41,13 +41,13 @@ async fn genuine(stack: &DevStack) -> Genuine {
     g
 }
 
-async fn accepted(stack: &DevStack, token: &str) {
+async fn accepted(stack: &Stack, token: &str) {
     let r = stack.me(token).await;
     assert_eq!(r.status, 200, "the control token must pass: {}", r.body);
 }
 
 /// API Gateway's 401: status, `WWW-Authenticate: Bearer`, and nothing about why.
-async fn refused(stack: &DevStack, token: &str, case: &str) {
+async fn refused(stack: &Stack, token: &str, case: &str) {
     let r = stack.me(token).await;
     assert_unauthorized(&r, case);
 }
@@ -76,7 +76,7 @@ fn with(v: &Value, key: &str, value: Value) -> Value {
     v
 }
 
-pub async fn alg_none_in_any_spelling_is_refused(stack: &DevStack) {
+pub async fn alg_none_in_any_spelling_is_refused(stack: &Stack) {
     let g = genuine(stack).await;
     let [_, payload, sig] = parts(&g.token);
     for alg in ["none", "None", "NONE", "nOnE", ""] {
@@ -86,7 +86,7 @@ pub async fn alg_none_in_any_spelling_is_refused(stack: &DevStack) {
     }
 }
 
-pub async fn stripped_or_altered_signatures_are_refused(stack: &DevStack) {
+pub async fn stripped_or_altered_signatures_are_refused(stack: &Stack) {
     let g = genuine(stack).await;
     let [h, p, s] = parts(&g.token);
     refused(stack, &format!("{h}.{p}."), "stripped").await;
@@ -124,7 +124,7 @@ pub async fn stripped_or_altered_signatures_are_refused(stack: &DevStack) {
     }
 }
 
-pub async fn hs256_signed_with_the_public_key_is_refused(stack: &DevStack) {
+pub async fn hs256_signed_with_the_public_key_is_refused(stack: &Stack) {
     let g = genuine(stack).await;
     let jwks = stack.call("GET", "/.well-known/jwks.json", &[], None).await;
     assert_eq!(jwks.status, 200);
@@ -158,7 +158,7 @@ pub async fn hs256_signed_with_the_public_key_is_refused(stack: &DevStack) {
     }
 }
 
-pub async fn embedded_jwk_jku_x5u_and_x5c_are_refused(stack: &DevStack) {
+pub async fn embedded_jwk_jku_x5u_and_x5c_are_refused(stack: &Stack) {
     let g = genuine(stack).await;
     let jwk =
         json!({ "kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA", "kid": g.forge.kid() });
@@ -177,7 +177,7 @@ pub async fn embedded_jwk_jku_x5u_and_x5c_are_refused(stack: &DevStack) {
     }
 }
 
-pub async fn hostile_kid_is_refused(stack: &DevStack) {
+pub async fn hostile_kid_is_refused(stack: &Stack) {
     let g = genuine(stack).await;
     for kid in [
         json!("../../../../dev/null"),
@@ -197,7 +197,7 @@ pub async fn hostile_kid_is_refused(stack: &DevStack) {
     }
 }
 
-pub async fn ecdsa_zero_overflowing_and_der_signatures_are_refused(stack: &DevStack) {
+pub async fn ecdsa_zero_overflowing_and_der_signatures_are_refused(stack: &Stack) {
     let g = genuine(stack).await;
     let sig = signature(&g.token);
     let (r, s) = sig.split_at(32);
@@ -221,7 +221,7 @@ pub async fn ecdsa_zero_overflowing_and_der_signatures_are_refused(stack: &DevSt
 
 /// The denylist keys on `jti`, never on token bytes: the other valid ECDSA signature of a
 /// revoked token, (r, n−s), is just as revoked.
-pub async fn reencoded_signature_of_a_revoked_token_is_refused(stack: &DevStack) {
+pub async fn reencoded_signature_of_a_revoked_token_is_refused(stack: &Stack) {
     let login = stack.login(ALICE).await;
     let token = access(&login);
     let sig = signature(&token);
@@ -250,7 +250,7 @@ pub async fn reencoded_signature_of_a_revoked_token_is_refused(stack: &DevStack)
     refused(stack, &twin, "(r, n-s) of the revoked token").await;
 }
 
-pub async fn string_typed_exp_and_nbf_are_refused(stack: &DevStack) {
+pub async fn string_typed_exp_and_nbf_are_refused(stack: &Stack) {
     let g = genuine(stack).await;
     let exp = g.claims["exp"].as_i64().unwrap();
     let nbf = g.claims["nbf"].as_i64().unwrap();
@@ -269,7 +269,7 @@ pub async fn string_typed_exp_and_nbf_are_refused(stack: &DevStack) {
     }
 }
 
-pub async fn expired_and_not_yet_valid_tokens_are_refused(stack: &DevStack) {
+pub async fn expired_and_not_yet_valid_tokens_are_refused(stack: &Stack) {
     let g = genuine(stack).await;
     let now = g.claims["iat"].as_i64().unwrap();
     for (case, claims) in [
@@ -282,7 +282,7 @@ pub async fn expired_and_not_yet_valid_tokens_are_refused(stack: &DevStack) {
     }
 }
 
-pub async fn wrong_or_missing_iss_aud_and_typ_are_refused(stack: &DevStack) {
+pub async fn wrong_or_missing_iss_aud_and_typ_are_refused(stack: &Stack) {
     let g = genuine(stack).await;
     for (case, claims) in [
         (
@@ -312,7 +312,7 @@ pub async fn wrong_or_missing_iss_aud_and_typ_are_refused(stack: &DevStack) {
     }
 }
 
-pub async fn unknown_crit_and_duplicate_header_keys_are_refused(stack: &DevStack) {
+pub async fn unknown_crit_and_duplicate_header_keys_are_refused(stack: &Stack) {
     let g = genuine(stack).await;
     let crit = with(
         &with(&g.header, "crit", json!(["x-tokengate-unknown"])),
@@ -345,7 +345,7 @@ pub async fn unknown_crit_and_duplicate_header_keys_are_refused(stack: &DevStack
     }
 }
 
-pub async fn oversized_and_deeply_nested_tokens_are_refused(stack: &DevStack) {
+pub async fn oversized_and_deeply_nested_tokens_are_refused(stack: &Stack) {
     let g = genuine(stack).await;
     // Over 8 KiB is refused before any signature check, and KMS signs at most 4 KiB raw, so
     // this one carries the genuine token's signature.
@@ -368,7 +368,7 @@ pub async fn oversized_and_deeply_nested_tokens_are_refused(stack: &DevStack) {
     refused(stack, &token, "nested 500 deep").await;
 }
 
-pub async fn non_compact_forms_are_refused(stack: &DevStack) {
+pub async fn non_compact_forms_are_refused(stack: &Stack) {
     // The standard-alphabet twin below differs from the token only if the token holds a `-`
     // or `_`; about one random token in twenty holds neither, so take the first that does.
     let mut g = genuine(stack).await;
@@ -410,7 +410,7 @@ pub async fn non_compact_forms_are_refused(stack: &DevStack) {
 }
 
 /// Concurrent refreshes of the same token agree on one successor; none is a reuse.
-pub async fn concurrent_refreshes_agree_on_one_successor(stack: &DevStack) {
+pub async fn concurrent_refreshes_agree_on_one_successor(stack: &Stack) {
     let login = stack.login(ALICE).await;
     let cookie = login.cookie.clone().unwrap();
     let replies = join_all((0..4).map(|_| stack.refresh(&cookie, &stack.url))).await;
@@ -427,7 +427,7 @@ pub async fn concurrent_refreshes_agree_on_one_successor(stack: &DevStack) {
 }
 
 /// Cookie-carried refresh and logout from a foreign origin are refused and change nothing.
-pub async fn csrf_on_cookie_endpoints_is_refused(stack: &DevStack) {
+pub async fn csrf_on_cookie_endpoints_is_refused(stack: &Stack) {
     let login = stack.login(ALICE).await;
     let cookie = login.cookie.clone().unwrap();
     for path in ["/auth/refresh", "/auth/logout"] {
@@ -455,7 +455,7 @@ pub async fn csrf_on_cookie_endpoints_is_refused(stack: &DevStack) {
 }
 
 /// Unknown user and wrong password answer alike.
-pub async fn user_enumeration_is_not_possible(stack: &DevStack) {
+pub async fn user_enumeration_is_not_possible(stack: &Stack) {
     let unknown = stack.login(("mallory-unknown", "whatever-password")).await;
     let wrong = stack.login(("alice", "not-her-password")).await;
     for r in [&unknown, &wrong] {
@@ -470,7 +470,7 @@ pub async fn user_enumeration_is_not_possible(stack: &DevStack) {
 }
 
 /// Malformed, mistyped and huge bodies get their stable code and change nothing.
-pub async fn bad_bodies_get_stable_errors(stack: &DevStack) {
+pub async fn bad_bodies_get_stable_errors(stack: &Stack) {
     let json_ct = "application/json";
     for (case, content_type, body, status, code) in [
         (

@@ -15,20 +15,12 @@ pub struct Forge {
 }
 
 impl Forge {
-    /// Connects to the emulator and signing key named in the stack's env file.
-    pub async fn connect(state: &str) -> Self {
-        let env = std::fs::read_to_string(format!("{state}/env")).expect("the stack's env file");
-        let var = |name: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("{name}=")))
-                .unwrap_or_else(|| panic!("{name} in the env file"))
-                .trim_matches('"')
-                .to_owned()
-        };
-        let sdk = Emulator::sdk_config_for(&var("AWS_ENDPOINT_URL")).await;
+    /// Connects to the emulator at `url` and the stack's signing key (its alias).
+    pub async fn connect(url: &str) -> Self {
+        let sdk = Emulator::sdk_config_for(url).await;
         let signer = KmsSigner::connect(
             aws_sdk_kms::Client::new(&sdk),
-            &var("TOKENGATE_SIGNING_KEY"),
+            tokengate_aws::bootstrap::SIGNING_ALIAS,
         )
         .await
         .expect("the signing key resolves");
