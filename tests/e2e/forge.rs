@@ -75,25 +75,6 @@ pub fn with_signature(token: &str, sig: &[u8]) -> String {
     format!("{h}.{p}.{}", B64.encode(sig))
 }
 
-/// The order n of the P-256 group, big-endian.
-pub const P256_N: [u8; 32] = [
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
-];
-
-/// n − s for a 32-byte big-endian scalar s < n: the other valid ECDSA signature (r, n−s).
-pub fn negate_scalar(s: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    let mut borrow = 0i16;
-    for i in (0..32).rev() {
-        let d = P256_N[i] as i16 - s[i] as i16 - borrow;
-        borrow = i16::from(d < 0);
-        out[i] = d.rem_euclid(256) as u8;
-    }
-    assert_eq!(borrow, 0, "s < n");
-    out
-}
-
 /// An ECDSA (r, s) as DER, the form KMS returns and JWS forbids.
 pub fn der_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
     fn int(v: &[u8]) -> Vec<u8> {

@@ -220,6 +220,9 @@ impl Shared {
             .append(true)
             .open(&function.log)?;
         let memory = config.memory_mb.to_string();
+        // The deployment package's directory: `/var/task` on AWS.
+        let task_root = config.binary.parent().unwrap_or(&self.log_dir);
+        let task_root_text = task_root.to_string_lossy();
         let stream = format!("local/[$LATEST]{}-{n}", std::process::id());
         let group = format!("/aws/lambda/{}", config.name);
         let reserved = [
@@ -233,6 +236,8 @@ impl Shared {
             ("AWS_REGION", &function.region),
             ("AWS_DEFAULT_REGION", &function.region),
             ("_HANDLER", "bootstrap"),
+            ("LAMBDA_TASK_ROOT", &task_root_text),
+            ("LAMBDA_RUNTIME_DIR", &task_root_text),
             ("TZ", ":UTC"),
             ("LANG", "en_US.UTF-8"),
             ("PATH", "/usr/local/bin:/usr/bin:/bin"),
@@ -241,7 +246,7 @@ impl Shared {
             .env_clear()
             .envs(reserved)
             .envs(config.environment.iter().map(|(k, v)| (k, v)))
-            .current_dir(config.binary.parent().unwrap_or(&self.log_dir))
+            .current_dir(task_root)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

@@ -280,6 +280,32 @@ async fn refresh_without_any_token_is_invalid_refresh_token() {
 }
 
 #[tokio::test]
+async fn a_mistyped_refresh_body_is_invalid_request_and_rotates_nothing() {
+    let rig = MemoryRig::new().await;
+    let grant = rig.login_alice().await;
+    let resp = refresh::handle(
+        &rig.refresh,
+        event(
+            "POST",
+            "/auth/refresh",
+            json_headers(),
+            Some(r#"{"refresh_token":5}"#),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_error(&resp, 400, "invalid_request");
+    let body = json!({ "refresh_token": grant.refresh.expose() }).to_string();
+    let resp = refresh::handle(
+        &rig.refresh,
+        event("POST", "/auth/refresh", json_headers(), Some(&body)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "the session was untouched");
+}
+
+#[tokio::test]
 async fn logout_clears_the_cookie_revokes_the_session_and_denylists_the_jti() {
     let rig = MemoryRig::new().await;
     let login_resp = web_login(&rig).await;
