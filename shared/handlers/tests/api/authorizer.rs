@@ -2,6 +2,10 @@
 //! in-memory twins: allow with context, the 401 path, the 403 path, fail closed, and exactly
 //! one revocation lookup per invocation.
 
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayV2CustomAuthorizerV2Request,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -10,6 +14,8 @@ use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
 use tokengate_handlers::iam::{self, Decision};
 use tokengate_testing::keys::ecdsa_twin;
 use tokengate_testing::memory::MemoryRig;
+
+use crate::support::{fill, login_tokens};
 
 const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api123/v1";
 
@@ -307,4 +313,31 @@ async fn unknown_event_shapes_are_refused_not_panicked_on() {
     ] {
         assert!(auth.handle(ev).await.is_err());
     }
+}
+
+#[tokio::test]
+async fn authorizer_sample_events() {
+    let rig = MemoryRig::new().await;
+    let (access, refresh_token) = login_tokens(&rig).await;
+    let auth = rig.authorizer("GET /api/me=");
+    let token = fill(event!("authorizer-token.json"), &access, &refresh_token);
+    serde_json::from_str::<ApiGatewayCustomAuthorizerRequest>(&token).unwrap();
+    let request_ev = fill(event!("authorizer-request.json"), &access, &refresh_token);
+    serde_json::from_str::<ApiGatewayCustomAuthorizerRequestTypeRequest>(&request_ev).unwrap();
+    let v2 = fill(event!("authorizer-http-v2.json"), &access, &refresh_token);
+    serde_json::from_str::<ApiGatewayV2CustomAuthorizerV2Request>(&v2).unwrap();
+
+    for text in [token, request_ev] {
+        let resp = auth
+            .handle(serde_json::from_str(&text).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp["context"]["sub"], "u-alice");
+        assert_eq!(resp["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    }
+    let resp = auth
+        .handle(serde_json::from_str(&v2).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp["isAuthorized"], true);
 }
