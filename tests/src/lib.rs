@@ -85,6 +85,12 @@ impl Emulator {
     pub async fn start_logging_to(log: Option<std::path::PathBuf>) -> Self {
         let mut log = log.map(|path| std::fs::File::create(path).expect("emulator log file"));
         let mut command = emulator_command();
+        // moto reads AWS_* and MOTO_* settings from its environment: they must not come from
+        // whoever runs the tests. Only PATH stays, to find Python and what it starts.
+        command.env_clear();
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
         let mut child = command
             .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
