@@ -41,9 +41,24 @@ pub async fn fetch_public_key(kms: &Client, key: &str) -> anyhow::Result<NewKey>
         .await
         .map_err(|e| anyhow::Error::new(classify(e, "get public key")))
         .map_err(|e| e.context(format!("KMS key {key}")))?;
-    let arn = out
+    let id = out
         .key_id
         .ok_or_else(|| anyhow::anyhow!("KMS GetPublicKey for {key} returned no key id"))?;
+    // KMS answers with the key ARN; the emulator with the bare key id, whose ARN DescribeKey
+    // gives. Login and refresh sign with the stored ARN, and IAM scopes `kms:Sign` by it.
+    let arn = if id.starts_with("arn:") {
+        id
+    } else {
+        kms.describe_key()
+            .key_id(&id)
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(classify(e, "describe key")))
+            .map_err(|e| e.context(format!("KMS key {key}")))?
+            .key_metadata
+            .and_then(|m| m.arn)
+            .ok_or_else(|| anyhow::anyhow!("KMS DescribeKey for {key} returned no ARN"))?
+    };
     // `KeySpec` is the current field; `CustomerMasterKeySpec` its deprecated twin, which some
     // implementations (the emulator among them) still return alone.
     #[allow(deprecated)]
