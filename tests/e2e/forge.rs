@@ -20,6 +20,11 @@ impl Forge {
     /// Connects to the emulator named in the stack's env file and takes the keyring's current
     /// key.
     pub async fn connect(state: &str) -> Self {
+        Self::connect_with(state, None).await
+    }
+
+    /// As [`Forge::connect`], with the keyring's key `kid` (any state) when given.
+    pub async fn connect_with(state: &str, kid: Option<&str>) -> Self {
         let env = std::fs::read_to_string(format!("{state}/env")).expect("the stack's env file");
         let var = |name: &str| {
             env.lines()
@@ -35,7 +40,11 @@ impl Forge {
             std::sync::Arc::new(tokengate_domain::SystemClock),
         );
         let ring = store.read_keyring().await.expect("the keyring reads");
-        let key = ring.current().expect("a current signing key").clone();
+        let key = match kid {
+            Some(kid) => ring.keys().iter().find(|k| k.kid == kid),
+            None => ring.current(),
+        };
+        let key = key.expect("the signing key is in the keyring").clone();
         let signer = KmsSigner::new(aws_sdk_kms::Client::new(&sdk));
         Self { signer, key }
     }

@@ -69,9 +69,11 @@ async fn a_rotation_reaches_the_running_functions_and_none_calls_kms_but_to_sign
 
     // `tokengate keys promote`.
     let now = stack.now();
-    change_keyring(&*stack.store, |r| r.promote(&new_kid, now, 1050, Some(REFRESH)))
-        .await
-        .unwrap();
+    change_keyring(&*stack.store, |r| {
+        r.promote(&new_kid, now, 1050, Some(REFRESH))
+    })
+    .await
+    .unwrap();
     stack.clock.advance(REFRESH);
     stack.kms_calls.reset();
     let new_token = stack.login_alice().await.access.token;
@@ -81,7 +83,10 @@ async fn a_rotation_reaches_the_running_functions_and_none_calls_kms_but_to_sign
         [("Sign".to_owned(), 1)].into(),
         "login asks KMS only to sign, with the new key's ARN"
     );
-    assert!(allowed(&stack, &old_token).await, "the retiring key verifies");
+    assert!(
+        allowed(&stack, &old_token).await,
+        "the retiring key verifies"
+    );
     assert!(allowed(&stack, &new_token).await);
     assert_eq!(published(&stack).await, both);
 
@@ -123,7 +128,11 @@ async fn hostile_tokens_with_random_kids_cost_no_dynamodb_read_beyond_the_interv
     }
     let after = stack.ddb_calls.by_operation();
     assert_eq!(within, 0);
-    assert_eq!(after, [("GetItem".to_owned(), 1)].into(), "one keyring read");
+    assert_eq!(
+        after,
+        [("GetItem".to_owned(), 1)].into(),
+        "one keyring read"
+    );
 }
 
 #[tokio::test]
