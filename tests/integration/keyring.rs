@@ -97,7 +97,7 @@ async fn a_rotation_reaches_the_running_functions_and_none_calls_kms_but_to_sign
     stack.clock.advance(REFRESH);
     assert!(!allowed(&stack, &old_token).await, "retired");
     assert!(allowed(&stack, &new_token).await);
-    assert_eq!(published(&stack).await, [new_kid.clone()]);
+    assert_eq!(published(&stack).await, [new_kid.as_str()]);
     assert_eq!(stack.kms_calls.by_operation().get("GetPublicKey"), None);
 }
 

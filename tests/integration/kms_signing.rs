@@ -70,7 +70,7 @@ async fn sign_and_verify(alg: Algorithm) {
         .collect();
     assert_eq!(
         trusted,
-        [key_id.clone()],
+        [key_id.as_str()],
         "the keyring's trusted set is the key"
     );
     let claims = verifier.verify(&token.token, now).unwrap();
