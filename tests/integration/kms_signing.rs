@@ -7,7 +7,7 @@ use tokengate_aws::{fetch_public_key, DynamoStore, KmsSigner};
 use tokengate_claims::{Algorithm, Validation, Verifier, VerifyError, VerifyingKey};
 use tokengate_domain::issuer::Subject;
 use tokengate_domain::keyring::{change_keyring, LiveKeyring};
-use tokengate_domain::{AccessTokenIssuer, Clock, SystemClock};
+use tokengate_domain::{AccessTokenIssuer, AuthConfig, Clock, SystemClock};
 use tokengate_tests::Emulator;
 
 async fn sign_and_verify(alg: Algorithm) {
@@ -34,8 +34,9 @@ async fn sign_and_verify(alg: Algorithm) {
         .await
         .unwrap();
     let validation = Validation::new("iss", vec!["aud".to_owned()]);
-    let keyring =
-        Arc::new(LiveKeyring::load(store, Arc::new(SystemClock), 60, validation.clone()).await);
+    let keyring = Arc::new(
+        LiveKeyring::load(store, Arc::new(SystemClock), &AuthConfig::new("iss", "aud")).await,
+    );
     let issuer = AccessTokenIssuer::new(
         Arc::new(KmsSigner::new(kms.clone())),
         keyring.clone(),

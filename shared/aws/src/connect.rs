@@ -75,13 +75,7 @@ pub async fn connect(
         )) as _),
         _ => None,
     };
-    let keyring = LiveKeyring::load(
-        store.clone(),
-        clock.clone(),
-        config.auth.keyring_refresh_secs,
-        config.auth.validation(),
-    )
-    .await;
+    let keyring = LiveKeyring::load(store.clone(), clock.clone(), &config.auth).await;
     Ok(Adapters {
         store: match function {
             // The JWKS endpoint touches no other item than the keyring.

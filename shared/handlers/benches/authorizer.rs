@@ -123,13 +123,7 @@ async fn authorizer(
     })
     .await
     .unwrap();
-    let keyring = LiveKeyring::load(
-        store.clone(),
-        clock.clone(),
-        config.auth.keyring_refresh_secs,
-        config.auth.validation(),
-    )
-    .await;
+    let keyring = LiveKeyring::load(store.clone(), clock.clone(), &config.auth).await;
     let adapters = Adapters {
         store: Some(store),
         signer: None,

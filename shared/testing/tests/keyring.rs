@@ -11,7 +11,7 @@ use tokengate_domain::config::RotationTiming;
 use tokengate_domain::keyring::{change_keyring, LiveKeyring};
 use tokengate_domain::login::LoginAttempt;
 use tokengate_domain::password::Password;
-use tokengate_domain::{Adapters, Clock, ErrorCode, ManualClock};
+use tokengate_domain::{Adapters, AuthConfig, Clock, ErrorCode, ManualClock};
 use tokengate_handlers::app::App;
 use tokengate_handlers::authorizer::{Authorizer, AuthorizerError, Verdict};
 use tokengate_testing::memory::{MemoryBackend, MemoryRig, RIG_EPOCH};
@@ -156,13 +156,7 @@ async fn a_retiring_key_stops_verifying_at_its_time_without_a_read() {
 /// The rig's services on a keyring store of their own that holds nothing.
 async fn with_empty_keyring(rig: &MemoryRig) -> App {
     let empty = Arc::new(MemoryBackend::new(rig.clock.clone()));
-    let keyring = LiveKeyring::load(
-        empty,
-        rig.clock.clone(),
-        REFRESH,
-        rig.config.auth.validation(),
-    )
-    .await;
+    let keyring = LiveKeyring::load(empty, rig.clock.clone(), &rig.config.auth).await;
     App::build(
         rig.config.clone(),
         Adapters {
@@ -242,13 +236,7 @@ async fn an_unreadable_keyring_at_cold_start_is_read_again_by_a_later_request() 
     let clock = Arc::new(ManualClock::new(RIG_EPOCH));
     let store = Arc::new(MemoryBackend::new(clock.clone()));
     store.set_unavailable(true);
-    let keyring = LiveKeyring::load(
-        store.clone(),
-        clock.clone(),
-        REFRESH,
-        tokengate_claims::Validation::new("i", vec!["a".into()]),
-    )
-    .await;
+    let keyring = LiveKeyring::load(store.clone(), clock.clone(), &AuthConfig::new("i", "a")).await;
     assert!(!keyring.keys().await.is_known());
     store.set_unavailable(false);
     let ring = change_keyring(&*store, |r| {

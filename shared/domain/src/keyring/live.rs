@@ -14,6 +14,7 @@ use tokengate_claims::{Validation, Verifier};
 
 use super::{Keyring, KeyringKey};
 use crate::clock::Clock;
+use crate::config::AuthConfig;
 use crate::ports::KeyringStore;
 
 /// After a failed read, the next attempt waits at least this long (or the refresh interval,
@@ -105,14 +106,16 @@ impl Drop for ReadingGuard<'_> {
 }
 
 impl LiveKeyring {
-    /// Reads the keyring once (at cold start) and keeps it for `refresh_secs`. A failed read
-    /// is logged and leaves the keyring unknown; requests then try again as described above.
+    /// Reads the keyring once (at cold start) and keeps it for the configuration's
+    /// `keyring_refresh_secs`; its trusted keys verify under the configuration's issuer,
+    /// audience and leeway. A failed read is logged and leaves the keyring unknown; requests
+    /// then try again as described above.
     pub async fn load(
         store: Arc<dyn KeyringStore>,
         clock: Arc<dyn Clock>,
-        refresh_secs: i64,
-        validation: Validation,
+        auth: &AuthConfig,
     ) -> Self {
+        let (refresh_secs, validation) = (auth.keyring_refresh_secs, auth.validation());
         let now = clock.now();
         let live = Self {
             snapshot: Mutex::new(Snapshot {

@@ -111,15 +111,7 @@ impl MemoryRig {
         change_keyring(&*store, |ring| ring.adopt(first.clone(), RIG_EPOCH))
             .await
             .expect("the keyring takes the signer's key");
-        let keyring = Arc::new(
-            LiveKeyring::load(
-                store.clone(),
-                clock.clone(),
-                config.auth.keyring_refresh_secs,
-                config.auth.validation(),
-            )
-            .await,
-        );
+        let keyring = Arc::new(LiveKeyring::load(store.clone(), clock.clone(), &config.auth).await);
         let adapters = Adapters {
             store: Some(store.clone()),
             signer: Some(signer.clone()),
