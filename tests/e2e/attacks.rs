@@ -26,7 +26,7 @@ async fn genuine(stack: &Stack) -> Genuine {
     let login = stack.login(ALICE).await;
     assert_eq!(login.status, 200, "{}", login.body);
     let token = access(&login);
-    let forge = Forge::connect(&stack.emulator_url).await;
+    let forge = Forge::connect(&stack.state).await;
     let g = Genuine {
         header: decode(&token, 0),
         claims: decode(&token, 1),

@@ -192,6 +192,9 @@ pub async fn dynamodb_down_fails_closed_with_503_and_retry_after(stack: &Stack) 
             "message": "The service is temporarily unavailable. Try again later.",
         })
     );
+    // A token of its own: the SDK's retries against the outage (the keyring and the revocation
+    // reads) can outlast the stack's 4 s access tokens.
+    let bearer = format!("Bearer {}", login_at(stack, &gw, ALICE).await);
     let back = stack
         .call_at(
             &gw.url,

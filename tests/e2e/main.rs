@@ -14,6 +14,7 @@ mod flow;
 mod forge;
 mod gateway;
 mod make_dev;
+mod rotation;
 mod stack;
 
 use std::future::Future;
@@ -53,6 +54,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         attacks::user_enumeration_is_not_possible,
         attacks::bad_bodies_get_stable_errors,
         browser::browser_demo_in_headless_chromium,
+        rotation::keys_rotate_without_a_restart,
         flow::logs_and_metrics_describe_every_request,
         flow::no_secret_reaches_the_logs,
     ]

@@ -34,8 +34,6 @@ pub struct Stack {
     pub url: String,
     /// Where the functions' Invoke API is.
     pub lambda_url: String,
-    /// The emulator, for the forge (it signs with the stack's key directly).
-    pub emulator_url: String,
     client: Client<HttpConnector, Full<Bytes>>,
     /// Every token, refresh token and password this run handled.
     secrets: Mutex<Vec<String>>,
@@ -56,6 +54,7 @@ impl Stack {
             access_ttl: ACCESS_TTL,
             grace: GRACE,
             leeway: 0,
+            keyring_refresh: crate::rotation::KEYRING_REFRESH_SECS,
             // Every request comes from 127.0.0.1: the per-IP login limit is not under test here.
             ip_limit: 10_000,
             authorizer_cache_ttl: 0,
@@ -66,7 +65,6 @@ impl Stack {
             state,
             url: api.gateway.url.clone(),
             lambda_url: api.lambda.url.clone(),
-            emulator_url: api.emulator.url.clone(),
             api: Mutex::new(Some(api)),
             client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http(),
             secrets: Mutex::new(vec![ALICE.1.to_owned(), ADMIN.1.to_owned()]),

@@ -27,6 +27,8 @@ pub struct Settings {
     pub leeway: u64,
     /// `TOKENGATE_IP_LIMIT`.
     pub ip_limit: u64,
+    /// `TOKENGATE_KEYRING_REFRESH_SECONDS`.
+    pub keyring_refresh: u64,
     /// The main gateway's `TOKENGATE_AUTHORIZER_CACHE_TTL`.
     pub authorizer_cache_ttl: u64,
     /// Logs go here, one file per process (per function: its log group).
@@ -75,13 +77,12 @@ impl LocalApi {
         let mut environment = aws_settings(&faults.url, &boot);
         for (k, v) in [
             (
-                "TOKENGATE_SIGNING_KEY",
-                tokengate_aws::bootstrap::SIGNING_ALIAS,
-            ),
-            ("TOKENGATE_TRUSTED_KEYS", &boot.signing_key),
-            (
                 "TOKENGATE_REFRESH_MAC_KEY",
                 tokengate_aws::bootstrap::MAC_ALIAS,
+            ),
+            (
+                "TOKENGATE_KEYRING_REFRESH_SECONDS",
+                &settings.keyring_refresh.to_string(),
             ),
             ("TOKENGATE_ISSUER", &format!("http://localhost:{port}")),
             ("TOKENGATE_AUDIENCE", "api"),
@@ -104,6 +105,13 @@ impl LocalApi {
         ] {
             environment.push((k.to_owned(), v.to_owned()));
         }
+        // The functions' settings, as `make dev` keeps them in `.dev/env`: what the admin CLI and
+        // the tests' signing forge need to reach the same table and keys.
+        let env_file: String = environment
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect();
+        std::fs::write(state.join("env"), env_file).expect("the env file");
         for name in FUNCTIONS {
             lambda.deploy(FunctionConfig {
                 name: name.to_owned(),

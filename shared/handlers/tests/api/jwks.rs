@@ -12,7 +12,7 @@ async fn jwks_event() {
     request(event!("jwks.json"));
 
     // Act
-    let resp = jwks::response(&rig.verifier.jwks());
+    let resp = jwks::response(&rig.keyring).await;
 
     // Assert
     assert_eq!(resp.status(), 200);
