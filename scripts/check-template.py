@@ -16,8 +16,9 @@
                              does not exist, like dynamodb:TransactWriteItems, grants nothing.
   names-from-stack           every physical name (alias, table, function, role, alarm, ...) is
                              built from AWS::StackName, so stacks do not collide.
-  inline-statements-only     function policies are inline statements (a SAM policy template
-                             or managed policy could grant anything and is not checked).
+  policies-in-template       a function's policies are inline statements or managed policies
+                             of this template (a SAM policy template or a managed policy from
+                             elsewhere could grant anything and is not checked).
 
 Usage: check-template.py [--self-test] [TEMPLATE]   (default template.yaml)
 --self-test also breaks a copy of the template once per rule and fails unless that rule, and
@@ -82,21 +83,34 @@ def leading_keys(statement):
 
 
 def grants(template):
-    """(owner logical id, statement, problem) for every Allow statement, and the problem of
-    every policy that is not an inline statement list."""
-    for name, res in template["Resources"].items():
+    """(owner, statement, problem) for every statement a function or role is granted — a
+    managed policy of the template counts as its attachers' — and the problem of every policy
+    that cannot be checked."""
+    resources = template["Resources"]
+
+    def managed(policy):
+        ref = policy.get("Ref") if isinstance(policy, dict) else None
+        if resources.get(ref, {}).get("Type") == "AWS::IAM::ManagedPolicy":
+            return resources[ref]["Properties"]["PolicyDocument"]
+        return None
+
+    for name, res in resources.items():
         props = res.get("Properties", {})
+        docs = []
         if res["Type"] == "AWS::Serverless::Function":
             for policy in as_list(props.get("Policies", [])):
                 if isinstance(policy, dict) and set(policy) == {"Statement"}:
-                    for st in as_list(policy["Statement"]):
-                        yield name, st, None
+                    docs.append(policy)
+                elif managed(policy):
+                    docs.append(managed(policy))
                 else:
-                    yield name, None, f"policy {json.dumps(policy)} is not an inline statement list"
-        docs = []
-        if res["Type"] == "AWS::IAM::Role":
+                    yield name, None, f"policy {json.dumps(policy)} is not in this template"
+        elif res["Type"] == "AWS::IAM::Role":
             docs = [p["PolicyDocument"] for p in props.get("Policies", [])]
-        elif res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            docs += [managed(p) for p in props.get("ManagedPolicyArns", []) if managed(p)]
+        elif res["Type"] == "AWS::IAM::Policy" or (
+                res["Type"] == "AWS::IAM::ManagedPolicy"
+                and any(props.get(k) for k in ("Roles", "Users", "Groups"))):
             docs = [props["PolicyDocument"]]
         for doc in docs:
             for st in as_list(doc["Statement"]):
@@ -133,7 +147,7 @@ def check(template):
     with_access = set()
     for owner, st, problem in grants(template):
         if problem:
-            problems.append(("inline-statements-only", f"{owner}: {problem}"))
+            problems.append(("policies-in-template", f"{owner}: {problem}"))
             continue
         if st.get("Effect") != "Allow":
             continue
@@ -169,7 +183,8 @@ def check(template):
         if allows(st, "dynamodb:GetItem") and any(
                 fnmatch.fnmatchcase(KEYRING, k) if like else k == KEYRING for k in keys):
             can_read_keyring.add(owner)
-    for owner in sorted(with_access - can_read_keyring):
+    functions = {n for n, r in template["Resources"].items() if r["Type"] in FUNCTION_TYPES}
+    for owner in sorted((with_access & functions) - can_read_keyring):
         problems.append(("keyring-readable", f"{owner}: cannot GetItem {KEYRING}"))
     for name, res in template["Resources"].items():
         props = res.get("Properties", {})
@@ -183,22 +198,30 @@ def check(template):
     return problems
 
 
-def statement(template, function, sid):
-    for st in template["Resources"][function]["Properties"]["Policies"][0]["Statement"]:
-        if st.get("Sid") == sid:
-            return st
-    raise KeyError(f"{function}/{sid}")
+def statement(template, owner, sid):
+    """The statement `sid` of a function's inline policy or of a managed policy."""
+    props = template["Resources"][owner]["Properties"]
+    docs = [props["PolicyDocument"]] if "PolicyDocument" in props else props["Policies"]
+    for doc in docs:
+        for st in doc.get("Statement", []) if isinstance(doc, dict) else []:
+            if st.get("Sid") == sid:
+                return st
+    raise KeyError(f"{owner}/{sid}")
 
 
 def breakages():
     """(rule, description, change) — each change breaks exactly that rule."""
 
     def sign_one_key(t):
-        statement(t, "LoginFunction", "SignWithThisStacksKeys")["Resource"] = {
+        statement(t, "SigningPolicy", "SignWithThisStacksKeys")["Resource"] = {
             "Fn::GetAtt": ["SigningKey", "Arn"]}
 
     def sign_untagged(t):
-        del statement(t, "RefreshFunction", "SignWithThisStacksKeys")["Condition"]
+        del statement(t, "SigningPolicy", "SignWithThisStacksKeys")["Condition"]
+
+    def sign_inline(t):
+        login = t["Resources"]["LoginFunction"]["Properties"]["Policies"]
+        login[0]["Statement"].append({"Effect": "Allow", "Action": "kms:Sign", "Resource": "*"})
 
     def fetch_public_keys(t):
         statement(t, "AuthorizerFunction", "ReadKeyring")["Action"] = [
@@ -230,13 +253,18 @@ def breakages():
     def untagged_key(t):
         del t["Resources"]["SigningKey"]["Properties"]["Tags"]
 
+    def foreign_policy(t):
+        t["Resources"]["RefreshFunction"]["Properties"]["Policies"].append(
+            "arn:aws:iam::aws:policy/AWSKeyManagementServicePowerUser")
+
     def sam_policy_template(t):
         t["Resources"]["JwksFunction"]["Properties"]["Policies"].append(
             {"DynamoDBReadPolicy": {"TableName": {"Ref": "TokengateTable"}}})
 
     return [
-        ("kms-sign-by-tag", "login signs with the template's key ARN", sign_one_key),
-        ("kms-sign-by-tag", "refresh signs without the tag condition", sign_untagged),
+        ("kms-sign-by-tag", "the signing policy names the template's key ARN", sign_one_key),
+        ("kms-sign-by-tag", "the signing policy has no tag condition", sign_untagged),
+        ("kms-sign-by-tag", "login may also sign with any key", sign_inline),
         ("no-public-key-fetch", "the authorizer may fetch public keys", fetch_public_keys),
         ("dynamodb-leading-keys", "logout's PutItem is table-wide", table_wide),
         ("dynamodb-leading-keys", "login may Scan", scan),
@@ -246,7 +274,8 @@ def breakages():
         ("actions-exist", "refresh is granted dynamodb:TransactWriteItems", transact_action),
         ("names-from-stack", "the signing alias is alias/tokengate-signing", fixed_alias),
         ("signing-key-tagged", "the signing key has no stack tag", untagged_key),
-        ("inline-statements-only", "jwks gets SAM's DynamoDBReadPolicy", sam_policy_template),
+        ("policies-in-template", "jwks gets SAM's DynamoDBReadPolicy", sam_policy_template),
+        ("policies-in-template", "refresh gets an AWS managed KMS policy", foreign_policy),
     ]
 
 
