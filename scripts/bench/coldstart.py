@@ -4,9 +4,9 @@
 Each binary is started against a fake Lambda Runtime API served here. Its init time is the
 time from just before exec to its first `GET /2018-06-01/runtime/invocation/next` (the moment
 a real Lambda would hand it the first event); the process is then killed. The functions that
-need AWS at init (login/refresh resolve the signing-key alias, logout/authorizer/jwks fetch
-the trusted public keys, and all but jwks open their DynamoDB connection) talk to the AWS API
-emulator. The emulator, its bootstrap (table and keys, as `tokengate bootstrap` makes them) and
+need AWS at init (every one but `me` reads the signing keyring, one DynamoDB `GetItem`; none
+calls KMS) talk to the AWS API emulator. The emulator, its bootstrap (table, keys and keyring,
+as `tokengate bootstrap` makes them) and
 the proxy that logs each function's AWS calls are the Rust test harness's own
 (`tests/src/bin/emulator-stack.rs`: `Emulator::start`, `Emulator::bootstrap`, `FaultProxy`),
 run as one child process; this script keeps only the Runtime API and the timing. All binaries

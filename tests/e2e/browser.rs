@@ -3,9 +3,9 @@
 //! logout ends access, another origin cannot refresh). `tests/browser/setup.sh` installs
 //! Chromium and the pinned driver package first.
 
-use crate::stack::DevStack;
+use crate::stack::Stack;
 
-pub async fn browser_demo_in_headless_chromium(stack: &DevStack) {
+pub async fn browser_demo_in_headless_chromium(stack: &Stack) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let setup = tokio::process::Command::new("tests/browser/setup.sh")
         .current_dir(root)

@@ -1,11 +1,15 @@
 //! `emulator-stack`, the harness as a process for `make bench`'s cold-start script: its
-//! settings name what it bootstrapped, its proxy logs exactly the calls sent through it, and
-//! closing its stdin ends it (and with it the emulator, which `Emulator`'s drop kills).
+//! settings are what `tokengate bootstrap` prints and name what it bootstrapped (the table, the
+//! MAC key, a keyring whose current key is in KMS), its proxy logs exactly the calls sent
+//! through it, and closing its stdin ends it (and with it the emulator, which `Emulator`'s drop
+//! kills).
 
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
+use tokengate_domain::ports::KeyringStore;
 use tokengate_tests::Emulator;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
@@ -21,36 +25,58 @@ async fn emulator_stack_logs_each_forwarded_call_once_and_exits_when_stdin_close
     let mut stdin = child.stdin.take().expect("piped stdin");
     let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
     let ready: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
-    let settings = &ready["settings"];
-    assert_eq!(settings["TOKENGATE_TABLE"], "tokengate");
-    assert_eq!(settings["TOKENGATE_SIGNING_KEY"], "alias/tokengate-signing");
     assert_eq!(
-        settings["TOKENGATE_REFRESH_MAC_KEY"],
-        "alias/tokengate-refresh-mac"
+        ready["settings"],
+        json!({
+            "TOKENGATE_TABLE": "tokengate",
+            "TOKENGATE_REFRESH_MAC_KEY": "alias/tokengate-refresh-mac",
+        })
     );
     let proxy = ready["proxy"].as_str().unwrap();
     let sdk = Emulator::sdk_config_for(proxy).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
 
-    let table = aws_sdk_dynamodb::Client::new(&sdk)
+    let table = ddb
         .describe_table()
         .table_name("tokengate")
         .send()
         .await
         .expect("the bootstrapped table, through the proxy");
-    let key = aws_sdk_kms::Client::new(&sdk)
+    let keyring = tokengate_aws::DynamoStore::new(
+        ddb,
+        "tokengate".to_owned(),
+        Arc::new(tokengate_domain::SystemClock),
+    )
+    .read_keyring()
+    .await
+    .expect("the bootstrapped keyring, through the proxy");
+    let current = keyring.current().expect("a current signing key").clone();
+    let public_key = aws_sdk_kms::Client::new(&sdk)
         .get_public_key()
-        .key_id("alias/tokengate-signing")
+        .key_id(&current.key_arn)
         .send()
         .await
-        .expect("the bootstrapped signing key, through the proxy");
+        .expect("the current key in KMS, through the proxy");
+    let mac_key = aws_sdk_kms::Client::new(&sdk)
+        .describe_key()
+        .key_id("alias/tokengate-refresh-mac")
+        .send()
+        .await
+        .expect("the MAC key's alias, through the proxy");
     stdin.write_all(b"forwarded\n").await.unwrap();
     let calls: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
 
-    assert!(table.table.is_some());
     assert_eq!(
-        key.key_id.as_deref(),
-        settings["TOKENGATE_TRUSTED_KEYS"].as_str()
+        table.table.and_then(|t| t.table_name).as_deref(),
+        Some("tokengate")
     );
+    assert_eq!(keyring.keys().len(), 1);
+    assert_eq!(ready["signing_kid"].as_str(), Some(current.kid.as_str()));
+    assert_eq!(
+        public_key.public_key.map(|k| k.into_inner()),
+        Some(current.public_key.clone())
+    );
+    assert!(mac_key.key_metadata.is_some_and(|m| m.enabled));
     let operations: Vec<_> = calls
         .as_array()
         .unwrap()
@@ -61,7 +87,9 @@ async fn emulator_stack_logs_each_forwarded_call_once_and_exits_when_stdin_close
         operations,
         [
             "DynamoDB_20120810.DescribeTable",
-            "TrentService.GetPublicKey"
+            "DynamoDB_20120810.GetItem",
+            "TrentService.GetPublicKey",
+            "TrentService.DescribeKey",
         ]
     );
     for call in calls.as_array().unwrap() {

@@ -7,6 +7,7 @@ mod cold_start;
 mod contract;
 mod emulator_stack;
 mod faults;
+mod keyring;
 mod kms_signing;
 mod lockout;
 mod password;

@@ -1,15 +1,21 @@
 //! Test harness: a private AWS API emulator (`scripts/emulator.py`, moto handling one request
-//! at a time) per test binary or test, SDK clients pointed at it, an SDK call counter, and a
-//! fault-injecting proxy.
+//! at a time) per test binary or test, SDK clients pointed at it, an SDK call counter, a
+//! fault-injecting proxy, and the whole local API of `make dev` started piece by piece
+//! ([`local_api::LocalApi`]: the functions on a local Lambda service, the local gateway).
 //!
 //! The emulator runs on the project's virtual environment (`.venv/bin/python3`, made by
 //! `make venv`), or on `python3` from `PATH` if there is none; `$TOKENGATE_MOTO_SERVER` names
 //! another emulator command taking `-H HOST -p PORT` instead.
 
+pub mod binaries;
 pub mod faults;
+pub mod gateway;
+pub mod lambda;
+pub mod local_api;
+mod serve;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,7 +48,7 @@ impl Drop for Emulator {
 pub struct Bootstrapped {
     /// Table name.
     pub table: String,
-    /// Signing key id.
+    /// The keyring's current signing key: its key id (`kid`).
     pub signing_key: String,
     /// MAC key id.
     pub mac_key: String,
@@ -72,7 +78,19 @@ impl Emulator {
     /// test and handed over later could meanwhile be taken by another test's emulator, and the
     /// readiness check would then talk to the wrong one.
     pub async fn start() -> Self {
+        Self::start_logging_to(None).await
+    }
+
+    /// [`Self::start`], keeping the emulator's request log in `log`.
+    pub async fn start_logging_to(log: Option<std::path::PathBuf>) -> Self {
+        let mut log = log.map(|path| std::fs::File::create(path).expect("emulator log file"));
         let mut command = emulator_command();
+        // moto reads AWS_* and MOTO_* settings from its environment: they must not come from
+        // whoever runs the tests. Only PATH stays, to find Python and what it starts.
+        command.env_clear();
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
         let mut child = command
             .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
@@ -88,6 +106,9 @@ impl Emulator {
         std::thread::spawn(move || {
             let prefix = " * Running on http://127.0.0.1:";
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(file) = log.as_mut() {
+                    let _ = writeln!(file, "{line}");
+                }
                 if let Some(port) = line.strip_prefix(prefix) {
                     let _ = port_tx.send(port.trim().parse::<u16>().ok());
                 }
@@ -149,13 +170,25 @@ impl Emulator {
         table
     }
 
-    /// Creates a table and the KMS keys (ES256 signing key unless `alg` says otherwise).
+    /// Creates a table, the KMS keys and the keyring (an ES256 signing key, current, unless
+    /// `alg` says otherwise), as `tokengate bootstrap` does.
     pub async fn bootstrap(&self, alg: Algorithm) -> Bootstrapped {
         let table = self.table().await;
-        let kms = aws_sdk_kms::Client::new(&self.sdk_config().await);
-        let (signing_key, mac_key) = tokengate_aws::bootstrap::ensure_keys(&kms, alg)
+        let sdk = self.sdk_config().await;
+        let kms = aws_sdk_kms::Client::new(&sdk);
+        let store = tokengate_aws::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            table.clone(),
+            Arc::new(tokengate_domain::SystemClock),
+        );
+        let mac_key = tokengate_aws::bootstrap::ensure_mac_key(&kms)
             .await
-            .expect("keys created");
+            .expect("MAC key created");
+        let now = tokengate_domain::Clock::now(&tokengate_domain::SystemClock);
+        let ring = tokengate_aws::bootstrap::ensure_signing_key(&kms, &store, alg, "tests", now)
+            .await
+            .expect("signing key created and adopted");
+        let signing_key = ring.current().expect("a current key").kid.clone();
         Bootstrapped {
             table,
             signing_key,

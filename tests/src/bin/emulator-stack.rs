@@ -1,13 +1,16 @@
 //! `emulator-stack`: the harness's AWS side for a process outside Rust. Starts a private
-//! emulator ([`Emulator::start`]), creates the table and keys as `tokengate bootstrap` does
-//! ([`Emulator::bootstrap`]), puts a [`FaultProxy`] in front of it that forwards everything,
-//! and prints one JSON line:
+//! emulator ([`Emulator::start`]), creates the table, the KMS keys and the signing keyring with
+//! one current key as `tokengate bootstrap` does ([`Emulator::bootstrap`]), puts a
+//! [`FaultProxy`] in front of it that forwards everything, and prints one JSON line:
 //!
 //! ```text
-//! {"emulator":"http://127.0.0.1:P","proxy":"http://127.0.0.1:Q","settings":{"TOKENGATE_TABLE":…}}
+//! {"emulator":"http://127.0.0.1:P","proxy":"http://127.0.0.1:Q","signing_kid":"…",
+//!  "settings":{"TOKENGATE_TABLE":"tokengate","TOKENGATE_REFRESH_MAC_KEY":"alias/…"}}
 //! ```
 //!
-//! `settings` are the `TOKENGATE_*` variables `tokengate bootstrap` prints. Then, for each line
+//! `settings` are exactly the `TOKENGATE_*` variables `tokengate bootstrap` prints (the
+//! functions find the signing keys in the keyring, not in a setting); `signing_kid` is the
+//! keyring's current key. Then, for each line
 //! `forwarded` on stdin, it prints the AWS calls the proxy forwarded since the last such line as
 //! a JSON array of `{"operation","received_ns","answered_ns"}` (nanoseconds since it started).
 //! It stops the emulator and exits when stdin closes, so a caller that dies leaves nothing
@@ -21,7 +24,7 @@ use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use serde_json::json;
-use tokengate_aws::bootstrap::{MAC_ALIAS, SIGNING_ALIAS};
+use tokengate_aws::bootstrap::MAC_ALIAS;
 use tokengate_claims::Algorithm;
 use tokengate_tests::faults::{FaultProxy, ForwardedCall};
 use tokengate_tests::Emulator;
@@ -35,10 +38,9 @@ async fn main() -> anyhow::Result<()> {
     let ready = json!({
         "emulator": emulator.url,
         "proxy": proxy.url,
+        "signing_kid": resources.signing_key,
         "settings": {
             "TOKENGATE_TABLE": resources.table,
-            "TOKENGATE_SIGNING_KEY": SIGNING_ALIAS,
-            "TOKENGATE_TRUSTED_KEYS": resources.signing_key,
             "TOKENGATE_REFRESH_MAC_KEY": MAC_ALIAS,
         },
     });
