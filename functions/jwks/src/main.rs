@@ -12,13 +12,16 @@ use tokengate_handlers::{jwks, telemetry};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
+    let allowed_origins = config.auth.allowed_origins.clone();
     let adapters = connect_from_env(&config, Function::Jwks).await?;
     let keys: Jwks = App::build(config, adapters).jwks();
     run(service_fn(|req: Request| {
         let request_id = telemetry::request_id(&req);
-        telemetry::observe("jwks", request_id, async {
-            Ok::<_, Error>(jwks::response(&keys))
-        })
+        telemetry::observe(
+            "jwks",
+            request_id,
+            jwks::handle(&keys, &allowed_origins, req),
+        )
     }))
     .await
 }

@@ -74,3 +74,30 @@ async fn logout_clears_the_cookie_on_the_path_login_set_it() {
         .unwrap()
         .ends_with("Max-Age=0"));
 }
+
+#[tokio::test]
+async fn a_configured_cookie_path_wins_over_the_request_path() {
+    let rig = MemoryRig::new().await;
+    let mut config = rig.config.clone();
+    // CloudFront serves the API at /api/* of the app's domain; API Gateway sees /v1/auth.
+    config.auth.cookie_path = Some("/api/auth".to_owned());
+    let app = tokengate_handlers::app::App::build(config, rig.adapters.clone());
+    let login_service = app.login().unwrap();
+    let logout_service = app.logout().unwrap();
+
+    let login = login::handle(&login_service, login_reached_at("/v1/auth/login"))
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    assert_eq!(cookie_path_of(&login), "/api/auth");
+
+    let text =
+        include_str!("../../../events/logout.json").replace("REFRESH_TOKEN", &cookie_value(&login));
+    let req = lambda_http::request::from_str(&text).unwrap();
+    let allowed = rig.config.auth.allowed_origins.clone();
+    let logout = logout::handle(&logout_service, &allowed, req)
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    assert_eq!(cookie_path_of(&logout), "/api/auth");
+}

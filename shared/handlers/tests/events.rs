@@ -117,7 +117,7 @@ async fn jwks_and_me_events() {
     assert_eq!(resp.status(), 200);
     assert_eq!(json(&resp)["keys"][0]["kid"], "test-key");
 
-    let resp = me::handle(request(event!("me.json"))).await.unwrap();
+    let resp = me::handle(&[], request(event!("me.json"))).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(json(&resp)["sub"], "u-alice");
     assert_eq!(json(&resp)["roles"], serde_json::json!(["reader"]));
@@ -148,4 +148,27 @@ async fn authorizer_events() {
         .await
         .unwrap();
     assert_eq!(resp["isAuthorized"], true);
+}
+
+#[tokio::test]
+async fn preflight_events() {
+    let rig = MemoryRig::new().await;
+    let allowed = rig.refresh.config.allowed_origins.clone();
+    let resp = refresh::handle(&rig.refresh, request(event!("preflight-refresh.json")))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    assert_eq!(resp.headers()["access-control-allow-credentials"], "true");
+    let resp = me::handle(&allowed, request(event!("preflight-me.json")))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
 }
