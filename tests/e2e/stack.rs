@@ -29,6 +29,12 @@ pub struct DevStack {
     pub state: String,
     /// Base URL of the gateway (serving at the root, as a custom domain).
     pub url: String,
+    /// Base URL of the second gateway, serving under the stage as the execute-api URL does
+    /// (`http://127.0.0.1:PORT/v1`).
+    pub stage_url: String,
+    /// Origin of the browser demo served as an app of its own (`http://127.0.0.1:PORT`), the
+    /// first of the stack's allowed origins.
+    pub app_url: String,
     /// Where `cargo lambda watch` serves the Invoke API.
     pub lambda_url: String,
     /// Between the functions and the emulator: takes AWS services down on demand.
@@ -84,6 +90,8 @@ impl DevStack {
     pub async fn start() -> Self {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
         let gateway = format!("127.0.0.1:{}", free_port());
+        let stage_gateway = format!("127.0.0.1:{}", free_port());
+        let app = format!("127.0.0.1:{}", free_port());
         let state = format!("{root}/target/e2e-state-{}", std::process::id());
         let moto_port = free_port();
         let lambda_port = free_port();
@@ -114,6 +122,8 @@ impl DevStack {
             .env("LAMBDA_PORT", lambda_port.to_string())
             .env("FUNCTIONS_AWS_ENDPOINT_URL", &faults.url)
             .env("GATEWAY_ADDR", &gateway)
+            .env("STAGE_GATEWAY_ADDR", &stage_gateway)
+            .env("APP_ADDR", &app)
             .env("DEV_STATE", &state)
             .env("TOKENGATE_ACCESS_TTL_SECONDS", ACCESS_TTL.to_string())
             .env("TOKENGATE_REFRESH_GRACE_SECONDS", GRACE.to_string())
@@ -152,6 +162,8 @@ impl DevStack {
             child: Mutex::new(Some(child)),
             state,
             url: format!("http://{gateway}"),
+            stage_url: format!("http://{stage_gateway}/v1"),
+            app_url: format!("http://{app}"),
             lambda_url: format!("http://127.0.0.1:{lambda_port}"),
             faults,
             client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http(),
