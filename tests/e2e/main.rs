@@ -42,6 +42,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         gateway::rest_api_under_the_stage_refuses_admin_routes_without_the_role,
         gateway::http_api_under_the_stage_refuses_admin_routes_without_the_role,
         gateway::dynamodb_down_fails_closed_with_503_and_retry_after,
+        gateway::cors_under_the_stage_grants_the_app_origin_only,
         attacks::alg_none_in_any_spelling_is_refused,
         attacks::stripped_or_altered_signatures_are_refused,
         attacks::hs256_signed_with_the_public_key_is_refused,
