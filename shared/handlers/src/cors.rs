@@ -109,7 +109,7 @@ impl<'a> Cors<'a> {
         let h = resp.headers_mut();
         h.append(VARY, HeaderValue::from_static("Origin"));
         if let (Some(origin), true) = (origin, is_preflight) {
-            h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            self.allow(origin, h);
             h.insert(
                 ACCESS_CONTROL_ALLOW_METHODS,
                 HeaderValue::from_static(self.route.methods),
@@ -122,12 +122,6 @@ impl<'a> Cors<'a> {
                 ACCESS_CONTROL_MAX_AGE,
                 HeaderValue::from(PREFLIGHT_MAX_AGE_SECS),
             );
-            if self.route.credentials {
-                h.insert(
-                    ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                    HeaderValue::from_static("true"),
-                );
-            }
         }
         resp
     }
@@ -149,11 +143,17 @@ impl<'a> Cors<'a> {
     fn grant(&self, origin: Option<HeaderValue>, h: &mut HeaderMap) {
         h.append(VARY, HeaderValue::from_static("Origin"));
         let Some(origin) = origin else { return };
-        h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        self.allow(origin, h);
         h.insert(
             ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(EXPOSED_HEADERS),
         );
+    }
+
+    /// The grant itself, on preflights and answers alike: the origin, and credentials on the
+    /// cookie routes.
+    fn allow(&self, origin: HeaderValue, h: &mut HeaderMap) {
+        h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         if self.route.credentials {
             h.insert(
                 ACCESS_CONTROL_ALLOW_CREDENTIALS,
