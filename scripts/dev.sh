@@ -22,6 +22,7 @@ ACCESS_TTL=${TOKENGATE_ACCESS_TTL_SECONDS:-60}
 GRACE=${TOKENGATE_REFRESH_GRACE_SECONDS:-10}
 LEEWAY=${TOKENGATE_LEEWAY_SECONDS:-30}
 IP_LIMIT=${TOKENGATE_IP_LIMIT:-30}
+KEYRING_REFRESH=${TOKENGATE_KEYRING_REFRESH_SECONDS:-60}
 
 # The browser apps: the demo app's origin first (API Gateway's own 401/403/503 answers grant the
 # first origin only, README "Browser apps"), under both loopback names, then the root
@@ -65,8 +66,8 @@ echo "building the functions, the admin CLI and the gateway (first run takes a f
 # gives every selection of workspace crates the same dependency features.
 cargo build --quiet $(printf -- '-p %s ' "${FUNCTIONS[@]}") -p tokengate-admin -p tokengate-gateway
 
-echo "creating the table and keys"
-target/debug/tokengate bootstrap --env-file "$STATE/aws.env" > /dev/null
+echo "creating the table, the keys and the signing keyring"
+target/debug/tokengate bootstrap --stack tokengate-local --env-file "$STATE/aws.env" > /dev/null
 cat "$STATE/aws.env" - > "$STATE/env" <<ENV
 AWS_ENDPOINT_URL=${FUNCTIONS_AWS_ENDPOINT_URL:-$AWS_ENDPOINT_URL}
 AWS_REGION=$AWS_REGION
@@ -78,6 +79,7 @@ TOKENGATE_ACCESS_TTL_SECONDS=$ACCESS_TTL
 TOKENGATE_REFRESH_GRACE_SECONDS=$GRACE
 TOKENGATE_LEEWAY_SECONDS=$LEEWAY
 TOKENGATE_IP_LIMIT=$IP_LIMIT
+TOKENGATE_KEYRING_REFRESH_SECONDS=$KEYRING_REFRESH
 TOKENGATE_ALLOWED_ORIGINS=$ALLOWED_ORIGINS
 TOKENGATE_ROUTE_ROLES="GET /api/me=;* /api/admin/*=admin"
 RUST_LOG=info

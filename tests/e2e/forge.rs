@@ -5,18 +5,26 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde_json::Value;
-use tokengate_aws::KmsSigner;
-use tokengate_domain::ports::TokenSigner;
+use tokengate_aws::{DynamoStore, KmsSigner};
+use tokengate_domain::keyring::KeyringKey;
+use tokengate_domain::ports::{KeyringStore, TokenSigner};
 use tokengate_tests::Emulator;
 
 /// Signs arbitrary JWS headers and payloads with the stack's KMS signing key.
 pub struct Forge {
     signer: KmsSigner,
+    key: KeyringKey,
 }
 
 impl Forge {
-    /// Connects to the emulator and signing key named in the stack's env file.
+    /// Connects to the emulator named in the stack's env file and takes the keyring's current
+    /// key.
     pub async fn connect(state: &str) -> Self {
+        Self::connect_with(state, None).await
+    }
+
+    /// As [`Forge::connect`], with the keyring's key `kid` (any state) when given.
+    pub async fn connect_with(state: &str, kid: Option<&str>) -> Self {
         let env = std::fs::read_to_string(format!("{state}/env")).expect("the stack's env file");
         let var = |name: &str| {
             env.lines()
@@ -26,24 +34,34 @@ impl Forge {
                 .to_owned()
         };
         let sdk = Emulator::sdk_config_for(&var("AWS_ENDPOINT_URL")).await;
-        let signer = KmsSigner::connect(
-            aws_sdk_kms::Client::new(&sdk),
-            &var("TOKENGATE_SIGNING_KEY"),
-        )
-        .await
-        .expect("the signing key resolves");
-        Self { signer }
+        let store = DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            var("TOKENGATE_TABLE"),
+            std::sync::Arc::new(tokengate_domain::SystemClock),
+        );
+        let ring = store.read_keyring().await.expect("the keyring reads");
+        let key = match kid {
+            Some(kid) => ring.keys().iter().find(|k| k.kid == kid),
+            None => ring.current(),
+        };
+        let key = key.expect("the signing key is in the keyring").clone();
+        let signer = KmsSigner::new(aws_sdk_kms::Client::new(&sdk));
+        Self { signer, key }
     }
 
     /// The `kid` of the genuine key.
     pub fn kid(&self) -> &str {
-        self.signer.kid()
+        &self.key.kid
     }
 
     /// A compact JWS of exactly these header and payload texts (duplicate keys and all).
     pub async fn sign_raw(&self, header: &str, payload: &str) -> String {
         let input = format!("{}.{}", B64.encode(header), B64.encode(payload));
-        let sig = self.signer.sign(input.as_bytes()).await.expect("KMS signs");
+        let sig = self
+            .signer
+            .sign(&self.key, input.as_bytes())
+            .await
+            .expect("KMS signs");
         format!("{input}.{}", B64.encode(sig))
     }
 

@@ -12,6 +12,7 @@ mod browser;
 mod flow;
 mod forge;
 mod gateway;
+mod rotation;
 mod stack;
 
 use std::future::Future;
@@ -61,6 +62,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         attacks::user_enumeration_is_not_possible,
         attacks::bad_bodies_get_stable_errors,
         browser::browser_demo_in_headless_chromium,
+        rotation::keys_rotate_without_a_restart,
         flow::logs_and_metrics_describe_every_request,
         flow::no_secret_reaches_the_logs,
         flow::no_function_is_compiled_after_the_stack_is_ready,

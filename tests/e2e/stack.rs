@@ -129,6 +129,10 @@ impl DevStack {
             .env("TOKENGATE_REFRESH_GRACE_SECONDS", GRACE.to_string())
             .env("TOKENGATE_LEEWAY_SECONDS", "0")
             .env("TOKENGATE_AUTHORIZER_CACHE_TTL", "0")
+            .env(
+                "TOKENGATE_KEYRING_REFRESH_SECONDS",
+                crate::rotation::KEYRING_REFRESH_SECS.to_string(),
+            )
             // Every request comes from 127.0.0.1: the per-IP login limit is not under test here.
             .env("TOKENGATE_IP_LIMIT", "10000")
             .stdout(Stdio::piped())

@@ -1,6 +1,7 @@
 //! The cold-start wiring of every function on the emulator: the composition root builds each
 //! service from the adapters `tokengate_aws::connect` makes, with exactly the AWS calls the
-//! function needs at init, and a configuration that lacks one of them names the variable.
+//! function needs at init — one keyring read, no KMS — and a configuration that lacks a
+//! resource names the variable.
 
 use std::collections::HashMap;
 
@@ -23,30 +24,17 @@ async fn each_function_makes_only_its_own_calls_at_init() {
         dynamodb: counted_ddb(&sdk, &ddb),
         kms: counted_kms(&sdk, &kms),
     };
-    // Signers resolve their key once; verifiers fetch each trusted public key once; every
-    // function with a table opens the connection with one read (overlapped with KMS).
+    // Every function reads the keyring once (which also opens the DynamoDB connection for the
+    // first request) and calls KMS not at all: the keyring holds the public keys and the
+    // signing key's ARN and algorithm.
+    let keyring_read = || calls(&[("GetItem", 1)]);
     let expected = [
-        (
-            Function::Login,
-            calls(&[("GetItem", 1)]),
-            calls(&[("GetPublicKey", 1)]),
-        ),
-        (
-            Function::Refresh,
-            calls(&[("GetItem", 1)]),
-            calls(&[("GetPublicKey", 1)]),
-        ),
-        (
-            Function::Logout,
-            calls(&[("GetItem", 1)]),
-            calls(&[("GetPublicKey", 1)]),
-        ),
-        (
-            Function::Authorizer,
-            calls(&[("GetItem", 1)]),
-            calls(&[("GetPublicKey", 1)]),
-        ),
-        (Function::Jwks, calls(&[]), calls(&[("GetPublicKey", 1)])),
+        (Function::Login, keyring_read(), calls(&[])),
+        (Function::Password, keyring_read(), calls(&[])),
+        (Function::Refresh, keyring_read(), calls(&[])),
+        (Function::Logout, keyring_read(), calls(&[])),
+        (Function::Authorizer, keyring_read(), calls(&[])),
+        (Function::Jwks, keyring_read(), calls(&[])),
     ];
     for (function, dynamodb, kms_calls) in expected {
         ddb.reset();
@@ -62,7 +50,10 @@ async fn each_function_makes_only_its_own_calls_at_init() {
             Function::Refresh => drop(app.refresh().unwrap()),
             Function::Logout => drop(app.logout().unwrap()),
             Function::Authorizer => drop(app.authorizer().unwrap()),
-            Function::Jwks => assert_eq!(app.jwks().keys.len(), 1),
+            Function::Jwks => {
+                let keys = app.keyring().unwrap().keys().await;
+                assert_eq!(keys.verifier().jwks().keys.len(), 1);
+            }
         }
         assert_eq!(
             ddb.by_operation(),
@@ -81,17 +72,15 @@ async fn a_missing_resource_stops_the_function_with_the_variable_named() {
         kms: aws_sdk_kms::Client::new(&stack.emulator.sdk_config().await),
     };
     let cases = [
-        (Function::Login, "TOKENGATE_SIGNING_KEY"),
+        (Function::Login, "TOKENGATE_TABLE"),
         (Function::Refresh, "TOKENGATE_REFRESH_MAC_KEY"),
-        (Function::Authorizer, "TOKENGATE_TRUSTED_KEYS"),
-        (Function::Logout, "TOKENGATE_TABLE"),
+        (Function::Authorizer, "TOKENGATE_TABLE"),
+        (Function::Jwks, "TOKENGATE_TABLE"),
     ];
     for (function, variable) in cases {
         let mut config = stack.config.clone();
         match variable {
-            "TOKENGATE_SIGNING_KEY" => config.signing_key = None,
             "TOKENGATE_REFRESH_MAC_KEY" => config.refresh_mac_key = None,
-            "TOKENGATE_TRUSTED_KEYS" => config.trusted_keys.clear(),
             _ => config.table = None,
         }
         let err = connect(&clients, &config, function, stack.clock.clone())

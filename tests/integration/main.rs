@@ -6,6 +6,7 @@ mod authorizer;
 mod cold_start;
 mod contract;
 mod faults;
+mod keyring;
 mod kms_signing;
 mod lockout;
 mod password;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokengate_aws::{connect, Clients, DynamoStore, Function};
 use tokengate_claims::{Algorithm, Verifier};
+use tokengate_domain::keyring::LiveKeyring;
 use tokengate_domain::login::{Grant, Login, LoginAttempt};
 use tokengate_domain::logout::Logout;
 use tokengate_domain::password::HashParams;
@@ -34,6 +35,9 @@ pub struct Stack {
     pub logout: Logout,
     pub password: PasswordChange,
     pub authorizer: Authorizer,
+    /// The keyring as the JWKS function reads it.
+    pub jwks: Arc<LiveKeyring>,
+    /// The trusted keys as the authorizer read them at cold start.
     pub verifier: Verifier,
     pub ddb_calls: CallCounter,
     pub kms_calls: CallCounter,
@@ -69,8 +73,6 @@ impl Stack {
         let config = Config {
             auth,
             table: Some(boot.table.clone()),
-            signing_key: Some(tokengate_aws::bootstrap::SIGNING_ALIAS.to_owned()),
-            trusted_keys: vec![boot.signing_key.clone()],
             refresh_mac_key: Some(tokengate_aws::bootstrap::MAC_ALIAS.to_owned()),
             route_rules: RoutePolicy::parse("* /api/admin/*=admin").unwrap(),
         };
@@ -103,13 +105,21 @@ impl Stack {
             .await
             .expect("user created");
         let authorizer = app(Function::Authorizer).await;
+        let verifier = authorizer
+            .keyring()
+            .unwrap()
+            .keys()
+            .await
+            .verifier()
+            .clone();
         let stack = Self {
             login: app(Function::Login).await.login().unwrap(),
             refresh: app(Function::Refresh).await.refresh().unwrap(),
             logout: app(Function::Logout).await.logout().unwrap(),
             password: app(Function::Password).await.password_change().unwrap(),
-            verifier: authorizer.verifier(),
+            verifier,
             authorizer: authorizer.authorizer().unwrap(),
+            jwks: app(Function::Jwks).await.keyring().unwrap(),
             config,
             emulator,
             boot,

@@ -42,7 +42,7 @@ impl Drop for Emulator {
 pub struct Bootstrapped {
     /// Table name.
     pub table: String,
-    /// Signing key id.
+    /// The keyring's current signing key: its key id (`kid`).
     pub signing_key: String,
     /// MAC key id.
     pub mac_key: String,
@@ -149,13 +149,25 @@ impl Emulator {
         table
     }
 
-    /// Creates a table and the KMS keys (ES256 signing key unless `alg` says otherwise).
+    /// Creates a table, the KMS keys and the keyring (an ES256 signing key, current, unless
+    /// `alg` says otherwise), as `tokengate bootstrap` does.
     pub async fn bootstrap(&self, alg: Algorithm) -> Bootstrapped {
         let table = self.table().await;
-        let kms = aws_sdk_kms::Client::new(&self.sdk_config().await);
-        let (signing_key, mac_key) = tokengate_aws::bootstrap::ensure_keys(&kms, alg)
+        let sdk = self.sdk_config().await;
+        let kms = aws_sdk_kms::Client::new(&sdk);
+        let store = tokengate_aws::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            table.clone(),
+            Arc::new(tokengate_domain::SystemClock),
+        );
+        let mac_key = tokengate_aws::bootstrap::ensure_mac_key(&kms)
             .await
-            .expect("keys created");
+            .expect("MAC key created");
+        let now = tokengate_domain::Clock::now(&tokengate_domain::SystemClock);
+        let ring = tokengate_aws::bootstrap::ensure_signing_key(&kms, &store, alg, "tests", now)
+            .await
+            .expect("signing key created and adopted");
+        let signing_key = ring.current().expect("a current key").kid.clone();
         Bootstrapped {
             table,
             signing_key,

@@ -1,5 +1,6 @@
-//! The API Gateway Lambda authorizer — wiring only. Public keys come from KMS once per cold
-//! start; a warm invocation makes exactly one DynamoDB call and no KMS call. The logic is in
+//! The API Gateway Lambda authorizer — wiring only. Public keys come from the keyring item,
+//! read at cold start and re-read at most every refresh interval; it never calls KMS, and a
+//! warm invocation makes exactly one DynamoDB call (plus the periodic keyring read). The logic is in
 //! `tokengate-handlers` (`authorizer::Authorizer::handle`).
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};

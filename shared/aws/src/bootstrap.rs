@@ -1,6 +1,8 @@
-//! Creates what tokengate needs on an AWS account or the local emulator: the table (with TTL)
-//! and the KMS keys with their aliases. Idempotent: existing resources are reused. In AWS,
-//! `template.yaml` creates the same resources; this is for the emulator and tests.
+//! Creates what tokengate needs on an AWS account or the local emulator: the table (with TTL),
+//! the refresh MAC key with its alias, and a signing key adopted as the keyring's current key.
+//! Idempotent: existing resources are reused. In AWS, `template.yaml` creates the table and
+//! keys, and `tokengate keys adopt` registers the template's signing key; this is for the
+//! emulator and tests.
 
 use std::time::Duration;
 
@@ -8,13 +10,16 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification,
 };
-use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
 use tokengate_claims::Algorithm;
+use tokengate_domain::keyring::{change_keyring, Keyring};
+use tokengate_domain::ports::KeyringStore;
 
 use crate::errors::service_code;
 
-/// Alias of the signing key.
-pub const SIGNING_ALIAS: &str = "alias/tokengate-signing";
+/// The tag naming the stack a signing key belongs to; IAM grants `kms:Sign` on keys with the
+/// function's own stack in it.
+pub const STACK_TAG: &str = "tokengate:stack";
 /// Alias of the refresh MAC key.
 pub const MAC_ALIAS: &str = "alias/tokengate-refresh-mac";
 
@@ -66,20 +71,24 @@ pub async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> anyhow:
     Ok(())
 }
 
-/// Creates a new signing key (no alias change). Returns its key id.
+/// Creates a new signing key of `stack` (tagged [`STACK_TAG`]` = stack`; no alias). Returns
+/// its key id.
 pub async fn create_signing_key(
     kms: &aws_sdk_kms::Client,
     alg: Algorithm,
+    stack: &str,
 ) -> anyhow::Result<String> {
     let spec = match alg {
         Algorithm::ES256 => KeySpec::EccNistP256,
         Algorithm::RS256 => KeySpec::Rsa2048,
     };
+    let tag = Tag::builder().tag_key(STACK_TAG).tag_value(stack).build()?;
     create_key(
         kms,
         spec,
         KeyUsageType::SignVerify,
-        "tokengate access-token signing key",
+        &format!("tokengate access-token signing key of stack {stack}"),
+        Some(tag),
     )
     .await
 }
@@ -89,12 +98,14 @@ async fn create_key(
     spec: KeySpec,
     usage: KeyUsageType,
     description: &str,
+    tag: Option<Tag>,
 ) -> anyhow::Result<String> {
     let out = kms
         .create_key()
         .key_spec(spec)
         .key_usage(usage)
         .description(description)
+        .set_tags(tag.map(|t| vec![t]))
         .send()
         .await
         .map_err(|e| anyhow::Error::new(e).context("failed to create KMS key"))?;
@@ -139,32 +150,37 @@ pub async fn point_alias(
     Ok(())
 }
 
-/// Key ids of the signing key and the MAC key, creating either (with its alias) if missing.
-pub async fn ensure_keys(
+/// The key id of the refresh MAC key, creating it (with its alias) if missing.
+pub async fn ensure_mac_key(kms: &aws_sdk_kms::Client) -> anyhow::Result<String> {
+    if let Some(id) = alias_target(kms, MAC_ALIAS).await? {
+        return Ok(id);
+    }
+    let id = create_key(
+        kms,
+        KeySpec::Hmac256,
+        KeyUsageType::GenerateVerifyMac,
+        "tokengate refresh-token successor key",
+        None,
+    )
+    .await?;
+    point_alias(kms, MAC_ALIAS, &id).await?;
+    Ok(id)
+}
+
+/// The keyring's current signing key; if the keyring has none, a new key of `stack` (algorithm
+/// `alg`) fetched once from KMS and adopted as current. Returns the keyring as it is now.
+pub async fn ensure_signing_key(
     kms: &aws_sdk_kms::Client,
+    keyring: &dyn KeyringStore,
     alg: Algorithm,
-) -> anyhow::Result<(String, String)> {
-    let signing = match alias_target(kms, SIGNING_ALIAS).await? {
-        Some(id) => id,
-        None => {
-            let id = create_signing_key(kms, alg).await?;
-            point_alias(kms, SIGNING_ALIAS, &id).await?;
-            id
-        }
-    };
-    let mac = match alias_target(kms, MAC_ALIAS).await? {
-        Some(id) => id,
-        None => {
-            let id = create_key(
-                kms,
-                KeySpec::Hmac256,
-                KeyUsageType::GenerateVerifyMac,
-                "tokengate refresh-token successor key",
-            )
-            .await?;
-            point_alias(kms, MAC_ALIAS, &id).await?;
-            id
-        }
-    };
-    Ok((signing, mac))
+    stack: &str,
+    now: i64,
+) -> anyhow::Result<Keyring> {
+    let ring = keyring.read_keyring().await?;
+    if ring.current().is_some() {
+        return Ok(ring);
+    }
+    let id = create_signing_key(kms, alg, stack).await?;
+    let key = crate::fetch_public_key(kms, &id).await?;
+    Ok(change_keyring(keyring, |ring| ring.adopt(key.clone(), now)).await?)
 }

@@ -1,28 +1,30 @@
 //! The AWS side of the composition root: the adapters each function runs on, built from the
-//! configuration at cold start. A function's init makes only the AWS calls it must: resolving
-//! the signing key (login, refresh) or fetching the trusted public keys (logout, authorizer,
-//! JWKS), overlapped with one read that opens the DynamoDB connection for the first request.
+//! configuration at cold start. A function's init makes one AWS call: the read of the signing
+//! keyring (`keyring#signing`), which also opens the DynamoDB connection for the first
+//! request. No function calls KMS at init: the keyring holds the public keys (fetched once, by
+//! the admin CLI) and the signing key's ARN and algorithm.
 
 use std::sync::Arc;
 
+use tokengate_domain::keyring::LiveKeyring;
 use tokengate_domain::{Adapters, Clock, Config};
 
-use crate::{load_verifying_keys, DynamoStore, KmsRefreshMac, KmsSigner};
+use crate::{DynamoStore, KmsRefreshMac, KmsSigner};
 
 /// The function being started: it decides which adapters are built and which calls are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
-    /// `POST /auth/login`: the store and the signer.
+    /// `POST /auth/login`: the store, the keyring and the signer.
     Login,
-    /// `POST /auth/password`: the store and the signer, as login.
+    /// `POST /auth/password`: the store, the keyring and the signer, as login.
     Password,
-    /// `POST /auth/refresh`: the store, the signer and the refresh MAC.
+    /// `POST /auth/refresh`: the store, the keyring, the signer and the refresh MAC.
     Refresh,
-    /// `POST /auth/logout`: the store and the trusted keys.
+    /// `POST /auth/logout`: the store and the keyring (its trusted keys).
     Logout,
-    /// The Lambda authorizer: the store and the trusted keys.
+    /// The Lambda authorizer: the store and the keyring (its trusted keys).
     Authorizer,
-    /// `GET /.well-known/jwks.json`: the trusted keys only.
+    /// `GET /.well-known/jwks.json`: the keyring only.
     Jwks,
 }
 
@@ -47,8 +49,9 @@ impl Clients {
     }
 }
 
-/// The adapters `function` runs on. Fails, naming the variable, when the configuration lacks
-/// a resource the function needs, and when a key cannot be resolved.
+/// The adapters `function` runs on, after one read of the keyring. Fails, naming the variable,
+/// when the configuration lacks a resource the function needs. An unreadable keyring is not
+/// fatal: it is logged, and requests read it again (see `LiveKeyring`).
 pub async fn connect(
     clients: &Clients,
     config: &Config,
@@ -56,31 +59,14 @@ pub async fn connect(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Adapters> {
     use Function::*;
-    let store = match function {
-        // The JWKS endpoint reads no table: it needs no table name and opens no connection.
-        Jwks => None,
-        _ => Some(Arc::new(DynamoStore::new(
-            clients.dynamodb.clone(),
-            config.table()?,
-            clock.clone(),
-        ))),
-    };
-    let signer = async {
-        match function {
-            Login | Password | Refresh => {
-                let signer = KmsSigner::connect(clients.kms.clone(), config.signing_key()?).await?;
-                Ok::<_, anyhow::Error>(Some(Arc::new(signer) as _))
-            }
-            _ => Ok(None),
-        }
-    };
-    let keys = async {
-        match function {
-            Logout | Authorizer | Jwks => {
-                load_verifying_keys(&clients.kms, config.trusted_keys()?).await
-            }
-            _ => Ok(Vec::new()),
-        }
+    let store = Arc::new(DynamoStore::new(
+        clients.dynamodb.clone(),
+        config.table()?,
+        clock.clone(),
+    ));
+    let signer = match function {
+        Login | Password | Refresh => Some(Arc::new(KmsSigner::new(clients.kms.clone())) as _),
+        Logout | Authorizer | Jwks => None,
     };
     let mac = match function {
         Refresh => Some(Arc::new(KmsRefreshMac::new(
@@ -89,24 +75,18 @@ pub async fn connect(
         )) as _),
         _ => None,
     };
-    let (signer, keys, ()) = tokio::join!(signer, keys, warm_up(store.as_deref()));
+    let keyring = LiveKeyring::load(store.clone(), clock.clone(), &config.auth).await;
     Ok(Adapters {
-        store: store.map(|s| s as _),
-        signer: signer?,
+        store: match function {
+            // The JWKS endpoint touches no other item than the keyring.
+            Jwks => None,
+            _ => Some(store as _),
+        },
+        signer,
         mac,
-        verifying_keys: keys?,
+        keyring: Some(Arc::new(keyring)),
         clock,
     })
-}
-
-/// Opens the DynamoDB connection at init, so the first request does not pay for it.
-async fn warm_up(store: Option<&DynamoStore>) {
-    if let Some(store) = store {
-        if let Err(e) = store.warm_up().await {
-            // Not fatal: the first request meets the same failure and answers it properly.
-            tracing::warn!(event = "dynamodb_warm_up_failed", error = %format!("{e:#}"));
-        }
-    }
 }
 
 /// What a deployed function connects with: clients from the environment and the system clock.

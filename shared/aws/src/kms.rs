@@ -1,10 +1,12 @@
-//! KMS adapters: the access-token signer, the public-key source and the refresh MAC.
+//! KMS adapters: the access-token signer, the public-key fetch of the admin CLI and the
+//! refresh MAC.
 
 use async_trait::async_trait;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{MacAlgorithmSpec, MessageType, SigningAlgorithmSpec};
 use aws_sdk_kms::Client;
 use tokengate_claims::{ecdsa_der_to_jws, Algorithm, VerifyingKey};
+use tokengate_domain::keyring::{KeyringKey, NewKey};
 use tokengate_domain::ports::{RefreshMac, TokenSigner};
 use tokengate_domain::{PortError, PortResult};
 
@@ -28,16 +30,10 @@ pub fn algorithm_of(spec: &str) -> Option<Algorithm> {
     }
 }
 
-/// A resolved key: ARN, kid, algorithm and public key.
-struct ResolvedKey {
-    arn: String,
-    kid: String,
-    alg: Algorithm,
-    spki: Vec<u8>,
-}
-
-/// One `GetPublicKey`: resolves an id, ARN or alias to the concrete key.
-async fn resolve(kms: &Client, key: &str) -> anyhow::Result<ResolvedKey> {
+/// One `GetPublicKey`: what a key joining the keyring needs — ARN, `kid`, algorithm and public
+/// key — for a key id, ARN or alias. Only the admin CLI calls it (the functions read the
+/// keyring); the public key is checked to parse as a key of its algorithm before it is used.
+pub async fn fetch_public_key(kms: &Client, key: &str) -> anyhow::Result<NewKey> {
     let out = kms
         .get_public_key()
         .key_id(key)
@@ -45,9 +41,24 @@ async fn resolve(kms: &Client, key: &str) -> anyhow::Result<ResolvedKey> {
         .await
         .map_err(|e| anyhow::Error::new(classify(e, "get public key")))
         .map_err(|e| e.context(format!("KMS key {key}")))?;
-    let arn = out
+    let id = out
         .key_id
         .ok_or_else(|| anyhow::anyhow!("KMS GetPublicKey for {key} returned no key id"))?;
+    // KMS answers with the key ARN; the emulator with the bare key id, whose ARN DescribeKey
+    // gives. Login and refresh sign with the stored ARN, and IAM scopes `kms:Sign` by it.
+    let arn = if id.starts_with("arn:") {
+        id
+    } else {
+        kms.describe_key()
+            .key_id(&id)
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(classify(e, "describe key")))
+            .map_err(|e| e.context(format!("KMS key {key}")))?
+            .key_metadata
+            .and_then(|m| m.arn)
+            .ok_or_else(|| anyhow::anyhow!("KMS DescribeKey for {key} returned no ARN"))?
+    };
     // `KeySpec` is the current field; `CustomerMasterKeySpec` its deprecated twin, which some
     // implementations (the emulator among them) still return alone.
     #[allow(deprecated)]
@@ -59,67 +70,52 @@ async fn resolve(kms: &Client, key: &str) -> anyhow::Result<ResolvedKey> {
     let alg = algorithm_of(&spec).ok_or_else(|| {
         anyhow::anyhow!("KMS key {key} has spec {spec}; use ECC_NIST_P256 or RSA_2048+")
     })?;
-    let spki = out
+    let public_key = out
         .public_key
         .ok_or_else(|| anyhow::anyhow!("KMS key {key} returned no public key"))?
         .into_inner();
-    Ok(ResolvedKey {
-        kid: kid_from_key_arn(&arn).to_owned(),
-        arn,
+    let kid = kid_from_key_arn(&arn).to_owned();
+    VerifyingKey::from_spki_der(kid.clone(), alg, &public_key)
+        .map_err(|e| anyhow::anyhow!("KMS key {key}: {e}"))?;
+    Ok(NewKey {
+        kid,
         alg,
-        spki,
+        public_key,
+        key_arn: arn,
     })
 }
 
-/// Signs access tokens with a KMS asymmetric key.
+/// Signs access tokens with KMS `Sign`, naming the concrete key ARN of the keyring entry (never
+/// an alias), so the `kid` header always matches the key that signed.
 #[derive(Debug, Clone)]
 pub struct KmsSigner {
     kms: Client,
-    arn: String,
-    kid: String,
-    alg: Algorithm,
 }
 
 impl KmsSigner {
-    /// Resolves `key` (id, ARN or alias) once. Signing then names the concrete key ARN, not
-    /// the alias, so the `kid` header always matches the key that signed, even while an alias
-    /// is being switched to a new key.
-    pub async fn connect(kms: Client, key: &str) -> anyhow::Result<Self> {
-        let r = resolve(&kms, key).await?;
-        Ok(Self {
-            kms,
-            arn: r.arn,
-            kid: r.kid,
-            alg: r.alg,
-        })
+    /// A signer on `kms`. It makes no call until it signs.
+    pub fn new(kms: Client) -> Self {
+        Self { kms }
     }
 }
 
 #[async_trait]
 impl TokenSigner for KmsSigner {
-    fn kid(&self) -> &str {
-        &self.kid
-    }
-
-    fn alg(&self) -> Algorithm {
-        self.alg
-    }
-
-    async fn sign(&self, signing_input: &[u8]) -> PortResult<Vec<u8>> {
+    async fn sign(&self, key: &KeyringKey, signing_input: &[u8]) -> PortResult<Vec<u8>> {
         if signing_input.len() > MAX_RAW_MESSAGE {
             return Err(PortError::Unexpected(anyhow::anyhow!(
                 "signing input of {} bytes exceeds KMS's raw limit of {MAX_RAW_MESSAGE}",
                 signing_input.len()
             )));
         }
-        let algorithm = match self.alg {
+        let algorithm = match key.alg {
             Algorithm::ES256 => SigningAlgorithmSpec::EcdsaSha256,
             Algorithm::RS256 => SigningAlgorithmSpec::RsassaPkcs1V15Sha256,
         };
         let out = self
             .kms
             .sign()
-            .key_id(&self.arn)
+            .key_id(&key.key_arn)
             .message(Blob::new(signing_input))
             .message_type(MessageType::Raw)
             .signing_algorithm(algorithm)
@@ -132,7 +128,7 @@ impl TokenSigner for KmsSigner {
                 PortError::Unexpected(anyhow::anyhow!("KMS Sign returned no signature"))
             })?
             .into_inner();
-        match self.alg {
+        match key.alg {
             // KMS returns ECDSA signatures as DER; JWS wants the fixed 64-byte r‖s.
             Algorithm::ES256 => ecdsa_der_to_jws(&sig)
                 .map(|raw| raw.to_vec())
@@ -140,29 +136,6 @@ impl TokenSigner for KmsSigner {
             Algorithm::RS256 => Ok(sig),
         }
     }
-}
-
-/// Fetches the public key of every trusted key id once (concurrently), pinned to the
-/// algorithm of its key spec.
-pub async fn load_verifying_keys(
-    kms: &Client,
-    key_ids: &[String],
-) -> anyhow::Result<Vec<VerifyingKey>> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, id) in key_ids.iter().enumerate() {
-        let (kms, id) = (kms.clone(), id.clone());
-        tasks.spawn(async move { (i, resolve(&kms, &id).await) });
-    }
-    let mut keys = Vec::with_capacity(key_ids.len());
-    while let Some(joined) = tasks.join_next().await {
-        let (i, resolved) = joined?;
-        let r = resolved?;
-        let key = VerifyingKey::from_spki_der(r.kid, r.alg, &r.spki)
-            .map_err(|e| anyhow::anyhow!("KMS key {}: {e}", key_ids[i]))?;
-        keys.push((i, key));
-    }
-    keys.sort_by_key(|(i, _)| *i);
-    Ok(keys.into_iter().map(|(_, k)| k).collect())
 }
 
 /// HMAC-SHA-256 with a KMS `HMAC_256` key: derives refresh-token successors.

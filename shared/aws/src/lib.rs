@@ -1,5 +1,6 @@
-//! AWS adapters of tokengate's domain ports: DynamoDB stores, the KMS signer, public-key
-//! source and refresh MAC, and the bootstrap that creates table and keys.
+//! AWS adapters of tokengate's domain ports: DynamoDB stores (the keyring among them), the KMS
+//! signer and refresh MAC, the public-key fetch of the admin CLI, and the bootstrap that
+//! creates table, keys and keyring on the emulator.
 //!
 //! Every AWS error is classified in one place ([`errors`]): throttling, timeouts and 5xx
 //! become [`tokengate_domain::PortError::Unavailable`] (the client sees 503 and retries),
@@ -15,4 +16,4 @@ pub mod kms;
 
 pub use connect::{connect, connect_from_env, Clients, Function};
 pub use dynamo::DynamoStore;
-pub use kms::{kid_from_key_arn, load_verifying_keys, KmsRefreshMac, KmsSigner};
+pub use kms::{fetch_public_key, kid_from_key_arn, KmsRefreshMac, KmsSigner};

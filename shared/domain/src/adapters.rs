@@ -5,39 +5,44 @@
 
 use std::sync::Arc;
 
-use tokengate_claims::VerifyingKey;
-
 use crate::clock::Clock;
+use crate::keyring::LiveKeyring;
 use crate::ports::{
-    Denylist, LockoutStore, RateLimiter, RefreshMac, RevocationSource, SessionStore, TokenSigner,
-    UserStore,
+    Denylist, KeyringStore, LockoutStore, RateLimiter, RefreshMac, RevocationSource, SessionStore,
+    TokenSigner, UserStore,
 };
 
 /// Every store port at once: both stores (DynamoDB and the in-memory twin) implement them all
 /// over one table or map, and each operation takes the ports it uses from it.
 pub trait Store:
-    UserStore + SessionStore + Denylist + LockoutStore + RateLimiter + RevocationSource
+    UserStore + SessionStore + Denylist + LockoutStore + RateLimiter + RevocationSource + KeyringStore
 {
 }
 
 impl<T> Store for T where
-    T: UserStore + SessionStore + Denylist + LockoutStore + RateLimiter + RevocationSource
+    T: UserStore
+        + SessionStore
+        + Denylist
+        + LockoutStore
+        + RateLimiter
+        + RevocationSource
+        + KeyringStore
 {
 }
 
-/// The adapters of one function. A function that never signs has no signer, one that never
-/// verifies has no keys, the JWKS endpoint has no store; the composition root says which
-/// function needs what.
+/// The adapters of one function. A function that never signs has no signer; every function but
+/// `me` reads the keyring; the composition root says which function needs what.
 #[derive(Clone)]
 pub struct Adapters {
-    /// Users, sessions, denylist, lockout, rate windows, revocation lookups.
+    /// Users, sessions, denylist, lockout, rate windows, revocation lookups, the keyring.
     pub store: Option<Arc<dyn Store>>,
     /// Signs access tokens (login, refresh).
     pub signer: Option<Arc<dyn TokenSigner>>,
     /// The refresh-token MAC (refresh).
     pub mac: Option<Arc<dyn RefreshMac>>,
-    /// The trusted public keys (logout, authorizer, JWKS).
-    pub verifying_keys: Vec<VerifyingKey>,
+    /// The signing keyring as last read: trusted keys (logout, authorizer, JWKS) and the
+    /// current signing key (login, refresh, password change).
+    pub keyring: Option<Arc<LiveKeyring>>,
     /// The clock every operation and the store read.
     pub clock: Arc<dyn Clock>,
 }

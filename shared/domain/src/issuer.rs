@@ -1,10 +1,12 @@
-//! Issues access tokens: builds the JWS signing input here and has the signer (KMS) sign it.
+//! Issues access tokens: builds the JWS signing input here and has the signer (KMS) sign it
+//! with the keyring's current key.
 
 use std::sync::Arc;
 
 use tokengate_claims::{assemble, signing_input, AccessClaims, Header, ACCESS_TOKEN_TYPE};
 
-use crate::error::PortResult;
+use crate::error::{PortError, PortResult};
+use crate::keyring::LiveKeyring;
 use crate::ports::TokenSigner;
 use crate::refresh_token::random_id;
 
@@ -47,33 +49,49 @@ pub struct Subject<'a> {
 #[derive(Clone)]
 pub struct AccessTokenIssuer {
     signer: Arc<dyn TokenSigner>,
+    keyring: Arc<LiveKeyring>,
     issuer: String,
     audience: String,
     ttl_secs: i64,
 }
 
 impl AccessTokenIssuer {
-    /// An issuer signing with `signer`.
+    /// An issuer signing with `signer` and the current key of `keyring`.
     pub fn new(
         signer: Arc<dyn TokenSigner>,
+        keyring: Arc<LiveKeyring>,
         issuer: impl Into<String>,
         audience: impl Into<String>,
         ttl_secs: i64,
     ) -> Self {
         Self {
             signer,
+            keyring,
             issuer: issuer.into(),
             audience: audience.into(),
             ttl_secs,
         }
     }
 
-    /// Signs a fresh token for `subject` valid from `now` for the configured lifetime.
+    /// Signs a fresh token for `subject` valid from `now` for the configured lifetime, with
+    /// the keyring's current key. Without one (an empty keyring, or one never read) there is
+    /// nothing to sign with: the caller answers 503 `service_unavailable`.
     pub async fn issue(&self, subject: Subject<'_>, now: i64) -> PortResult<IssuedAccessToken> {
+        let keys = self.keyring.keys().await;
+        let Some(key) = keys.signing_key() else {
+            tracing::error!(
+                event = "signing_key_unavailable",
+                keyring_read = keys.is_known(),
+                "no current signing key in the keyring: cannot sign access tokens"
+            );
+            return Err(PortError::Unavailable(anyhow::anyhow!(
+                "no current signing key in the keyring"
+            )));
+        };
         let header = Header {
-            alg: self.signer.alg(),
+            alg: key.alg,
             typ: ACCESS_TOKEN_TYPE.to_owned(),
-            kid: self.signer.kid().to_owned(),
+            kid: key.kid.clone(),
         };
         let claims = AccessClaims {
             iss: self.issuer.clone(),
@@ -89,7 +107,7 @@ impl AccessTokenIssuer {
             sid: Some(subject.sid.to_owned()),
         };
         let input = signing_input(&header, &claims);
-        let signature = self.signer.sign(input.as_bytes()).await?;
+        let signature = self.signer.sign(key, input.as_bytes()).await?;
         Ok(IssuedAccessToken {
             token: assemble(&input, &signature),
             jti: claims.jti,

@@ -9,6 +9,7 @@ pub mod config;
 mod env;
 pub mod error;
 pub mod issuer;
+pub mod keyring;
 pub mod lockout;
 pub mod login;
 pub mod logout;

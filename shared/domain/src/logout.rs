@@ -10,11 +10,12 @@
 
 use std::sync::Arc;
 
-use tokengate_claims::{AccessClaims, Verifier};
+use tokengate_claims::AccessClaims;
 
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::error::AuthError;
+use crate::keyring::LiveKeyring;
 use crate::ports::{
     Denylist, RateLimiter, RevocationSource, Session, SessionStore, UserStatus, UserStore,
 };
@@ -49,10 +50,10 @@ pub struct Logout {
     pub revocations: Arc<dyn RevocationSource>,
     /// Per-source-network counters.
     pub rate: Arc<dyn RateLimiter>,
-    /// Verifies the bearer token before its `jti` is trusted. Its leeway also sets how long
-    /// the `jti` stays denylisted, so it must be the authorizer's leeway (both come from
-    /// `AuthConfig::leeway_secs`).
-    pub verifier: Arc<Verifier>,
+    /// The trusted keys that verify the bearer token before its `jti` is trusted. The
+    /// verifier's leeway also sets how long the `jti` stays denylisted, so it must be the
+    /// authorizer's leeway (both come from `AuthConfig::leeway_secs`).
+    pub keyring: Arc<LiveKeyring>,
     /// Clock.
     pub clock: Arc<dyn Clock>,
     /// Settings (grace window, idle timeout, the per-source limit).
@@ -64,9 +65,15 @@ impl Logout {
     pub async fn logout(&self, req: LogoutRequest<'_>) -> Result<(), AuthError> {
         let now = self.clock.now();
         // Only a token we issued and that has not expired names a jti worth looking up.
+        let keys = match req.access_token {
+            Some(_) => Some(self.keyring.keys().await),
+            None => None,
+        };
+        let verifier = keys.as_ref().map(|k| k.verifier());
         let claims = req
             .access_token
-            .and_then(|t| self.verifier.verify(t, now).ok());
+            .zip(verifier)
+            .and_then(|(t, v)| v.verify(t, now).ok());
         let refresh = req.refresh_token.and_then(RefreshToken::parse);
         if claims.is_none() && refresh.is_none() {
             // Nothing that could name a session or a user: no store call to count or make.
@@ -107,7 +114,7 @@ impl Logout {
         if let Some(c) = &access {
             // Not `exp`: verifiers accept the token for `leeway` seconds beyond it, and an
             // entry gone at `exp` would let the logged-out token back in for that long.
-            let until = self.verifier.validation().expired_from(c.exp);
+            let until = self.config.validation().expired_from(c.exp);
             self.denylist.deny(&c.jti, until).await?;
         }
         for sid in &sids {

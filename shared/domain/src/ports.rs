@@ -6,13 +6,12 @@
 //! `revoke_family`, `sign_out_everywhere`), and each name is unique across the ports, because
 //! one store type implements all of them and callers call it directly.
 
-use async_trait::async_trait;
-use tokengate_claims::Algorithm;
-
 use crate::error::PortResult;
+use crate::keyring::{Keyring, KeyringKey};
 use crate::lockout::{Admission, Counters, LockStates, Reservation};
 use crate::refresh_token::TokenHash;
 use crate::username::Username;
+use async_trait::async_trait;
 
 /// Whether a user may sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,15 +266,25 @@ pub trait RevocationSource: Send + Sync {
     async fn revocation_status(&self, jti: &str, user_id: &str) -> PortResult<RevocationStatus>;
 }
 
-/// Signs JWS signing inputs with the current signing key.
+/// Signs JWS signing inputs with a key of the keyring (KMS `Sign` with its ARN).
 #[async_trait]
 pub trait TokenSigner: Send + Sync {
-    /// `kid` header value of the signing key.
-    fn kid(&self) -> &str;
-    /// Algorithm of the signing key.
-    fn alg(&self) -> Algorithm;
-    /// Signs `signing_input`; returns the signature in JWS form (64-byte r‖s for ES256).
-    async fn sign(&self, signing_input: &[u8]) -> PortResult<Vec<u8>>;
+    /// Signs `signing_input` with `key` (the keyring's current key, whose `kid` and `alg` the
+    /// header names); returns the signature in JWS form (64-byte r‖s for ES256).
+    async fn sign(&self, key: &KeyringKey, signing_input: &[u8]) -> PortResult<Vec<u8>>;
+}
+
+/// The signing keyring, one item (`keyring#signing`). Every write is conditional on the
+/// version it was read at, so concurrent changes never overwrite each other.
+#[async_trait]
+pub trait KeyringStore: Send + Sync {
+    /// The keyring as stored (a strongly consistent read); an empty keyring at version 0 if
+    /// there is no item.
+    async fn read_keyring(&self) -> PortResult<Keyring>;
+    /// Stores `keyring` as version `keyring.version() + 1`, only if the stored version is still
+    /// `keyring.version()` (for version 0: only if there is no item). `false` if another write
+    /// came first (nothing written: read again and decide again).
+    async fn replace_keyring(&self, keyring: &Keyring) -> PortResult<bool>;
 }
 
 /// Keyed MAC used to derive a refresh token's successor (see [`crate::refresh`]).

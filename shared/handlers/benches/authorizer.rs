@@ -15,12 +15,13 @@ use aws_lc_rs::signature::{
 use base64::Engine;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use serde_json::json;
-use tokengate_claims::{assemble, signing_input, AccessClaims, Algorithm, Header, VerifyingKey};
+use tokengate_claims::{assemble, signing_input, AccessClaims, Algorithm, Header};
+use tokengate_domain::keyring::{change_keyring, LiveKeyring, NewKey};
 use tokengate_domain::login::LoginAttempt;
 use tokengate_domain::policy::RoutePolicy;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::{
-    Adapters, AuthConfig, Config, ManualClock, Password, PasswordHasher, Username,
+    Adapters, AuthConfig, Clock, Config, ManualClock, Password, PasswordHasher, Username,
 };
 use tokengate_handlers::app::App;
 use tokengate_handlers::authorizer::Authorizer;
@@ -95,29 +96,39 @@ fn case(alg: Algorithm) -> Case {
     }
 }
 
-fn authorizer(
+/// The authorizer over a keyring holding both keys (ES256 current, RS256 next): what the
+/// deployed authorizer verifies with once it has read the keyring.
+async fn authorizer(
     es: &Case,
     rs: &Case,
     store: Arc<MemoryBackend>,
     clock: Arc<ManualClock>,
 ) -> Authorizer {
-    let keys = vec![
-        VerifyingKey::from_spki_der("ES256-key", Algorithm::ES256, &es.spki).unwrap(),
-        VerifyingKey::from_spki_der("RS256-key", Algorithm::RS256, &rs.spki).unwrap(),
-    ];
     let config = Config {
         auth: AuthConfig::new("https://auth.bench", "api"),
         table: None,
-        signing_key: None,
-        trusted_keys: Vec::new(),
         refresh_mac_key: None,
         route_rules: RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin").unwrap(),
     };
+    let entry = |kid: &str, alg, spki: &[u8]| NewKey {
+        kid: kid.to_owned(),
+        alg,
+        public_key: spki.to_vec(),
+        key_arn: format!("arn:aws:kms:us-east-1:123456789012:key/{kid}"),
+    };
+    let now = clock.now();
+    change_keyring(&*store, |ring| {
+        ring.adopt(entry("ES256-key", Algorithm::ES256, &es.spki), now)?;
+        ring.add_next(entry("RS256-key", Algorithm::RS256, &rs.spki), now)
+    })
+    .await
+    .unwrap();
+    let keyring = LiveKeyring::load(store.clone(), clock.clone(), &config.auth).await;
     let adapters = Adapters {
         store: Some(store),
         signer: None,
         mac: None,
-        verifying_keys: keys,
+        keyring: Some(Arc::new(keyring)),
         clock,
     };
     App::build(config, adapters).authorizer().unwrap()
@@ -172,7 +183,7 @@ fn benches(c: &mut Criterion) {
         token_version: 1,
     }))
     .unwrap();
-    let auth = authorizer(&es, &rs, store, clock);
+    let auth = rt.block_on(authorizer(&es, &rs, store, clock));
     // Sanity: the benchmarked path is the allow path.
     let allowed = rt.block_on(auth.handle(token_event(&es.token))).unwrap();
     assert_eq!(allowed["context"]["sub"], "u-bench");

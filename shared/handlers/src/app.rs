@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use tokengate_claims::{Jwks, Validation, Verifier};
+use tokengate_domain::keyring::LiveKeyring;
 use tokengate_domain::login::Login;
 use tokengate_domain::logout::Logout;
 use tokengate_domain::password_change::PasswordChange;
@@ -72,7 +72,7 @@ impl App {
     }
 
     /// Logout: sessions, users, the denylist, the revocation lookup, the per-source limit and
-    /// the verifier.
+    /// the keyring's trusted keys.
     pub fn logout(&self) -> anyhow::Result<Logout> {
         let store = self.store()?;
         Ok(Logout {
@@ -81,13 +81,13 @@ impl App {
             denylist: store.clone(),
             revocations: store.clone(),
             rate: store,
-            verifier: Arc::new(self.verifier()),
+            keyring: self.keyring()?,
             clock: self.adapters.clock.clone(),
             config: self.config.auth.clone(),
         })
     }
 
-    /// The authorizer: the verifier, the revocation lookup and the route rules.
+    /// The authorizer: the keyring's trusted keys, the revocation lookup and the route rules.
     pub fn authorizer(&self) -> anyhow::Result<Authorizer> {
         let rules = self.config.route_rules.clone();
         if !rules.always_api_wide() {
@@ -101,16 +101,20 @@ impl App {
             );
         }
         Ok(Authorizer {
-            verifier: Arc::new(self.verifier()),
+            keyring: self.keyring()?,
             revocations: self.store()?,
             policy: rules,
             clock: self.adapters.clock.clone(),
         })
     }
 
-    /// The key set the JWKS endpoint serves: exactly the keys the verifiers trust.
-    pub fn jwks(&self) -> Jwks {
-        self.verifier().jwks()
+    /// The signing keyring as this function reads it: what the JWKS endpoint serves (exactly
+    /// the keys the verifiers trust), and what the verifiers and the issuer use.
+    pub fn keyring(&self) -> anyhow::Result<Arc<LiveKeyring>> {
+        self.adapters
+            .keyring
+            .clone()
+            .context("this function was connected without the keyring")
     }
 
     fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
@@ -127,19 +131,10 @@ impl App {
                 .signer
                 .clone()
                 .context("this function was connected without a signer")?,
+            self.keyring()?,
             &auth.issuer,
             &auth.audience,
             auth.access_ttl_secs,
         ))
-    }
-
-    /// A verifier of the trusted keys with the configured issuer, audience and leeway.
-    pub fn verifier(&self) -> Verifier {
-        let auth = &self.config.auth;
-        let validation = Validation {
-            leeway_secs: auth.leeway_secs,
-            ..Validation::new(auth.issuer.clone(), vec![auth.audience.clone()])
-        };
-        Verifier::new(self.adapters.verifying_keys.iter().cloned(), validation)
     }
 }

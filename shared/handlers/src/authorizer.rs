@@ -14,7 +14,8 @@ use aws_lambda_events::apigw::{
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde_json::{json, Value};
-use tokengate_claims::{AccessClaims, Verifier};
+use tokengate_claims::AccessClaims;
+use tokengate_domain::keyring::LiveKeyring;
 use tokengate_domain::ports::{RevocationSource, UserStatus};
 use tokengate_domain::{Clock, PortError};
 
@@ -66,8 +67,9 @@ pub enum Verdict {
 /// Everything the authorizer needs, built once at cold start.
 #[derive(Clone)]
 pub struct Authorizer {
-    /// Trusted keys and validation rules (public keys fetched from KMS at cold start).
-    pub verifier: Arc<Verifier>,
+    /// The trusted keys (the keyring's `next`, `current`, `retiring`, read at cold start and
+    /// re-read at most every refresh interval) and the validation rules.
+    pub keyring: Arc<LiveKeyring>,
     /// Denylist + token version, in one round trip.
     pub revocations: Arc<dyn RevocationSource>,
     /// Route → roles.
@@ -88,8 +90,22 @@ impl Authorizer {
             record_outcome("unauthorized");
             return Ok(Verdict::Unauthorized);
         };
-        // All local checks first: a bad token costs no DynamoDB call.
-        let claims = match self.verifier.verify(token, self.clock.now()) {
+        // All local checks first: a bad token costs no DynamoDB call. (The keyring is re-read
+        // at most once per refresh interval, whatever the token says.)
+        let keys = self.keyring.keys().await;
+        if !keys.has_trusted_keys() {
+            // Fail closed, loudly: with no key to trust every token would be refused, and a
+            // 401 would send every client to refresh, which cannot sign either.
+            tracing::error!(
+                event = "authorizer_keyring_empty",
+                keyring_read = keys.is_known(),
+                "no trusted signing key: the keyring (keyring#signing) is unreadable, empty or                  all retired"
+            );
+            return Err(PortError::Unavailable(anyhow::anyhow!(
+                "no trusted signing key in the keyring"
+            )));
+        }
+        let claims = match keys.verifier().verify(token, self.clock.now()) {
             Ok(c) => c,
             Err(e) => {
                 tracing::info!(event = "authorizer_token_invalid", reason = %e);

@@ -267,7 +267,6 @@ async fn a_foreign_origin_gets_no_grant_and_the_csrf_check_still_refuses_its_coo
 async fn public_and_bearer_routes_grant_the_origin_without_credentials() {
     let rig = MemoryRig::new().await;
     let allowed = &rig.config.auth.allowed_origins;
-    let keys = rig.verifier.jwks();
     let without_credentials = pairs(&[
         ("access-control-allow-origin", APP),
         (
@@ -278,7 +277,7 @@ async fn public_and_bearer_routes_grant_the_origin_without_credentials() {
     ]);
 
     let resp = jwks::handle(
-        &keys,
+        &rig.keyring,
         allowed,
         event("GET", "/.well-known/jwks.json", &[("Origin", APP)], None),
     )
@@ -298,7 +297,7 @@ async fn public_and_bearer_routes_grant_the_origin_without_credentials() {
 
     // Without an Origin (curl, a server) nothing is granted; the answer still varies by it.
     let resp = jwks::handle(
-        &keys,
+        &rig.keyring,
         allowed,
         event("GET", "/.well-known/jwks.json", &[], None),
     )

@@ -113,7 +113,7 @@ async fn password_event() {
 async fn jwks_and_me_events() {
     let rig = MemoryRig::new().await;
     request(event!("jwks.json"));
-    let resp = jwks::response(&rig.verifier.jwks());
+    let resp = jwks::response(&rig.keyring).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(json(&resp)["keys"][0]["kid"], "test-key");
 

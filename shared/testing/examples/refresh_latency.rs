@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use tokengate_claims::Algorithm;
 use tokengate_domain::error::PortResult;
+use tokengate_domain::keyring::KeyringKey;
 use tokengate_domain::ports::{
     RateLimiter, RefreshMac, Reissue, Rotation, Session, SessionStore, TokenSigner, Window,
     WriteOutcome,
@@ -85,15 +85,9 @@ impl RefreshMac for Slow<MemoryMac> {
 
 #[async_trait]
 impl TokenSigner for Slow<MemorySigner> {
-    fn kid(&self) -> &str {
-        self.inner.kid()
-    }
-    fn alg(&self) -> Algorithm {
-        Algorithm::ES256
-    }
-    async fn sign(&self, input: &[u8]) -> PortResult<Vec<u8>> {
+    async fn sign(&self, key: &KeyringKey, input: &[u8]) -> PortResult<Vec<u8>> {
         wait(self.p.sign).await;
-        self.inner.sign(input).await
+        self.inner.sign(key, input).await
     }
 }
 
@@ -116,6 +110,7 @@ async fn measure(p: Profile) -> Duration {
                 inner: rig.signer.clone(),
                 p,
             }),
+            rig.keyring.clone(),
             MemoryRig::ISSUER,
             MemoryRig::AUDIENCE,
             900,

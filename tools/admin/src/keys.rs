@@ -1,90 +1,193 @@
-//! Bootstrap and signing-key rotation.
-//!
-//! Rotation without downtime: `keys create` (new key), add its kid to
-//! `TOKENGATE_TRUSTED_KEYS` and deploy (verifiers and JWKS trust both), `keys promote <kid>`
-//! and deploy (new tokens use it), and after the access-token lifetime remove the old kid.
+//! Bootstrap and the signing keyring (`keyring#signing`): create, promote, retire, list and
+//! adopt keys. Every change is a conditional write on the keyring's version
+//! (`tokengate_domain::keyring::change_keyring`), so two admins never lose each other's update,
+//! and no CloudFormation-owned resource (alias, key policy) is touched: a rotation needs no
+//! deploy and no restart (README, Key rotation).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use tokengate_aws::bootstrap::{self, MAC_ALIAS, SIGNING_ALIAS};
+use tokengate_aws::bootstrap::{self, MAC_ALIAS};
+use tokengate_aws::{fetch_public_key, DynamoStore};
 use tokengate_claims::Algorithm;
+use tokengate_domain::config::{Env, RotationTiming};
+use tokengate_domain::keyring::{change_keyring, KeyState, Keyring};
+use tokengate_domain::ports::KeyringStore;
+use tokengate_domain::{Clock, SystemClock};
 
-/// Creates table and keys if missing; prints (and optionally writes) the settings.
-pub async fn bootstrap(
-    ddb: &aws_sdk_dynamodb::Client,
-    kms: &aws_sdk_kms::Client,
-    table: &str,
-    alg: Algorithm,
-    env_file: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    bootstrap::ensure_table(ddb, table).await?;
-    let (signing, _mac) = bootstrap::ensure_keys(kms, alg).await?;
-    let settings = format!(
-        "TOKENGATE_TABLE={table}\nTOKENGATE_SIGNING_KEY={SIGNING_ALIAS}\nTOKENGATE_TRUSTED_KEYS={signing}\nTOKENGATE_REFRESH_MAC_KEY={MAC_ALIAS}\n"
-    );
-    print!("{settings}");
-    if let Some(path) = env_file {
-        let mut f = std::fs::File::create(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        f.write_all(settings.as_bytes())?;
-    }
-    Ok(())
+/// What a keys command works on: the keyring's table, KMS, and the clock.
+pub struct Keys<'a> {
+    /// The table holding `keyring#signing`.
+    pub store: &'a DynamoStore,
+    /// KMS (create keys, fetch public keys).
+    pub kms: &'a aws_sdk_kms::Client,
 }
 
-/// Lists signing keys: kid, spec, state and aliases.
-pub async fn list(kms: &aws_sdk_kms::Client) -> anyhow::Result<()> {
-    let aliases = kms
-        .list_aliases()
-        .send()
-        .await
-        .context("failed to list aliases")?;
-    let keys = kms
-        .list_keys()
-        .send()
-        .await
-        .context("failed to list keys")?;
-    println!("{:<38} {:<14} {:<10} aliases", "kid", "spec", "state");
-    for k in keys.keys() {
-        let Some(id) = k.key_id() else { continue };
-        let d = kms
-            .describe_key()
-            .key_id(id)
-            .send()
-            .await
-            .with_context(|| format!("failed to describe {id}"))?;
-        let Some(m) = d.key_metadata else { continue };
-        if m.key_usage.as_ref().map(|u| u.as_str()) != Some("SIGN_VERIFY") {
-            continue;
+fn now() -> i64 {
+    SystemClock.now()
+}
+
+/// The stack name signing keys are tagged with (`--stack` / `TOKENGATE_STACK`).
+fn stack_name(stack: Option<&str>) -> anyhow::Result<&str> {
+    stack.filter(|s| !s.is_empty()).context(
+        "name the stack with --stack or TOKENGATE_STACK: new signing keys are tagged \
+         tokengate:stack=<stack>, and the functions may sign only with their own stack's keys",
+    )
+}
+
+impl Keys<'_> {
+    /// Creates table and keys if missing, adopts the signing key into an empty keyring; prints
+    /// (and optionally writes) the settings.
+    pub async fn bootstrap(
+        &self,
+        ddb: &aws_sdk_dynamodb::Client,
+        alg: Algorithm,
+        stack: &str,
+        env_file: Option<PathBuf>,
+    ) -> anyhow::Result<()> {
+        let table = self.store.table();
+        bootstrap::ensure_table(ddb, table).await?;
+        bootstrap::ensure_mac_key(self.kms).await?;
+        bootstrap::ensure_signing_key(self.kms, self.store, alg, stack, now()).await?;
+        let settings = format!("TOKENGATE_TABLE={table}\nTOKENGATE_REFRESH_MAC_KEY={MAC_ALIAS}\n");
+        print!("{settings}");
+        if let Some(path) = env_file {
+            let mut f = std::fs::File::create(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            f.write_all(settings.as_bytes())?;
         }
-        let names: Vec<&str> = aliases
-            .aliases()
-            .iter()
-            .filter(|a| a.target_key_id() == Some(id))
-            .filter_map(|a| a.alias_name())
-            .collect();
-        println!(
-            "{:<38} {:<14} {:<10} {}",
-            id,
-            m.key_spec.as_ref().map(|s| s.as_str()).unwrap_or("?"),
-            m.key_state.as_ref().map(|s| s.as_str()).unwrap_or("?"),
-            names.join(",")
-        );
+        Ok(())
     }
-    Ok(())
+
+    /// Prints every key of the keyring with its state and times.
+    pub async fn list(&self) -> anyhow::Result<()> {
+        let ring = self.store.read_keyring().await?;
+        print!("{}", describe(&ring, now()));
+        Ok(())
+    }
+
+    /// Creates a KMS key of `stack`, fetches its public key once and adds it as `next`.
+    pub async fn create(&self, alg: Algorithm, stack: Option<&str>) -> anyhow::Result<()> {
+        let stack = stack_name(stack)?;
+        let id = bootstrap::create_signing_key(self.kms, alg, stack).await?;
+        let key = fetch_public_key(self.kms, &id).await?;
+        let at = now();
+        change_keyring(self.store, |ring| ring.add_next(key.clone(), at)).await?;
+        let timing = timing()?;
+        println!(
+            "added {} ({}) as next: published and trusted, not signing yet. Every function \
+             knows it within {} s; promote it after that (and after the JWKS max-age, 300 s, \
+             if other services verify with the JWKS): tokengate keys promote {}",
+            key.kid,
+            key.alg.as_str(),
+            timing.keyring_refresh_secs,
+            key.kid
+        );
+        Ok(())
+    }
+
+    /// Makes `kid` current; the old current key turns `retiring` for the timing's
+    /// `retiring_secs`. Refused for a key added less than one re-read interval ago, unless
+    /// `force`.
+    pub async fn promote(&self, kid: &str, force: bool) -> anyhow::Result<()> {
+        let timing = timing()?;
+        let at = now();
+        let known_after = (!force).then_some(timing.keyring_refresh_secs);
+        let ring = change_keyring(self.store, |ring| {
+            ring.promote(kid, at, timing.retiring_secs(), known_after)
+        })
+        .await?;
+        println!(
+            "{kid} is current: every function signs with it within {} s.",
+            timing.keyring_refresh_secs
+        );
+        for k in ring.keys() {
+            if let KeyState::Retiring { until } = k.state {
+                println!(
+                    "{} is retiring: trusted until {until} (in {} s); then `tokengate keys \
+                     retire {}`",
+                    k.kid,
+                    until - at,
+                    k.kid
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Retires `kid` (a `next` or `retiring` key): its tokens are refused within one re-read
+    /// interval.
+    pub async fn retire(&self, kid: &str) -> anyhow::Result<()> {
+        let at = now();
+        let before = self.store.read_keyring().await?;
+        change_keyring(self.store, |ring| ring.retire(kid)).await?;
+        if let Some(KeyState::Retiring { until }) =
+            before.keys().iter().find(|k| k.kid == kid).map(|k| k.state)
+        {
+            if until > at {
+                eprintln!(
+                    "warning: {kid} was trusted until {until} ({} s from now); tokens it signed \
+                     that have not expired yet are refused from now on",
+                    until - at
+                );
+            }
+        }
+        println!("{kid} is retired: no function trusts it after its next keyring re-read.");
+        Ok(())
+    }
+
+    /// Registers an existing KMS key (the stack's own, made by the template) as the current key
+    /// of an empty keyring. Adopting the key that is already current changes nothing.
+    pub async fn adopt(&self, key_id: &str) -> anyhow::Result<()> {
+        let key = fetch_public_key(self.kms, key_id).await?;
+        let at = now();
+        change_keyring(self.store, |ring| ring.adopt(key.clone(), at)).await?;
+        println!(
+            "{} ({}) is the current signing key",
+            key.kid,
+            key.alg.as_str()
+        );
+        Ok(())
+    }
 }
 
-/// Creates a new signing key without switching the alias.
-pub async fn create(kms: &aws_sdk_kms::Client, alg: Algorithm) -> anyhow::Result<()> {
-    let id = bootstrap::create_signing_key(kms, alg).await?;
-    println!("created signing key {id}; add it to TOKENGATE_TRUSTED_KEYS, deploy, then `tokengate keys promote {id}`");
-    Ok(())
+/// The rotation timing from the CLI's environment (the functions' variables).
+fn timing() -> anyhow::Result<RotationTiming> {
+    RotationTiming::from_env(&Env::process())
 }
 
-/// Points the signing alias at `kid`.
-pub async fn promote(kms: &aws_sdk_kms::Client, kid: &str) -> anyhow::Result<()> {
-    bootstrap::point_alias(kms, SIGNING_ALIAS, kid).await?;
-    println!("{SIGNING_ALIAS} now points at {kid}; redeploy login and refresh so new instances sign with it");
-    Ok(())
+/// `keys list` output: one line per key, newest state first in the table's order.
+pub fn describe(ring: &Keyring, now: i64) -> String {
+    let mut out = format!(
+        "keyring version {}\n{:<38} {:<6} {:<9} {:<24} {:<11} key ARN\n",
+        ring.version(),
+        "kid",
+        "alg",
+        "state",
+        "until",
+        "added"
+    );
+    for k in ring.keys() {
+        let until = match k.state {
+            KeyState::Retiring { until } if until > now => {
+                format!("{until} (in {} s)", until - now)
+            }
+            KeyState::Retiring { until } => format!("{until} (passed)"),
+            _ => "-".to_owned(),
+        };
+        out.push_str(&format!(
+            "{:<38} {:<6} {:<9} {:<24} {:<11} {}\n",
+            k.kid,
+            k.alg.as_str(),
+            k.state.as_str(),
+            until,
+            k.added_at,
+            k.key_arn
+        ));
+    }
+    if ring.keys().is_empty() {
+        out.push_str("(empty: `tokengate keys adopt <SigningKeyArn>` after the first deploy)\n");
+    }
+    out
 }

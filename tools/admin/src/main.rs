@@ -18,13 +18,18 @@ struct Cli {
         global = true
     )]
     table: String,
+    /// The stack the signing keys belong to: `keys create` tags new keys
+    /// `tokengate:stack=<stack>` (IAM lets a stack's functions sign only with its own keys).
+    #[arg(long, env = "TOKENGATE_STACK", global = true)]
+    stack: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the table and KMS keys if missing (for the emulator; in AWS the template does).
+    /// Create the table, the KMS keys and the keyring if missing (for the emulator; in AWS the
+    /// template makes table and keys, and `keys adopt` registers its signing key).
     Bootstrap {
         /// Algorithm of a newly created signing key.
         #[arg(long, value_enum, default_value = "es256")]
@@ -43,7 +48,7 @@ enum Command {
     /// Users.
     #[command(subcommand)]
     User(UserCommand),
-    /// Signing keys.
+    /// The signing keyring.
     #[command(subcommand)]
     Keys(KeysCommand),
 }
@@ -71,15 +76,30 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// List signing keys with their kid, spec, state and aliases.
+    /// List the keyring: kid, algorithm, state, retiring time, when added, key ARN.
     List,
-    /// Create a new signing key (not yet used: trust it first, then promote it).
+    /// Create a KMS signing key tagged with the stack and add it as `next` (published and
+    /// trusted, not signing yet).
     Create {
         #[arg(long, value_enum, default_value = "es256")]
         alg: Alg,
     },
-    /// Point alias/tokengate-signing at a key: new tokens are signed with it.
-    Promote { kid: String },
+    /// Make a key current; the old current key stays trusted (`retiring`) for one keyring
+    /// re-read + the access-token lifetime + the leeway + the authorizer cache TTL
+    /// (TOKENGATE_KEYRING_REFRESH_SECONDS, TOKENGATE_ACCESS_TTL_SECONDS,
+    /// TOKENGATE_LEEWAY_SECONDS, TOKENGATE_AUTHORIZER_CACHE_TTL; defaults 60, 900, 30, 60).
+    Promote {
+        kid: String,
+        /// Promote even if the key was added less than one keyring re-read ago (verifiers that
+        /// have not read it yet refuse its tokens until they do).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Retire a next or retiring key: its tokens are refused within one keyring re-read.
+    Retire { kid: String },
+    /// Register an existing KMS key (the stack's own `SigningKeyArn` output, after the first
+    /// deploy) as the current key of an empty keyring.
+    Adopt { key: String },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,6 +116,9 @@ impl From<Alg> for Algorithm {
         }
     }
 }
+
+/// The stack name `bootstrap` tags its signing key with when none is given (the emulator).
+const LOCAL_STACK: &str = "tokengate-local";
 
 #[tokio::main]
 async fn main() {
@@ -114,11 +137,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         cli.table.clone(),
         std::sync::Arc::new(tokengate_domain::SystemClock),
     );
+    let keys = keys::Keys {
+        store: &store,
+        kms: &kms,
+    };
     match cli.command {
         Command::Bootstrap {
             signing_alg,
             env_file,
-        } => keys::bootstrap(&ddb, &kms, &cli.table, signing_alg.into(), env_file).await,
+        } => {
+            let stack = cli.stack.as_deref().unwrap_or(LOCAL_STACK);
+            keys.bootstrap(&ddb, signing_alg.into(), stack, env_file)
+                .await
+        }
         Command::SeedDemo { not_production } => {
             let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
             anyhow::ensure!(
@@ -150,8 +181,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let password = users::read_new_password()?;
             users::set_password(&store, &name, &password).await
         }
-        Command::Keys(KeysCommand::List) => keys::list(&kms).await,
-        Command::Keys(KeysCommand::Create { alg }) => keys::create(&kms, alg.into()).await,
-        Command::Keys(KeysCommand::Promote { kid }) => keys::promote(&kms, &kid).await,
+        Command::Keys(KeysCommand::List) => keys.list().await,
+        Command::Keys(KeysCommand::Create { alg }) => {
+            keys.create(alg.into(), cli.stack.as_deref()).await
+        }
+        Command::Keys(KeysCommand::Promote { kid, force }) => keys.promote(&kid, force).await,
+        Command::Keys(KeysCommand::Retire { kid }) => keys.retire(&kid).await,
+        Command::Keys(KeysCommand::Adopt { key }) => keys.adopt(&key).await,
     }
 }

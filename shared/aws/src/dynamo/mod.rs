@@ -9,8 +9,7 @@
 //! | `lock#<username>` | `failures`, `last_failure_at`, `locked_until`, `ttl` — failures of the account from every source (the ceiling) |
 //! | `lock-src#<network>#<username>` | `failures`, `last_failure_at`, `locked_until`, `ttl` — failures of the account from one source network (IPv4 address or IPv6 /64) |
 //! | `rate#<key>#<window start>` | `count`, `ttl` |
-//!
-//! The key `warm-up#` is only ever read, never written ([`DynamoStore::warm_up`]).
+//! | `keyring#signing` | `version`, `keys` (L of M: `kid`, `alg`, `public_key`, `key_arn`, `state`, `until`, `added_at`) — the signing keyring, read by every function at cold start and then at most every refresh interval, written by the admin CLI (`keyring`) |
 //!
 //! `user#` and `principal#` change together, in one transaction, whenever the token version,
 //! status or roles change. DynamoDB deletes expired items lazily (within days), so reads of
@@ -25,6 +24,7 @@
 
 mod codec;
 mod denylist;
+mod keyring;
 mod lockout;
 mod rate_limiter;
 mod revocation;
@@ -71,15 +71,6 @@ impl DynamoStore {
     /// The table name.
     pub fn table(&self) -> &str {
         &self.table
-    }
-
-    /// Opens the connection to DynamoDB at init (TCP, TLS, credentials, endpoint), so that
-    /// the first request does not pay for it: one read of a key that is never written, with
-    /// the `dynamodb:GetItem` permission every function using the table already has.
-    pub async fn warm_up(&self) -> PortResult<()> {
-        self.get("warm-up#".to_owned(), "warm up the connection")
-            .await
-            .map(drop)
     }
 
     /// A strongly consistent read of the item `pk`.

@@ -80,10 +80,6 @@ pub struct Config {
     pub auth: AuthConfig,
     /// `TOKENGATE_TABLE`: the one DynamoDB table.
     pub table: Option<String>,
-    /// `TOKENGATE_SIGNING_KEY`: the KMS key (id, ARN or alias) access tokens are signed with.
-    pub signing_key: Option<String>,
-    /// `TOKENGATE_TRUSTED_KEYS`: comma-separated KMS keys whose signatures are accepted.
-    pub trusted_keys: Vec<String>,
     /// `TOKENGATE_REFRESH_MAC_KEY`: the KMS HMAC key refresh-token successors are derived with.
     pub refresh_mac_key: Option<String>,
     /// `TOKENGATE_ROUTE_ROLES`: the authorizer's route rules (empty: a valid token suffices).
@@ -102,8 +98,6 @@ impl Config {
         Ok(Self {
             auth: AuthConfig::from_env(env)?,
             table: optional("TOKENGATE_TABLE"),
-            signing_key: optional("TOKENGATE_SIGNING_KEY"),
-            trusted_keys: env.list("TOKENGATE_TRUSTED_KEYS"),
             refresh_mac_key: optional("TOKENGATE_REFRESH_MAC_KEY"),
             route_rules: RoutePolicy::parse(&env.text("TOKENGATE_ROUTE_ROLES"))
                 .map_err(|e| anyhow::anyhow!("environment variable TOKENGATE_ROUTE_ROLES: {e}"))?,
@@ -115,23 +109,9 @@ impl Config {
         required(&self.table, "TOKENGATE_TABLE")
     }
 
-    /// `TOKENGATE_SIGNING_KEY`, or an error naming it.
-    pub fn signing_key(&self) -> anyhow::Result<&str> {
-        required(&self.signing_key, "TOKENGATE_SIGNING_KEY")
-    }
-
     /// `TOKENGATE_REFRESH_MAC_KEY`, or an error naming it.
     pub fn refresh_mac_key(&self) -> anyhow::Result<&str> {
         required(&self.refresh_mac_key, "TOKENGATE_REFRESH_MAC_KEY")
-    }
-
-    /// `TOKENGATE_TRUSTED_KEYS`, or an error naming it when empty.
-    pub fn trusted_keys(&self) -> anyhow::Result<&[String]> {
-        anyhow::ensure!(
-            !self.trusted_keys.is_empty(),
-            "missing required environment variable TOKENGATE_TRUSTED_KEYS"
-        );
-        Ok(&self.trusted_keys)
     }
 }
 
@@ -192,6 +172,10 @@ pub struct AuthConfig {
     /// [`Validation::DEFAULT_LEEWAY_SECS`], 30). Logout and the authorizer must agree on it: a
     /// logged-out token stays denylisted until the authorizer's verifier refuses it as expired.
     pub leeway_secs: i64,
+    /// How often a function re-reads the signing keyring (`TOKENGATE_KEYRING_REFRESH_SECONDS`,
+    /// default 60): a rotation reaches every instance within this time, and each instance
+    /// reads the keyring at most once per interval whatever its requests carry.
+    pub keyring_refresh_secs: i64,
 }
 
 impl AuthConfig {
@@ -216,6 +200,7 @@ impl AuthConfig {
             refresh_ip_window_secs: 60,
             hash_params: HashParams::default(),
             leeway_secs: Validation::DEFAULT_LEEWAY_SECS,
+            keyring_refresh_secs: 60,
         }
     }
 
@@ -250,6 +235,8 @@ impl AuthConfig {
             )?,
             hash_params: hash_params(env)?,
             leeway_secs: env.parse_or("TOKENGATE_LEEWAY_SECONDS", d.leeway_secs)?,
+            keyring_refresh_secs: env
+                .parse_or("TOKENGATE_KEYRING_REFRESH_SECONDS", d.keyring_refresh_secs)?,
             ..d
         };
         for (name, v) in [
@@ -268,6 +255,10 @@ impl AuthConfig {
                 "TOKENGATE_REFRESH_IP_WINDOW_SECONDS",
                 cfg.refresh_ip_window_secs,
             ),
+            (
+                "TOKENGATE_KEYRING_REFRESH_SECONDS",
+                cfg.keyring_refresh_secs,
+            ),
         ] {
             anyhow::ensure!(v > 0, "environment variable {name} must be positive");
         }
@@ -280,6 +271,14 @@ impl AuthConfig {
             "environment variable TOKENGATE_REFRESH_GRACE_SECONDS must not be negative"
         );
         Ok(cfg)
+    }
+
+    /// The rules verifiers apply: the configured issuer, audience and leeway.
+    pub fn validation(&self) -> Validation {
+        Validation {
+            leeway_secs: self.leeway_secs,
+            ..Validation::new(self.issuer.clone(), vec![self.audience.clone()])
+        }
     }
 
     /// The lockout's two counters: per (account, source network) with exponential back-off
@@ -300,6 +299,59 @@ impl AuthConfig {
             },
             memory_secs: FAILURE_MEMORY_SECS,
         }
+    }
+}
+
+/// What `tokengate keys promote` needs to know about the deployed functions to retire the old
+/// key safely, read from the same variables (the admin CLI's environment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationTiming {
+    /// `TOKENGATE_ACCESS_TTL_SECONDS` (900): how long a token signed just before a promotion
+    /// lives.
+    pub access_ttl_secs: i64,
+    /// `TOKENGATE_LEEWAY_SECONDS` (30): verifiers accept it this much longer.
+    pub leeway_secs: i64,
+    /// `TOKENGATE_AUTHORIZER_CACHE_TTL` (60, the template's `AuthorizerCacheTtlSeconds`): API
+    /// Gateway may serve a cached Allow this much longer.
+    pub authorizer_cache_ttl_secs: i64,
+    /// `TOKENGATE_KEYRING_REFRESH_SECONDS` (60): an instance that has not re-read the keyring
+    /// since the promotion still signs with the old key for up to this long, and a new `next`
+    /// key is unknown to some verifiers for as long.
+    pub keyring_refresh_secs: i64,
+}
+
+impl RotationTiming {
+    /// Reads the variables, with the functions' defaults.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> anyhow::Result<Self> {
+        let timing = Self {
+            access_ttl_secs: env.parse_or("TOKENGATE_ACCESS_TTL_SECONDS", 900)?,
+            leeway_secs: env
+                .parse_or("TOKENGATE_LEEWAY_SECONDS", Validation::DEFAULT_LEEWAY_SECS)?,
+            authorizer_cache_ttl_secs: env.parse_or("TOKENGATE_AUTHORIZER_CACHE_TTL", 60)?,
+            keyring_refresh_secs: env.parse_or("TOKENGATE_KEYRING_REFRESH_SECONDS", 60)?,
+        };
+        anyhow::ensure!(
+            [
+                timing.access_ttl_secs,
+                timing.leeway_secs,
+                timing.authorizer_cache_ttl_secs,
+                timing.keyring_refresh_secs
+            ]
+            .iter()
+            .all(|&v| v >= 0),
+            "the rotation timing variables must not be negative"
+        );
+        Ok(timing)
+    }
+
+    /// How long the old key stays `retiring` after a promotion: the last token it can sign
+    /// (up to one re-read interval after the promotion) must verify for its whole lifetime,
+    /// leeway and authorizer cache included.
+    pub fn retiring_secs(&self) -> i64 {
+        self.keyring_refresh_secs
+            + self.access_ttl_secs
+            + self.leeway_secs
+            + self.authorizer_cache_ttl_secs
     }
 }
 

@@ -60,9 +60,7 @@ fn every_function_reads_one_config_and_asks_for_what_it_needs() {
     let cfg = Config::read(&env(&base)).unwrap();
     for (got, name) in [
         (cfg.table().map(drop), "TOKENGATE_TABLE"),
-        (cfg.signing_key().map(drop), "TOKENGATE_SIGNING_KEY"),
         (cfg.refresh_mac_key().map(drop), "TOKENGATE_REFRESH_MAC_KEY"),
-        (cfg.trusted_keys().map(drop), "TOKENGATE_TRUSTED_KEYS"),
     ] {
         assert_eq!(
             got.unwrap_err().to_string(),
@@ -73,12 +71,14 @@ fn every_function_reads_one_config_and_asks_for_what_it_needs() {
         base[0],
         base[1],
         ("TOKENGATE_TABLE", "t"),
-        ("TOKENGATE_TRUSTED_KEYS", "k1, k2"),
         ("TOKENGATE_ROUTE_ROLES", "* /api/admin/*=admin"),
     ]))
     .unwrap();
     assert_eq!(full.table().unwrap(), "t");
-    assert_eq!(full.trusted_keys().unwrap(), ["k1", "k2"]);
+    assert_eq!(
+        full.auth.keyring_refresh_secs, 60,
+        "the default re-read interval"
+    );
     assert!(!full.route_rules.permits("GET", "/api/admin", &[]));
     let err = Config::read(&env(&[
         base[0],
@@ -168,4 +168,40 @@ fn the_cookie_path_setting_is_optional_and_must_be_a_plain_absolute_path() {
             "{bad:?}: {err}"
         );
     }
+}
+
+#[test]
+fn the_keyring_refresh_interval_is_read_and_must_be_positive() {
+    let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
+    let cfg = Config::read(&env(&[
+        base[0],
+        base[1],
+        ("TOKENGATE_KEYRING_REFRESH_SECONDS", "5"),
+    ]))
+    .unwrap();
+    assert_eq!(cfg.auth.keyring_refresh_secs, 5);
+    let err = Config::read(&env(&[
+        base[0],
+        base[1],
+        ("TOKENGATE_KEYRING_REFRESH_SECONDS", "0"),
+    ]))
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "environment variable TOKENGATE_KEYRING_REFRESH_SECONDS must be positive"
+    );
+}
+
+#[test]
+fn the_old_key_retires_after_one_reread_one_token_lifetime_the_leeway_and_the_cache() {
+    let timing = super::RotationTiming::from_env(&env(&[
+        ("TOKENGATE_ACCESS_TTL_SECONDS", "600"),
+        ("TOKENGATE_LEEWAY_SECONDS", "20"),
+        ("TOKENGATE_AUTHORIZER_CACHE_TTL", "0"),
+        ("TOKENGATE_KEYRING_REFRESH_SECONDS", "30"),
+    ]))
+    .unwrap();
+    assert_eq!(timing.retiring_secs(), 30 + 600 + 20);
+    let defaults = super::RotationTiming::from_env(&env(&[])).unwrap();
+    assert_eq!(defaults.retiring_secs(), 60 + 900 + 30 + 60);
 }

@@ -44,7 +44,8 @@ pub async fn a_logged_out_token_stays_refused_until_exp_plus_leeway(flow: TokenF
         .expect("the user logs in");
     let token = grant.access.token.as_str();
     let bearer = format!("Bearer {token}");
-    let verifier = &flow.authorizer.verifier;
+    let keys = flow.authorizer.keyring.keys().await;
+    let verifier = keys.verifier();
     let claims = verifier
         .verify(token, flow.clock.now())
         .expect("a fresh token verifies");

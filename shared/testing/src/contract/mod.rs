@@ -14,6 +14,7 @@
 
 pub mod denylist;
 pub mod flow;
+pub mod keyring;
 pub mod lockout;
 pub mod rate_limiter;
 pub mod revocation;
@@ -23,8 +24,8 @@ pub mod users;
 use std::sync::Arc;
 
 use tokengate_domain::ports::{
-    Denylist, LockoutStore, RateLimiter, RevocationSource, SessionStore, User, UserStatus,
-    UserStore,
+    Denylist, KeyringStore, LockoutStore, RateLimiter, RevocationSource, SessionStore, User,
+    UserStatus, UserStore,
 };
 use tokengate_domain::{Clock, ManualClock, Username};
 
@@ -32,12 +33,18 @@ pub use flow::{a_logged_out_token_stays_refused_until_exp_plus_leeway, TokenFlow
 
 /// Every store port: what one store type under contract test implements.
 pub trait Stores:
-    UserStore + SessionStore + LockoutStore + RateLimiter + Denylist + RevocationSource
+    UserStore + SessionStore + LockoutStore + RateLimiter + Denylist + RevocationSource + KeyringStore
 {
 }
 
 impl<T> Stores for T where
-    T: UserStore + SessionStore + LockoutStore + RateLimiter + Denylist + RevocationSource
+    T: UserStore
+        + SessionStore
+        + LockoutStore
+        + RateLimiter
+        + Denylist
+        + RevocationSource
+        + KeyringStore
 {
 }
 
@@ -133,6 +140,14 @@ macro_rules! port_contracts {
         $crate::port_contracts!(@port $fresh, rate_limiter: [
             hits_count_per_key_and_window,
             concurrent_hits_each_count_once,
+        ]);
+        $crate::port_contracts!(@port $fresh, keyring: [
+            an_absent_keyring_reads_as_empty_at_version_zero,
+            a_written_keyring_reads_back_exactly_at_the_next_version,
+            a_write_from_a_stale_version_changes_nothing,
+            two_writes_from_one_version_race_and_exactly_one_wins,
+            two_admins_changing_at_once_both_land,
+            concurrent_promotions_leave_exactly_one_current,
         ]);
         $crate::port_contracts!(@port $fresh, revocation: [
             an_unknown_principal_reads_as_absent,

@@ -34,6 +34,8 @@ struct State {
     /// Counter key → (state, the record's TTL).
     locks: HashMap<String, (LockState, i64)>,
     rates: HashMap<String, u64>,
+    /// The keyring item, as the adapter stores it: `None` until the first write.
+    keyring: Option<tokengate_domain::keyring::Keyring>,
 }
 
 /// Every store in one process-local map. `set_unavailable(true)` makes every call fail as a

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use tokengate_domain::keyring::{change_keyring, LiveKeyring};
 use tokengate_domain::policy::RoutePolicy;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::username::Username;
@@ -19,8 +20,10 @@ pub const RIG_EPOCH: i64 = 1_800_000_000;
 pub struct MemoryRig {
     /// Every store.
     pub store: std::sync::Arc<MemoryBackend>,
-    /// The signer (can be made to fail).
+    /// The signer (can be made to fail; holds the keys of the keyring).
     pub signer: std::sync::Arc<MemorySigner>,
+    /// The keyring as the services read it (seeded with the signer's key as `current`).
+    pub keyring: std::sync::Arc<LiveKeyring>,
     /// The refresh MAC (counts its calls: KMS `GenerateMac` requests in production).
     pub mac: std::sync::Arc<MemoryMac>,
     /// The clock, starting at [`RIG_EPOCH`].
@@ -31,7 +34,7 @@ pub struct MemoryRig {
     pub refresh: tokengate_domain::refresh::Refresh,
     /// Logout.
     pub logout: tokengate_domain::logout::Logout,
-    /// A verifier trusting the signer, with the rig's issuer and audience.
+    /// A verifier trusting the signer's first key, with the rig's issuer and audience.
     pub verifier: tokengate_claims::Verifier,
     /// The configuration the services were built from.
     pub config: Config,
@@ -101,16 +104,19 @@ impl MemoryRig {
         let config = Config {
             auth: config,
             table: None,
-            signing_key: None,
-            trusted_keys: Vec::new(),
             refresh_mac_key: None,
             route_rules: RoutePolicy::default(),
         };
+        let first = signer.new_key(signer.kid());
+        change_keyring(&*store, |ring| ring.adopt(first.clone(), RIG_EPOCH))
+            .await
+            .expect("the keyring takes the signer's key");
+        let keyring = Arc::new(LiveKeyring::load(store.clone(), clock.clone(), &config.auth).await);
         let adapters = Adapters {
             store: Some(store.clone()),
             signer: Some(signer.clone()),
             mac: Some(mac.clone()),
-            verifying_keys: vec![signer.verifying_key()],
+            keyring: Some(keyring.clone()),
             clock: clock.clone(),
         };
         // The same composition root as the deployed functions.
@@ -119,7 +125,11 @@ impl MemoryRig {
             login: app.login().expect("login wires"),
             refresh: app.refresh().expect("refresh wires"),
             logout: app.logout().expect("logout wires"),
-            verifier: app.verifier(),
+            verifier: tokengate_claims::Verifier::new(
+                [signer.verifying_key()],
+                config.auth.validation(),
+            ),
+            keyring,
             config,
             adapters,
             store,

@@ -5,10 +5,12 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use tokengate_domain::error::{PortError, PortResult};
+use tokengate_domain::keyring::Keyring;
 use tokengate_domain::lockout::{Admission, Counters, LockState, LockStates, Reservation};
 use tokengate_domain::ports::{
-    Denylist, LockoutStore, Principal, RateLimiter, Reissue, RevocationSource, RevocationStatus,
-    Rotation, Session, SessionStore, User, UserStatus, UserStore, Window, WriteOutcome,
+    Denylist, KeyringStore, LockoutStore, Principal, RateLimiter, Reissue, RevocationSource,
+    RevocationStatus, Rotation, Session, SessionStore, User, UserStatus, UserStore, Window,
+    WriteOutcome,
 };
 use tokengate_domain::refresh_token::TokenHash;
 use tokengate_domain::username::Username;
@@ -285,5 +287,24 @@ impl RevocationSource for MemoryBackend {
                     status: u.status,
                 }),
         })
+    }
+}
+
+#[async_trait]
+impl KeyringStore for MemoryBackend {
+    async fn read_keyring(&self) -> PortResult<Keyring> {
+        Ok(self.enter()?.keyring.clone().unwrap_or_default())
+    }
+    async fn replace_keyring(&self, keyring: &Keyring) -> PortResult<bool> {
+        let mut s = self.enter()?;
+        // The adapter's `PutItem` is conditioned on the version read (no item for version 0).
+        let stored = s.keyring.as_ref().map_or(0, Keyring::version);
+        if stored != keyring.version() {
+            return Ok(false);
+        }
+        let written = Keyring::from_stored(keyring.version() + 1, keyring.keys().to_vec())
+            .map_err(|e| PortError::Unexpected(anyhow::Error::new(e)))?;
+        s.keyring = Some(written);
+        Ok(true)
     }
 }
