@@ -1,6 +1,6 @@
 //! `GET /.well-known/jwks.json` — wiring only. The key set is the keyring's (`next`, `current`,
 //! `retiring`), read at cold start and re-read at most every refresh interval; no KMS call
-//! (`tokengate-handlers`, `jwks::response`).
+//! (`tokengate-handlers`, `jwks::handle`, which also answers CORS).
 
 use lambda_http::{run, service_fn, Error, Request};
 use tokengate_aws::{connect_from_env, Function};
