@@ -5,9 +5,9 @@
 //! and ends access, another origin can neither read nor refresh). `tests/browser/setup.sh`
 //! installs Chromium and the pinned driver package first.
 
-use crate::stack::DevStack;
+use crate::stack::Stack;
 
-pub async fn browser_demo_in_headless_chromium(stack: &DevStack) {
+pub async fn browser_demo_in_headless_chromium(stack: &Stack) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let setup = tokio::process::Command::new("tests/browser/setup.sh")
         .current_dir(root)

@@ -5,6 +5,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde_json::Value;
+use std::path::Path;
 use tokengate_aws::{DynamoStore, KmsSigner};
 use tokengate_domain::keyring::KeyringKey;
 use tokengate_domain::ports::{KeyringStore, TokenSigner};
@@ -17,15 +18,15 @@ pub struct Forge {
 }
 
 impl Forge {
-    /// Connects to the emulator named in the stack's env file and takes the keyring's current
-    /// key.
-    pub async fn connect(state: &str) -> Self {
+    /// Connects to the emulator named in the stack's env file (`<state>/env`, the functions'
+    /// settings) and takes the keyring's current key.
+    pub async fn connect(state: &Path) -> Self {
         Self::connect_with(state, None).await
     }
 
     /// As [`Forge::connect`], with the keyring's key `kid` (any state) when given.
-    pub async fn connect_with(state: &str, kid: Option<&str>) -> Self {
-        let env = std::fs::read_to_string(format!("{state}/env")).expect("the stack's env file");
+    pub async fn connect_with(state: &Path, kid: Option<&str>) -> Self {
+        let env = std::fs::read_to_string(state.join("env")).expect("the stack's env file");
         let var = |name: &str| {
             env.lines()
                 .find_map(|l| l.strip_prefix(&format!("{name}=")))
@@ -99,25 +100,6 @@ pub fn signature(token: &str) -> Vec<u8> {
 pub fn with_signature(token: &str, sig: &[u8]) -> String {
     let [h, p, _] = parts(token);
     format!("{h}.{p}.{}", B64.encode(sig))
-}
-
-/// The order n of the P-256 group, big-endian.
-pub const P256_N: [u8; 32] = [
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
-];
-
-/// n − s for a 32-byte big-endian scalar s < n: the other valid ECDSA signature (r, n−s).
-pub fn negate_scalar(s: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    let mut borrow = 0i16;
-    for i in (0..32).rev() {
-        let d = P256_N[i] as i16 - s[i] as i16 - borrow;
-        borrow = i16::from(d < 0);
-        out[i] = d.rem_euclid(256) as u8;
-    }
-    assert_eq!(borrow, 0, "s < n");
-    out
 }
 
 /// An ECDSA (r, s) as DER, the form KMS returns and JWS forbids.

@@ -8,7 +8,9 @@
 use serde_json::{json, Value};
 use tokengate_tests::faults::Fault;
 
-use crate::stack::{access, DevStack, ExtraGateway, ADMIN, ALICE};
+use tokengate_tests::gateway::Gateway;
+
+use crate::stack::{access, Stack, ADMIN, ALICE};
 
 /// The admin routes of the template, and one every valid token may call.
 const ADMIN_ROUTES: [(&str, &str); 3] = [
@@ -18,7 +20,7 @@ const ADMIN_ROUTES: [(&str, &str); 3] = [
 ];
 const ME: (&str, &str) = ("GET", "/v1/api/me");
 
-async fn login_at(stack: &DevStack, gw: &ExtraGateway, who: (&str, &str)) -> String {
+async fn login_at(stack: &Stack, gw: &Gateway, who: (&str, &str)) -> String {
     let r = stack
         .call_at(
             &gw.url,
@@ -35,8 +37,8 @@ async fn login_at(stack: &DevStack, gw: &ExtraGateway, who: (&str, &str)) -> Str
 /// Calls `routes` in order with `token` and checks each answer (status and, for refusals,
 /// API Gateway's body; for a pass, the caller the authorizer described).
 async fn expect(
-    stack: &DevStack,
-    gw: &ExtraGateway,
+    stack: &Stack,
+    gw: &Gateway,
     token: &str,
     routes: &[((&str, &str), u16)],
     refusal: &Value,
@@ -64,7 +66,7 @@ fn count(log: &str, event: &str) -> usize {
 
 /// REST API under `/v1`, TOKEN authorizer, cache on: one authorizer invocation per token, and
 /// its policy answers every route as the rules do.
-pub async fn rest_api_under_the_stage_refuses_admin_routes_without_the_role(stack: &DevStack) {
+pub async fn rest_api_under_the_stage_refuses_admin_routes_without_the_role(stack: &Stack) {
     let gw = stack
         .extra_gateway("rest", &[("TOKENGATE_AUTHORIZER_CACHE_TTL", "300")])
         .await;
@@ -115,7 +117,7 @@ pub async fn rest_api_under_the_stage_refuses_admin_routes_without_the_role(stac
 
 /// The same routes as an HTTP API (payload 2.0, simple responses), cache on and keyed on the
 /// token, method and path: each route's answer is its own, fresh or cached.
-pub async fn http_api_under_the_stage_refuses_admin_routes_without_the_role(stack: &DevStack) {
+pub async fn http_api_under_the_stage_refuses_admin_routes_without_the_role(stack: &Stack) {
     let gw = stack
         .extra_gateway(
             "http",
@@ -164,13 +166,13 @@ pub async fn http_api_under_the_stage_refuses_admin_routes_without_the_role(stac
 
 /// DynamoDB down: the authorizer fails closed, and the REST API answers with the template's
 /// gateway response for an authorizer error — 503, `Retry-After`, the API's error shape.
-pub async fn dynamodb_down_fails_closed_with_503_and_retry_after(stack: &DevStack) {
+pub async fn dynamodb_down_fails_closed_with_503_and_retry_after(stack: &Stack) {
     let gw = stack
         .extra_gateway("rest-down", &[("TOKENGATE_AUTHORIZER_CACHE_TTL", "0")])
         .await;
     let alice = login_at(stack, &gw, ALICE).await;
     let bearer = format!("Bearer {alice}");
-    stack.faults.set(Fault::Unavailable);
+    stack.with_api(|api| api.faults.set(Fault::Unavailable));
     let down = stack
         .call_at(
             &gw.url,
@@ -180,7 +182,7 @@ pub async fn dynamodb_down_fails_closed_with_503_and_retry_after(stack: &DevStac
             None,
         )
         .await;
-    stack.faults.set(Fault::None);
+    stack.with_api(|api| api.faults.set(Fault::None));
     assert_eq!(down.status, 503, "{}", down.body);
     assert_eq!(down.headers["retry-after"], "2");
     assert_eq!(
@@ -190,6 +192,9 @@ pub async fn dynamodb_down_fails_closed_with_503_and_retry_after(stack: &DevStac
             "message": "The service is temporarily unavailable. Try again later.",
         })
     );
+    // A token of its own: the SDK's retries against the outage (the keyring and the revocation
+    // reads) can outlast the stack's 4 s access tokens.
+    let bearer = format!("Bearer {}", login_at(stack, &gw, ALICE).await);
     let back = stack
         .call_at(
             &gw.url,
@@ -206,7 +211,7 @@ pub async fn dynamodb_down_fails_closed_with_503_and_retry_after(stack: &DevStac
 /// preflights reach each function without a token and grant the app exactly; API Gateway's own
 /// 401 and 403 carry the template's CORS headers for the app; a foreign origin is granted
 /// nothing, neither by the functions nor by the gateway responses.
-pub async fn cors_under_the_stage_grants_the_app_origin_only(stack: &DevStack) {
+pub async fn cors_under_the_stage_grants_the_app_origin_only(stack: &Stack) {
     // As a browser names it: `localhost`, the first allowed origin.
     let app = &stack.app_url.replacen("127.0.0.1", "localhost", 1);
     let app = app.as_str();

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::forge::{decode, Forge};
-use crate::stack::{access, DevStack, ALICE};
+use crate::stack::{access, Stack, ALICE};
 
 /// How long the stack's functions keep a keyring before reading it again (dev.sh's setting
 /// in this stack).
@@ -21,9 +21,9 @@ pub const KEYRING_REFRESH_SECS: u64 = 1;
 
 /// Runs the admin CLI against the stack's table and emulator, with the functions' settings:
 /// whether it succeeded, and its output.
-async fn run_cli(stack: &DevStack, args: &[&str]) -> (bool, String) {
+async fn run_cli(stack: &Stack, args: &[&str]) -> (bool, String) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let env = std::fs::read_to_string(format!("{}/env", stack.state)).expect("the env file");
+    let env = std::fs::read_to_string(stack.state.join("env")).expect("the env file");
     let mut cmd = tokio::process::Command::new(format!("{root}/target/debug/tokengate"));
     for line in env.lines() {
         if let Some((k, v)) = line.split_once('=') {
@@ -44,13 +44,13 @@ async fn run_cli(stack: &DevStack, args: &[&str]) -> (bool, String) {
 }
 
 /// [`run_cli`], which must succeed; its output.
-async fn tokengate(stack: &DevStack, args: &[&str]) -> String {
+async fn tokengate(stack: &Stack, args: &[&str]) -> String {
     let (ok, text) = run_cli(stack, args).await;
     assert!(ok, "tokengate {args:?}: {text}");
     text
 }
 
-async fn published(stack: &DevStack) -> Vec<String> {
+async fn published(stack: &Stack) -> Vec<String> {
     let jwks = stack.call("GET", "/.well-known/jwks.json", &[], None).await;
     assert_eq!(jwks.status, 200, "{}", jwks.body);
     let mut kids: Vec<String> = jwks.body["keys"]
@@ -85,12 +85,12 @@ where
     }
 }
 
-async fn me_status(stack: &DevStack, token: &str) -> u16 {
+async fn me_status(stack: &Stack, token: &str) -> u16 {
     stack.me(token).await.status
 }
 
 /// A token of alice signed by `forge`'s key, valid for ten minutes.
-async fn long_lived(stack: &DevStack, forge: &Forge, genuine: &str) -> String {
+async fn long_lived(stack: &Stack, forge: &Forge, genuine: &str) -> String {
     let mut header: Value = decode(genuine, 0);
     header["kid"] = Value::from(forge.kid());
     let mut claims: Value = decode(genuine, 1);
@@ -100,7 +100,7 @@ async fn long_lived(stack: &DevStack, forge: &Forge, genuine: &str) -> String {
     token
 }
 
-pub async fn keys_rotate_without_a_restart(stack: &'static DevStack) {
+pub async fn keys_rotate_without_a_restart(stack: &'static Stack) {
     let login = stack.login(ALICE).await;
     assert_eq!(login.status, 200, "{}", login.body);
     let genuine = access(&login);

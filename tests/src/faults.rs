@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use tokio::task::JoinHandle;
 
 /// What to do to requests whose `X-Amz-Target` contains `operation`.
@@ -69,22 +69,9 @@ impl FaultProxy {
             Client::builder(TokioExecutor::new()).build_http();
         let upstream = upstream.to_owned();
         let f = fault.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let (client, upstream, f) = (client.clone(), upstream.clone(), f.clone());
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        let (client, upstream, f) = (client.clone(), upstream.clone(), f.clone());
-                        async move { handle(req, &client, &upstream, &f).await }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
+        let task = crate::serve::serve(listener, move |req: Request<Incoming>| {
+            let (client, upstream, f) = (client.clone(), upstream.clone(), f.clone());
+            async move { handle(req, &client, &upstream, &f).await }
         });
         Self { url, fault, task }
     }

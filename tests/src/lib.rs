@@ -1,15 +1,21 @@
 //! Test harness: a private AWS API emulator (`scripts/emulator.py`, moto handling one request
-//! at a time) per test binary or test, SDK clients pointed at it, an SDK call counter, and a
-//! fault-injecting proxy.
+//! at a time) per test binary or test, SDK clients pointed at it, an SDK call counter, a
+//! fault-injecting proxy, and the whole local API of `make dev` started piece by piece
+//! ([`local_api::LocalApi`]: the functions on a local Lambda service, the local gateway).
 //!
 //! The emulator runs on the project's virtual environment (`.venv/bin/python3`, made by
 //! `make venv`), or on `python3` from `PATH` if there is none; `$TOKENGATE_MOTO_SERVER` names
 //! another emulator command taking `-H HOST -p PORT` instead.
 
+pub mod binaries;
 pub mod faults;
+pub mod gateway;
+pub mod lambda;
+pub mod local_api;
+mod serve;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -72,7 +78,19 @@ impl Emulator {
     /// test and handed over later could meanwhile be taken by another test's emulator, and the
     /// readiness check would then talk to the wrong one.
     pub async fn start() -> Self {
+        Self::start_logging_to(None).await
+    }
+
+    /// [`Self::start`], keeping the emulator's request log in `log`.
+    pub async fn start_logging_to(log: Option<std::path::PathBuf>) -> Self {
+        let mut log = log.map(|path| std::fs::File::create(path).expect("emulator log file"));
         let mut command = emulator_command();
+        // moto reads AWS_* and MOTO_* settings from its environment: they must not come from
+        // whoever runs the tests. Only PATH stays, to find Python and what it starts.
+        command.env_clear();
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
         let mut child = command
             .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
@@ -88,6 +106,9 @@ impl Emulator {
         std::thread::spawn(move || {
             let prefix = " * Running on http://127.0.0.1:";
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(file) = log.as_mut() {
+                    let _ = writeln!(file, "{line}");
+                }
                 if let Some(port) = line.strip_prefix(prefix) {
                     let _ = port_tx.send(port.trim().parse::<u16>().ok());
                 }

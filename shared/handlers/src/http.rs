@@ -277,6 +277,9 @@ mod tests {
         assert!(check_origin(&h, &allowed).is_ok());
         h.insert(ORIGIN, HeaderValue::from_static("https://evil.example"));
         assert!(check_origin(&h, &allowed).is_err());
+        // A sandboxed or privacy-sensitive context sends `Origin: null`.
+        h.insert(ORIGIN, HeaderValue::from_static("null"));
+        assert!(check_origin(&h, &allowed).is_err());
         h.insert(ORIGIN, HeaderValue::from_static("https://app.example.com"));
         assert!(check_origin(&h, &allowed).is_ok());
     }

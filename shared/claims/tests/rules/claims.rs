@@ -22,6 +22,13 @@ fn wrong_or_missing_aud_is_rejected() {
     let k = keys();
     let t = k.es(es_header(), with(claims(), "aud", json!("other-api")));
     assert_eq!(k.verify(&t), Err(VerifyError::AudienceMismatch));
+    let t = k.es(es_header(), with(claims(), "aud", json!(["other-api"])));
+    assert_eq!(
+        k.verify(&t),
+        Err(VerifyError::InvalidClaims(
+            "invalid type: sequence, expected a string".to_owned()
+        ))
+    );
     let t = k.es(es_header(), without(claims(), "aud"));
     assert_eq!(
         k.verify(&t),
@@ -49,6 +56,45 @@ fn string_typed_exp_is_rejected() {
     assert!(
         matches!(k.verify(&t), Err(VerifyError::InvalidClaims(m)) if m.starts_with("invalid type: string"))
     );
+}
+
+#[test]
+fn non_integer_exp_is_rejected() {
+    let k = keys();
+    let t = k.es(es_header(), with(claims(), "exp", json!("9999999999")));
+    assert!(
+        matches!(k.verify(&t), Err(VerifyError::InvalidClaims(m)) if m.starts_with("invalid type: string"))
+    );
+    let t = k.es(
+        es_header(),
+        with(claims(), "exp", json!((NOW + 900) as f64 + 0.5)),
+    );
+    assert!(
+        matches!(k.verify(&t), Err(VerifyError::InvalidClaims(m)) if m.starts_with("invalid type: floating point"))
+    );
+}
+
+#[test]
+fn string_typed_iat_is_rejected() {
+    let k = keys();
+    let t = k.es(es_header(), with(claims(), "iat", json!("0")));
+    assert!(
+        matches!(k.verify(&t), Err(VerifyError::InvalidClaims(m)) if m.starts_with("invalid type: string"))
+    );
+}
+
+#[test]
+fn missing_sub_or_jti_is_rejected() {
+    let k = keys();
+    for claim in ["sub", "jti"] {
+        let t = k.es(es_header(), without(claims(), claim));
+        assert_eq!(
+            k.verify(&t),
+            Err(VerifyError::InvalidClaims(format!(
+                "missing field `{claim}`"
+            )))
+        );
+    }
 }
 
 #[test]

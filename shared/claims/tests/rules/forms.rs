@@ -24,6 +24,9 @@ fn non_compact_forms_are_rejected() {
         ) + "+",
         String::new(),
         "..".to_owned(),
+        format!("{} .{}.{}", p[0], p[1], p[2]), // whitespace inside
+        format!(".{t}"),                        // leading dot
+        format!("{t} {t}"),                     // two tokens
     ] {
         assert_eq!(k.verify(&bad), Err(VerifyError::Malformed), "{bad:?}");
     }
@@ -35,6 +38,20 @@ fn oversized_header_is_rejected() {
     let big = with(es_header(), "pad", json!("x".repeat(64 * 1024)));
     let t = k.es(big, claims());
     assert_eq!(k.verify(&t), Err(VerifyError::TooLarge));
+}
+
+/// Over 8 KiB is refused before any signature check (here a genuine header and signature
+/// around a padded payload).
+#[test]
+fn token_over_8_kib_is_rejected() {
+    let k = keys();
+    let t = k.es(es_header(), claims());
+    let p: Vec<&str> = t.split('.').collect();
+    let padded = B64.encode(with(claims(), "pad", json!("x".repeat(9000))).to_string());
+    assert_eq!(
+        k.verify(&format!("{}.{padded}.{}", p[0], p[2])),
+        Err(VerifyError::TooLarge)
+    );
 }
 
 #[test]
@@ -88,25 +105,35 @@ fn deeply_nested_unknown_claims_are_rejected() {
 #[test]
 fn duplicate_header_keys_are_rejected() {
     let k = keys();
-    let h = r#"{"alg":"ES256","alg":"none","typ":"at+jwt","kid":"ec-1"}"#;
-    assert_eq!(
-        k.verify(&k.es_raw(h, &claims().to_string())),
-        Err(VerifyError::InvalidHeader)
-    );
+    for h in [
+        r#"{"alg":"ES256","alg":"none","typ":"at+jwt","kid":"ec-1"}"#,
+        r#"{"alg":"ES256","typ":"at+jwt","kid":"ec-1","kid":"other"}"#,
+    ] {
+        assert_eq!(
+            k.verify(&k.es_raw(h, &claims().to_string())),
+            Err(VerifyError::InvalidHeader),
+            "{h}"
+        );
+    }
 }
 
 #[test]
 fn duplicate_claim_keys_are_rejected() {
     let k = keys();
-    let c = claims()
-        .to_string()
-        .replacen(r#""sub":"u-1""#, r#""sub":"u-1","sub":"admin""#, 1);
-    assert_eq!(
-        k.verify(&k.es_raw(&es_header().to_string(), &c)),
-        Err(VerifyError::InvalidClaims(
-            "duplicate field `sub`".to_owned()
-        ))
-    );
+    for (claim, first, second) in [
+        ("sub", r#""sub":"u-1""#, r#""sub":"admin""#),
+        ("roles", r#""roles":["reader"]"#, r#""roles":["admin"]"#),
+    ] {
+        let c = claims()
+            .to_string()
+            .replacen(first, &format!("{first},{second}"), 1);
+        assert_eq!(
+            k.verify(&k.es_raw(&es_header().to_string(), &c)),
+            Err(VerifyError::InvalidClaims(format!(
+                "duplicate field `{claim}`"
+            )))
+        );
+    }
 }
 
 #[test]

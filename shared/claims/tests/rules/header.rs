@@ -19,12 +19,15 @@ fn hostile_kid_is_only_a_lookup_key() {
         json!("' OR 1=1 --"),
         json!("ec-1\u{0000}"),
         json!("k".repeat(3000)),
+        json!(""),
     ] {
         let t = k.es(with(es_header(), "kid", kid), claims());
         assert_eq!(k.verify(&t), Err(VerifyError::UnknownKid));
     }
-    let t = k.es(with(es_header(), "kid", json!(["ec-1"])), claims());
-    assert_eq!(k.verify(&t), Err(VerifyError::InvalidHeader));
+    for kid in [json!(["ec-1"]), json!(42)] {
+        let t = k.es(with(es_header(), "kid", kid), claims());
+        assert_eq!(k.verify(&t), Err(VerifyError::InvalidHeader));
+    }
 }
 
 #[test]
@@ -60,8 +63,20 @@ fn header_supplied_keys_are_rejected() {
 #[test]
 fn critical_header_extensions_are_rejected() {
     let k = keys();
-    let t = k.es(with(es_header(), "crit", json!(["exp"])), claims());
-    assert_eq!(k.verify(&t), Err(VerifyError::UnsupportedCritical));
+    for crit in [json!(["exp"]), json!([])] {
+        let t = k.es(with(es_header(), "crit", crit), claims());
+        assert_eq!(k.verify(&t), Err(VerifyError::UnsupportedCritical));
+    }
+    // An unknown extension named critical, and present: its member alone is refused.
+    let unknown = with(
+        with(es_header(), "crit", json!(["x-unknown"])),
+        "x-unknown",
+        json!(true),
+    );
+    assert_eq!(
+        k.verify(&k.es(unknown, claims())),
+        Err(VerifyError::InvalidHeader)
+    );
 }
 
 #[test]
@@ -74,7 +89,12 @@ fn unknown_header_members_are_rejected() {
 #[test]
 fn wrong_or_missing_typ_is_rejected() {
     let k = keys();
-    for typ in [json!("JWT"), json!("at+JWT"), json!("application/at+jwt")] {
+    for typ in [
+        json!("JWT"),
+        json!("at+JWT"),
+        json!("application/at+jwt"),
+        json!("id+jwt"),
+    ] {
         let t = k.es(with(es_header(), "typ", typ), claims());
         assert_eq!(k.verify(&t), Err(VerifyError::WrongType));
     }

@@ -21,6 +21,19 @@ fn alg_none_in_any_case_is_rejected() {
     }
 }
 
+/// An empty `alg` is no algorithm either (moved from the end-to-end attack suite).
+#[test]
+fn empty_alg_is_rejected() {
+    let k = keys();
+    let h = with(es_header(), "alg", json!(""));
+    let i = input(&h.to_string(), &claims().to_string());
+    assert_eq!(k.verify(&format!("{i}.")), Err(VerifyError::Malformed));
+    assert_eq!(
+        k.verify(&format!("{i}.AAAA")),
+        Err(VerifyError::UnsupportedAlgorithm(String::new()))
+    );
+}
+
 #[test]
 fn stripped_signature_is_rejected() {
     let k = keys();
@@ -42,6 +55,39 @@ fn altered_signature_is_rejected() {
     raw[40] ^= 1;
     assert_eq!(
         k.verify(&assemble(head, &raw)),
+        Err(VerifyError::InvalidSignature)
+    );
+}
+
+/// A signature whose last base64url character carries non-zero spare bits decodes, in a lax
+/// decoder, to the genuine bytes: only the canonical encoding is the token.
+#[test]
+fn non_canonical_base64_signature_is_rejected() {
+    let k = keys();
+    let t = k.es(es_header(), claims());
+    // 64 bytes are 86 characters; the last one holds 2 bits and 4 zero bits.
+    let last = t.chars().last().unwrap();
+    let twin = match last {
+        'A' => 'B',
+        'Q' => 'R',
+        'g' => 'h',
+        'w' => 'x',
+        other => panic!("a 64-byte signature cannot end in {other}"),
+    };
+    let t = format!("{}{twin}", &t[..t.len() - 1]);
+    assert_eq!(k.verify(&t), Err(VerifyError::Malformed));
+}
+
+/// Another genuine signature of the same key, on other content, does not carry over.
+#[test]
+fn transplanted_signature_is_rejected() {
+    let k = keys();
+    let t = k.es(es_header(), claims());
+    let other = k.es(es_header(), with(claims(), "jti", json!("x")));
+    let (head, _) = t.rsplit_once('.').unwrap();
+    let (_, sig) = other.rsplit_once('.').unwrap();
+    assert_eq!(
+        k.verify(&format!("{head}.{sig}")),
         Err(VerifyError::InvalidSignature)
     );
 }
@@ -77,6 +123,26 @@ fn hs256_signed_with_our_public_key_is_rejected() {
     }
 }
 
+/// The key-confusion attack with every form of our published key a confused verifier might use
+/// as the HMAC secret: the JWK document, its coordinates, the key id, nothing.
+#[test]
+fn hs256_keyed_with_any_form_of_our_jwk_is_rejected() {
+    let k = keys();
+    let jwk = serde_json::to_value(k.verifier.jwks()).unwrap()["keys"][0].clone();
+    let xy = [jwk["x"].as_str().unwrap(), jwk["y"].as_str().unwrap()].concat();
+    let header = with(es_header(), "alg", json!("HS256"));
+    let i = input(&header.to_string(), &claims().to_string());
+    for secret in [jwk.to_string(), xy, "ec-1".to_owned(), String::new()] {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+        let tag = aws_lc_rs::hmac::sign(&key, i.as_bytes());
+        assert_eq!(
+            k.verify(&assemble(&i, tag.as_ref())),
+            Err(VerifyError::UnsupportedAlgorithm("HS256".to_owned())),
+            "{secret}"
+        );
+    }
+}
+
 #[test]
 fn algorithm_not_pinned_to_the_key_is_rejected() {
     let k = keys();
@@ -92,20 +158,6 @@ fn with_raw_signature(k: &Keys, sig: &[u8]) -> String {
     let i = input(&es_header().to_string(), &claims().to_string());
     let _ = k;
     assemble(&i, sig)
-}
-
-fn sub_from_n(s: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    let mut borrow = 0i16;
-    for i in (0..32).rev() {
-        let mut d = P256_N[i] as i16 - s[i] as i16 - borrow;
-        borrow = if d < 0 { 1 } else { 0 };
-        if d < 0 {
-            d += 256;
-        }
-        out[i] = d as u8;
-    }
-    out
 }
 
 #[test]
@@ -132,12 +184,29 @@ fn ecdsa_r_or_s_at_least_n_is_rejected() {
     r_n[..32].copy_from_slice(&P256_N);
     let mut s_n = good.clone();
     s_n[32..].copy_from_slice(&P256_N);
+    let mut s_n_plus_1 = good.clone();
+    s_n_plus_1[32..].copy_from_slice(&P256_N);
+    s_n_plus_1[63] += 1;
     let mut s_max = good.clone();
     s_max[32..].fill(0xff);
-    for sig in [r_n, s_n, s_max] {
+    for sig in [r_n, s_n, s_n_plus_1, s_max] {
         assert_eq!(
             k.verify(&with_raw_signature(&k, &sig)),
             Err(VerifyError::InvalidSignature)
+        );
+    }
+}
+
+#[test]
+fn ecdsa_signature_of_another_length_is_rejected() {
+    let k = keys();
+    let good = k.es_sign(&input(&es_header().to_string(), &claims().to_string()));
+    for sig in [[&good[..], &[0][..]].concat(), good[..63].to_vec()] {
+        assert_eq!(
+            k.verify(&with_raw_signature(&k, &sig)),
+            Err(VerifyError::InvalidSignature),
+            "{} bytes",
+            sig.len()
         );
     }
 }
@@ -170,8 +239,7 @@ fn ecdsa_high_s_re_encoding_verifies_with_the_same_jti() {
     let k = keys();
     let i = input(&es_header().to_string(), &claims().to_string());
     let sig = k.es_sign(&i);
-    let mut flipped = sig.clone();
-    flipped[32..].copy_from_slice(&sub_from_n(&sig[32..]));
+    let flipped = ecdsa_twin(&sig);
     let a = k.verify(&assemble(&i, &sig)).unwrap();
     let b = k.verify(&assemble(&i, &flipped)).unwrap();
     assert_ne!(assemble(&i, &sig), assemble(&i, &flipped));

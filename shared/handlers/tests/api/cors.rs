@@ -287,7 +287,7 @@ async fn public_and_bearer_routes_grant_the_origin_without_credentials() {
     assert_eq!(cors_headers(&resp), without_credentials);
     assert_eq!(resp.headers()["cache-control"], "public, max-age=300");
 
-    let mut ev: Value = serde_json::from_str(include_str!("../../../events/me.json")).unwrap();
+    let mut ev: Value = serde_json::from_str(event!("me.json")).unwrap();
     ev["headers"]["Origin"] = json!(APP);
     ev["multiValueHeaders"]["Origin"] = json!([APP]);
     let req = lambda_http::request::from_str(&ev.to_string()).unwrap();

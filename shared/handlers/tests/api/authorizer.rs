@@ -2,11 +2,20 @@
 //! in-memory twins: allow with context, the 401 path, the 403 path, fail closed, and exactly
 //! one revocation lookup per invocation.
 
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayV2CustomAuthorizerV2Request,
+};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
 use serde_json::{json, Value};
 use tokengate_domain::ports::Denylist;
 use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
 use tokengate_handlers::iam::{self, Decision};
+use tokengate_testing::keys::ecdsa_twin;
 use tokengate_testing::memory::MemoryRig;
+
+use crate::support::{fill, login_tokens};
 
 const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api123/v1";
 
@@ -153,6 +162,55 @@ async fn missing_garbage_expired_and_revoked_tokens_take_the_401_path() {
     assert!(matches!(err, AuthorizerError::Unauthorized));
 }
 
+/// The denylist keys on `jti`, never on token bytes: the (r, n−s) twin of a revoked token is as
+/// revoked as the token itself.
+#[tokio::test]
+async fn the_reencoded_signature_of_a_revoked_token_is_refused() {
+    // Arrange: the twin verifies as long as the token does.
+    let (rig, auth, token) = setup().await;
+    let (head, sig) = token.rsplit_once('.').unwrap();
+    let twin = format!(
+        "{head}.{}",
+        B64.encode(ecdsa_twin(&B64.decode(sig).unwrap()))
+    );
+    assert_ne!(twin, token);
+    let allowed = auth.handle(token_event(&twin, "GET", "/api/me")).await;
+    assert!(allowed.is_ok(), "the twin of a live token passes");
+    let claims = rig.verifier.verify(&token, rig.clock_now()).unwrap();
+
+    // Act: logout's denylisting.
+    rig.store.deny(&claims.jti, claims.exp).await.unwrap();
+
+    // Assert
+    for t in [&token, &twin] {
+        let err = auth
+            .handle(token_event(t, "GET", "/api/me"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AuthorizerError::Unauthorized));
+    }
+}
+
+/// Only `Bearer <one token>` is a credential: a second token after it, or a token without the
+/// scheme, takes the 401 path.
+#[tokio::test]
+async fn two_tokens_or_no_bearer_scheme_take_the_401_path() {
+    let (_rig, auth, token) = setup().await;
+    for header in [
+        format!("Bearer {token} {token}"),
+        format!("{token} {token}"),
+        token.clone(),
+    ] {
+        let event = json!({
+            "type": "TOKEN",
+            "authorizationToken": header,
+            "methodArn": format!("{ARN}/GET/api/me"),
+        });
+        let err = auth.handle(event).await.unwrap_err();
+        assert!(matches!(err, AuthorizerError::Unauthorized), "{header}");
+    }
+}
+
 #[tokio::test]
 async fn tokens_of_an_older_token_version_are_refused() {
     let (rig, auth, token) = setup().await;
@@ -255,4 +313,31 @@ async fn unknown_event_shapes_are_refused_not_panicked_on() {
     ] {
         assert!(auth.handle(ev).await.is_err());
     }
+}
+
+#[tokio::test]
+async fn authorizer_sample_events() {
+    let rig = MemoryRig::new().await;
+    let (access, refresh_token) = login_tokens(&rig).await;
+    let auth = rig.authorizer("GET /api/me=");
+    let token = fill(event!("authorizer-token.json"), &access, &refresh_token);
+    serde_json::from_str::<ApiGatewayCustomAuthorizerRequest>(&token).unwrap();
+    let request_ev = fill(event!("authorizer-request.json"), &access, &refresh_token);
+    serde_json::from_str::<ApiGatewayCustomAuthorizerRequestTypeRequest>(&request_ev).unwrap();
+    let v2 = fill(event!("authorizer-http-v2.json"), &access, &refresh_token);
+    serde_json::from_str::<ApiGatewayV2CustomAuthorizerV2Request>(&v2).unwrap();
+
+    for text in [token, request_ev] {
+        let resp = auth
+            .handle(serde_json::from_str(&text).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp["context"]["sub"], "u-alice");
+        assert_eq!(resp["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    }
+    let resp = auth
+        .handle(serde_json::from_str(&v2).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp["isAuthorized"], true);
 }

@@ -2,7 +2,7 @@
 //! twins: the answer, the cookie, and what happens to the old password, sessions and tokens.
 
 use lambda_http::http::header::SET_COOKIE;
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde_json::{json, Value};
 use tokengate_domain::login::LoginAttempt;
 use tokengate_domain::Password;
@@ -10,12 +10,13 @@ use tokengate_handlers::authorizer::AuthorizerError;
 use tokengate_handlers::password;
 use tokengate_testing::memory::MemoryRig;
 
+use crate::support::*;
+
 const NEW: &str = "fjord-quartz-mellow-49";
 
 /// The sample event with `body`, for the caller `sub` as the authorizer passes it on.
 fn event(sub: Option<&str>, body: Value) -> Request {
-    let mut ev: Value =
-        serde_json::from_str(include_str!("../../../events/password.json")).expect("JSON event");
+    let mut ev: Value = serde_json::from_str(event!("password.json")).expect("JSON event");
     ev["body"] = Value::String(body.to_string());
     match sub {
         Some(sub) => ev["requestContext"]["authorizer"]["sub"] = json!(sub),
@@ -31,15 +32,6 @@ fn event(sub: Option<&str>, body: Value) -> Request {
 
 fn change(current: &str, new: &str) -> Value {
     json!({ "current_password": current, "new_password": new })
-}
-
-fn body_json(resp: &Response<Body>) -> Value {
-    serde_json::from_slice(resp.body().as_ref()).expect("JSON body")
-}
-
-fn assert_error(resp: &Response<Body>, status: u16, code: &str) {
-    assert_eq!(resp.status().as_u16(), status, "body: {:?}", resp.body());
-    assert_eq!(body_json(resp)["error"], code);
 }
 
 async fn logs_in(rig: &MemoryRig, password: &str) -> bool {
@@ -175,4 +167,17 @@ async fn without_an_authorizer_context_nobody_is_identified_and_nothing_changes(
     assert_error(&unknown, 401, "invalid_credentials");
     assert_error(&malformed, 400, "invalid_request");
     assert_eq!(rig.store.user("alice"), Some(before));
+}
+
+#[tokio::test]
+async fn password_event() {
+    let rig = MemoryRig::new().await;
+    let (access, refresh_token) = login_tokens(&rig).await;
+    // The rig's alice has the event's current password.
+    let text = fill(event!("password.json"), &access, &refresh_token);
+    let resp = password::handle(&rig.password_change(), request(&text))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{:?}", resp.body());
+    assert!(body_json(&resp)["access_token"].is_string());
 }

@@ -1,0 +1,20 @@
+//! The endpoints over their API Gateway events, one module per endpoint, on the in-memory twins:
+//! status, error code, headers and the stored state afterwards. Events are the samples of
+//! `events/` (the files `cargo lambda invoke --data-file` takes), parsed with the real event types.
+
+/// The text of a sample event in `events/`.
+macro_rules! event {
+    ($file:literal) => {
+        include_str!(concat!("../../../../events/", $file))
+    };
+}
+
+mod authorizer;
+mod cors;
+mod jwks;
+mod login;
+mod logout;
+mod me;
+mod password;
+mod refresh;
+mod support;
