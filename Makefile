@@ -21,7 +21,11 @@ FUZZ_TOOLS := target/.tools-fuzz-$(CARGO_FUZZ_VERSION)
 FUZZ_TARGETS := token http_request authorizer_event
 FUZZ_SECONDS ?= 300
 
-.PHONY: test dev bench fuzz venv tools lint-template clean-dev
+# The Lambda functions of template.yaml (each one's `Metadata.BuildProperties.Binary`), so that
+# `make package` builds exactly what the template deploys.
+PACKAGE_FUNCTIONS = $(shell sed -n 's/^ *Binary: *//p' template.yaml)
+
+.PHONY: test dev bench fuzz venv tools lint-template package clean-dev
 
 ## venv: the pinned Python tools (emulator, cargo-lambda, cfn-lint) in .venv
 venv: $(STAMP)
@@ -64,6 +68,14 @@ dev: venv
 ## bench: authorizer/login benchmarks, Node.js peers, cold start and size; target/bench/summary.json
 bench: venv
 	scripts/bench.sh
+
+## package: every function of template.yaml for arm64 (provided.al2023) as a Lambda zip,
+## target/lambda/<function>/bootstrap.zip, in one release build cross-compiled by cargo-lambda with
+## the pinned zig; not part of `make test` (a fat-LTO link per function: see the README)
+package: venv
+	rustup target add aarch64-unknown-linux-gnu
+	cargo lambda build --release --arm64 --output-format zip $(addprefix --bin ,$(PACKAGE_FUNCTIONS))
+	@for f in $(PACKAGE_FUNCTIONS); do ls -l target/lambda/$$f/bootstrap.zip || exit 1; done
 
 ## lint-template: cfn-lint only
 lint-template: venv

@@ -52,3 +52,4 @@ phase crate_tests cargo test --workspace --locked --exclude tokengate-tests
 phase emulator_tests cargo test --locked -p tokengate-tests --lib --test integration
 phase end_to_end cargo test --locked -p tokengate-tests --test e2e
 phase template_lint scripts/lint-template.sh
+phase template_checks "$VENV/bin/python3" scripts/check-template.py --self-test template.yaml
