@@ -10,6 +10,10 @@ STATE=${DEV_STATE:-.dev}
 MOTO_PORT=${MOTO_PORT:-5555}
 LAMBDA_PORT=${LAMBDA_PORT:-9000}
 GATEWAY_ADDR=${GATEWAY_ADDR:-127.0.0.1:3000}
+# The execute-api layout: the API under the stage prefix (/v1) on a gateway of its own, and the
+# browser demo as an app on another origin calling it across origins.
+STAGE_GATEWAY_ADDR=${STAGE_GATEWAY_ADDR:-127.0.0.1:3002}
+APP_ADDR=${APP_ADDR:-127.0.0.1:3001}
 # The functions' AWS endpoint; the emulator unless set (the end-to-end test puts a
 # fault-injecting proxy in between to take DynamoDB down).
 FUNCTIONS_AWS_ENDPOINT_URL=${FUNCTIONS_AWS_ENDPOINT_URL:-}
@@ -19,6 +23,11 @@ GRACE=${TOKENGATE_REFRESH_GRACE_SECONDS:-10}
 LEEWAY=${TOKENGATE_LEEWAY_SECONDS:-30}
 IP_LIMIT=${TOKENGATE_IP_LIMIT:-30}
 KEYRING_REFRESH=${TOKENGATE_KEYRING_REFRESH_SECONDS:-60}
+
+# The browser apps: the demo app's origin first (API Gateway's own 401/403/503 answers grant the
+# first origin only, README "Browser apps"), under both loopback names, then the root
+# gateway's own origin for the demo page it serves itself.
+ALLOWED_ORIGINS="http://localhost:${APP_ADDR##*:},http://${APP_ADDR},http://localhost:${GATEWAY_ADDR##*:},http://$GATEWAY_ADDR"
 
 mkdir -p "$STATE"
 pids=()
@@ -71,7 +80,7 @@ TOKENGATE_REFRESH_GRACE_SECONDS=$GRACE
 TOKENGATE_LEEWAY_SECONDS=$LEEWAY
 TOKENGATE_IP_LIMIT=$IP_LIMIT
 TOKENGATE_KEYRING_REFRESH_SECONDS=$KEYRING_REFRESH
-TOKENGATE_ALLOWED_ORIGINS=http://localhost:${GATEWAY_ADDR##*:},http://$GATEWAY_ADDR
+TOKENGATE_ALLOWED_ORIGINS=$ALLOWED_ORIGINS
 TOKENGATE_ROUTE_ROLES="GET /api/me=;* /api/admin/*=admin"
 RUST_LOG=info
 ENV
@@ -85,15 +94,24 @@ echo "starting cargo lambda watch on 127.0.0.1:$LAMBDA_PORT"
 pids+=($!)
 wait_for_port 127.0.0.1 "$LAMBDA_PORT" "cargo lambda watch"
 
-# At the root, as a custom domain with a root base-path mapping serves the API: the browser demo
-# page calls `/auth/...` on its own origin.
-# Without TOKENGATE_GATEWAY_CUSTOM_DOMAIN the gateway serves under /v1 as the execute-api URL.
-echo "starting the local API gateway on http://$GATEWAY_ADDR"
-TOKENGATE_GATEWAY_ADDR=$GATEWAY_ADDR TOKENGATE_LAMBDA_URL="http://127.0.0.1:$LAMBDA_PORT" \
-  TOKENGATE_GATEWAY_CUSTOM_DOMAIN=localhost \
+# Two layouts of the one API, as a user deploys it (README "Browser apps"), in front of the same
+# functions, with the template's parameters as deployed here:
+# - at the root, as a custom domain with a root base-path mapping serves the API; the browser
+#   demo page there calls `/auth/...` on its own origin;
+# - under /v1 as the execute-api URL serves it (no TOKENGATE_GATEWAY_CUSTOM_DOMAIN), with the
+#   demo as an app on another origin (TOKENGATE_APP_ADDR) calling it with CORS.
+export TOKENGATE_LAMBDA_URL="http://127.0.0.1:$LAMBDA_PORT"
+export TOKENGATE_GATEWAY_PARAMETERS="AllowedOrigins=$ALLOWED_ORIGINS"
+echo "starting the local API gateway on http://$GATEWAY_ADDR (root) and http://$STAGE_GATEWAY_ADDR (/v1)"
+TOKENGATE_GATEWAY_ADDR=$GATEWAY_ADDR TOKENGATE_GATEWAY_CUSTOM_DOMAIN=localhost \
   target/debug/tokengate-gateway > "$STATE/gateway.log" 2>&1 &
 pids+=($!)
+TOKENGATE_GATEWAY_ADDR=$STAGE_GATEWAY_ADDR TOKENGATE_APP_ADDR=$APP_ADDR \
+  target/debug/tokengate-gateway > "$STATE/gateway-v1.log" 2>&1 &
+pids+=($!)
 wait_for_port "${GATEWAY_ADDR%:*}" "${GATEWAY_ADDR##*:}" "the gateway"
+wait_for_port "${STAGE_GATEWAY_ADDR%:*}" "${STAGE_GATEWAY_ADDR##*:}" "the /v1 gateway"
+wait_for_port "${APP_ADDR%:*}" "${APP_ADDR##*:}" "the demo app"
 
 # `cargo lambda watch` starts a function on its first invocation. Start all seven now, with
 # requests that change nothing, so the stack is ready when this script says so.
@@ -136,9 +154,16 @@ answers authorizer 401 curl -H 'authorization: Bearer not-a-token' "$GW/api/me" 
   esac
 ) & warm+=($!)
 for pid in "${warm[@]}"; do wait "$pid" || exit 1; done
+# A preflight through the /v1 gateway: the OPTIONS route reaches refresh without the authorizer.
+APP="http://localhost:${APP_ADDR##*:}"
+STAGE_URL="http://localhost:${STAGE_GATEWAY_ADDR##*:}/v1"
+answers preflight 204 curl -X OPTIONS -H "origin: $APP" -H 'access-control-request-method: POST' \
+  "$STAGE_URL/auth/refresh" || exit 1
 cat <<MSG
 
-tokengate is running at $URL  (browser demo: $URL/)
+tokengate is running at $URL  (browser demo on the API's own origin: $URL/)
+The execute-api layout: the API under the stage at $STAGE_URL, and the browser demo as an app
+on another origin at $APP/ calling it with CORS (cookie Path=/v1/auth).
 Demo users: alice / alice-demo-password, admin / admin-demo-password
 Access tokens live ${ACCESS_TTL}s. Logs: $STATE/*.log
 

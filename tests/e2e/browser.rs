@@ -1,7 +1,9 @@
-//! The browser demo served by the gateway at `/`, driven in headless Chromium by
-//! `tests/browser/demo.test.mjs` (cookie invisible to script, automatic refresh on 401,
-//! logout ends access, another origin cannot refresh). `tests/browser/setup.sh` installs
-//! Chromium and the pinned driver package first.
+//! The browser demo as a cross-origin app (the stack's app origin) against the API under the
+//! stage prefix (the stack's `/v1` gateway), driven in headless Chromium by
+//! `tests/browser/demo.test.mjs` (cookie stored with Path=/v1/auth and invisible to script, no
+//! access token in script-visible storage, automatic refresh on 401, logout clears the cookie
+//! and ends access, another origin can neither read nor refresh). `tests/browser/setup.sh`
+//! installs Chromium and the pinned driver package first.
 
 use crate::stack::Stack;
 
@@ -15,11 +17,12 @@ pub async fn browser_demo_in_headless_chromium(stack: &Stack) {
     assert!(setup.success(), "browser test setup failed");
     // `localhost`, not 127.0.0.1: browsers treat it as a secure context, so the `Secure`
     // refresh cookie works over plain HTTP as it does over HTTPS when deployed.
-    let port = stack.url.rsplit(':').next().unwrap();
+    let on_localhost = |url: &str| url.replacen("127.0.0.1", "localhost", 1);
     let run = tokio::process::Command::new("node")
         .arg("tests/browser/demo.test.mjs")
         .current_dir(root)
-        .env("TOKENGATE_GATEWAY_URL", format!("http://localhost:{port}"))
+        .env("TOKENGATE_API_URL", on_localhost(&stack.stage_url))
+        .env("TOKENGATE_APP_URL", on_localhost(&stack.app_url))
         .status()
         .await
         .expect("node runs");

@@ -206,3 +206,134 @@ pub async fn dynamodb_down_fails_closed_with_503_and_retry_after(stack: &Stack) 
         .await;
     assert_eq!(back.status, 200, "DynamoDB is back: {}", back.body);
 }
+
+/// The `/v1` gateway of the stack with the demo app's origin first in `AllowedOrigins`:
+/// preflights reach each function without a token and grant the app exactly; API Gateway's own
+/// 401 and 403 carry the template's CORS headers for the app; a foreign origin is granted
+/// nothing, neither by the functions nor by the gateway responses.
+pub async fn cors_under_the_stage_grants_the_app_origin_only(stack: &Stack) {
+    // As a browser names it: `localhost`, the first allowed origin.
+    let app = &stack.app_url.replacen("127.0.0.1", "localhost", 1);
+    let app = app.as_str();
+    let cors = |r: &crate::stack::Reply| -> Vec<(String, String)> {
+        let mut v: Vec<_> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k.as_str().starts_with("access-control-") || k.as_str() == "vary")
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+            .collect();
+        v.sort();
+        v
+    };
+    let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut v: Vec<_> = p
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        v.sort();
+        v
+    };
+    let base = stack.stage_url.trim_end_matches("/v1");
+    for (path, methods, credentials) in [
+        ("/v1/auth/refresh", "POST", true),
+        ("/v1/auth/password", "POST", true),
+        (
+            "/v1/api/admin/users/7",
+            "GET, POST, PUT, PATCH, DELETE",
+            false,
+        ),
+    ] {
+        let headers = [
+            ("origin", app),
+            ("access-control-request-method", "POST"),
+            (
+                "access-control-request-headers",
+                "authorization, content-type",
+            ),
+        ];
+        let r = stack.call_at(base, "OPTIONS", path, &headers, None).await;
+        assert_eq!(r.status, 204, "{path}: {}", r.body);
+        let mut want = vec![
+            (
+                "access-control-allow-headers",
+                "authorization, content-type",
+            ),
+            ("access-control-allow-methods", methods),
+            ("access-control-allow-origin", app),
+            ("access-control-max-age", "600"),
+            ("vary", "Origin"),
+        ];
+        if credentials {
+            want.push(("access-control-allow-credentials", "true"));
+        }
+        assert_eq!(cors(&r), pairs(&want), "{path}");
+        let foreign = [("origin", "http://evil.test"), headers[1]];
+        let r = stack.call_at(base, "OPTIONS", path, &foreign, None).await;
+        assert_eq!(r.status, 204, "{path}");
+        assert_eq!(cors(&r), pairs(&[("vary", "Origin")]), "{path}");
+    }
+    let gateway_grant = pairs(&[
+        ("access-control-allow-credentials", "true"),
+        ("access-control-allow-origin", app),
+        (
+            "access-control-expose-headers",
+            "retry-after, www-authenticate",
+        ),
+        ("vary", "Origin"),
+    ]);
+    // API Gateway's 401 (no token) and 403 (a token without `admin`), as the app sees them.
+    let r = stack
+        .call_at(base, "GET", "/v1/api/me", &[("origin", app)], None)
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(cors(&r), gateway_grant);
+    let login = stack
+        .call_at(
+            base,
+            "POST",
+            "/v1/auth/login",
+            &[("origin", app)],
+            Some(json!({ "username": ALICE.0, "password": ALICE.1 })),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let cookie = login.cookie.clone().expect("refresh cookie");
+    let set = login.headers["set-cookie"].to_str().unwrap();
+    assert!(set.contains("; Path=/v1/auth;"), "{set}");
+    let bearer = format!("Bearer {}", access(&login));
+    let r = stack
+        .call_at(
+            base,
+            "DELETE",
+            "/v1/api/admin/users/7",
+            &[("origin", app), ("authorization", &bearer)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(cors(&r), gateway_grant);
+    // A foreign origin: the gateway's answer names the app, never the foreign origin; the
+    // function grants nothing and the CSRF check refuses its cookie.
+    let r = stack
+        .call_at(
+            base,
+            "GET",
+            "/v1/api/me",
+            &[("origin", "http://evil.test")],
+            None,
+        )
+        .await;
+    assert_eq!(r.headers["access-control-allow-origin"], app);
+    let r = stack
+        .call_at(
+            base,
+            "POST",
+            "/v1/auth/refresh",
+            &[("origin", "http://evil.test"), ("cookie", &cookie)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.body["error"], "csrf_rejected");
+    assert_eq!(cors(&r), pairs(&[("vary", "Origin")]));
+}

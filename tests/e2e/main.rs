@@ -45,6 +45,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         gateway::rest_api_under_the_stage_refuses_admin_routes_without_the_role,
         gateway::http_api_under_the_stage_refuses_admin_routes_without_the_role,
         gateway::dynamodb_down_fails_closed_with_503_and_retry_after,
+        gateway::cors_under_the_stage_grants_the_app_origin_only,
         attacks::forged_signatures_and_algorithms_are_refused,
         attacks::header_keys_kid_crit_and_typ_are_refused,
         attacks::claims_outside_the_policy_are_refused,

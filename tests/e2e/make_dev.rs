@@ -91,6 +91,8 @@ pub async fn make_dev_is_ready_only_when_every_function_answers() {
         .env("MOTO_PORT", free_port().to_string())
         .env("LAMBDA_PORT", free_port().to_string())
         .env("GATEWAY_ADDR", &gateway)
+        .env("STAGE_GATEWAY_ADDR", format!("127.0.0.1:{}", free_port()))
+        .env("APP_ADDR", format!("127.0.0.1:{}", free_port()))
         .env("DEV_STATE", &state)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

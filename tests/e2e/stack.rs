@@ -32,6 +32,12 @@ pub struct Stack {
     pub state: PathBuf,
     /// Base URL of the gateway (serving at the root, as a custom domain).
     pub url: String,
+    /// Base URL of the second gateway, serving under the stage as the execute-api URL does
+    /// (`http://127.0.0.1:PORT/v1`).
+    pub stage_url: String,
+    /// Origin of the browser demo served as an app of its own (`http://127.0.0.1:PORT`), the
+    /// first of the stack's allowed origins.
+    pub app_url: String,
     /// Where the functions' Invoke API is.
     pub lambda_url: String,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -64,6 +70,8 @@ impl Stack {
         Self {
             state,
             url: api.gateway.url.clone(),
+            stage_url: format!("{}/v1", api.stage_gateway.url),
+            app_url: api.app_url.clone(),
             lambda_url: api.lambda.url.clone(),
             api: Mutex::new(Some(api)),
             client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http(),

@@ -39,6 +39,11 @@ pub struct Settings {
 pub struct LocalApi {
     /// The gateway, at the root as a custom domain serves the API (`http://127.0.0.1:PORT`).
     pub gateway: Gateway,
+    /// A second gateway under the stage prefix, as the execute-api URL serves the API, which
+    /// also serves the browser demo as an app of its own at [`Self::app_url`].
+    pub stage_gateway: Gateway,
+    /// The demo app's origin (`http://localhost:PORT`), the first allowed origin.
+    pub app_url: String,
     /// The functions' Invoke API.
     pub lambda: Lambda,
     /// Between the functions and the emulator: takes AWS services down on demand.
@@ -63,13 +68,33 @@ impl LocalApi {
         let faults = FaultProxy::start(&emulator.url).await;
         let lambda = Lambda::start(&state, REGION).await;
         let cache_ttl = settings.authorizer_cache_ttl.to_string();
+        // The app's origin must be known before anything starts (it is the first allowed
+        // origin, which the gateway responses grant): a port the kernel handed out and took
+        // back, free again unless another process grabs it in between.
+        let app_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let app_url = format!("http://localhost:{app_port}");
+        let parameters = format!("AllowedOrigins={app_url}");
         let gateway = Gateway::start(
             &lambda.url,
             &[
                 ("TOKENGATE_GATEWAY_CUSTOM_DOMAIN", "localhost"),
                 ("TOKENGATE_AUTHORIZER_CACHE_TTL", &cache_ttl),
+                ("TOKENGATE_GATEWAY_PARAMETERS", &parameters),
             ],
             &state.join("gateway.log"),
+        )
+        .await;
+        let stage_gateway = Gateway::start(
+            &lambda.url,
+            &[
+                ("TOKENGATE_APP_ADDR", &format!("127.0.0.1:{app_port}")),
+                ("TOKENGATE_AUTHORIZER_CACHE_TTL", &cache_ttl),
+                ("TOKENGATE_GATEWAY_PARAMETERS", &parameters),
+            ],
+            &state.join("gateway-v1.log"),
         )
         .await;
         let port = gateway.url.rsplit(':').next().expect("port").to_owned();
@@ -98,7 +123,10 @@ impl LocalApi {
             ("TOKENGATE_IP_LIMIT", &settings.ip_limit.to_string()),
             (
                 "TOKENGATE_ALLOWED_ORIGINS",
-                &format!("http://localhost:{port},http://127.0.0.1:{port}"),
+                // As `make dev`: the app first, then the root gateway's own origin.
+                &format!(
+                    "{app_url},http://127.0.0.1:{app_port},http://localhost:{port},http://127.0.0.1:{port}"
+                ),
             ),
             ("TOKENGATE_ROUTE_ROLES", "GET /api/me=;* /api/admin/*=admin"),
             ("RUST_LOG", "info"),
@@ -124,6 +152,8 @@ impl LocalApi {
         }
         Self {
             gateway,
+            stage_gateway,
+            app_url,
             lambda,
             faults,
             boot,

@@ -9,6 +9,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokengate_domain::config::is_plain_cookie_path;
 use tokengate_domain::{AuthError, ErrorCode, IssuedAccessToken};
 
 /// Largest accepted body (DESIGN.md): larger gets 413.
@@ -111,28 +112,27 @@ pub fn cleared_refresh_cookie(path: &str) -> String {
     refresh_cookie("", 0, path)
 }
 
-/// Where the browser reached the auth routes, for the refresh cookie's `Path`: the request's
-/// path as API Gateway saw it (`requestContext.path` for REST, `requestContext.http.path` for
-/// HTTP APIs) without its last segment — `/v1/auth` on the execute-api URL (stage prefix),
-/// `/auth` behind a custom domain with a root mapping, `/identity/auth` under a base path.
-/// Login, refresh and logout all sit under it, so the cookie they set, send and clear is one.
-/// Falls back to `/auth` when the path is missing or holds anything but plain path
-/// characters (a cookie attribute must not be writable by the request).
-pub fn cookie_path(req: &Request) -> String {
+/// The refresh cookie's `Path`: the configured one (`TOKENGATE_COOKIE_PATH`) if set, else where
+/// the browser reached the auth routes — the request's path as API Gateway saw it
+/// (`requestContext.path` for REST, `requestContext.http.path` for HTTP APIs) without its last
+/// segment: `/v1/auth` on the execute-api URL (stage prefix), `/auth` behind a custom domain
+/// with a root mapping, `/identity/auth` under a base path. Login, refresh and logout all sit
+/// under it, so the cookie they set, send and clear is one. Falls back to `/auth` when the path
+/// is missing or holds anything but plain path characters (a cookie attribute must not be
+/// writable by the request).
+pub fn cookie_path(req: &Request, configured: Option<&str>) -> String {
+    if let Some(path) = configured {
+        return path.to_owned();
+    }
     let path = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(ctx)) => ctx.path.clone(),
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.path.clone(),
         _ => None,
     };
-    let plain = |p: &str| {
-        p.starts_with('/')
-            && p.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/-._~%".contains(&b))
-    };
     path.as_deref()
         .and_then(|p| p.rsplit_once('/'))
         .map(|(parent, _)| parent)
-        .filter(|parent| plain(parent))
+        .filter(|parent| is_plain_cookie_path(parent))
         .unwrap_or("/auth")
         .to_owned()
 }

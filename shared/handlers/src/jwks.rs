@@ -3,17 +3,30 @@
 
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use lambda_http::http::HeaderValue;
-use lambda_http::{Body, Response};
+use lambda_http::{Body, Request, Response};
 use tokengate_domain::error::UNAVAILABLE_RETRY_AFTER_SECS;
 use tokengate_domain::keyring::LiveKeyring;
 use tokengate_domain::{AuthError, ErrorCode};
 
+use crate::cors::{Cors, CorsRoute};
 use crate::http::error_response;
 
 /// How long verifiers may cache the key set. Short enough that a `next` key (published before
 /// it signs anything) reaches other verifiers well within a rotation: the README's procedure
 /// waits this long between `keys create` and `keys promote`.
 pub const JWKS_MAX_AGE_SECS: u32 = 300;
+
+/// Handles `GET /.well-known/jwks.json` for a page of one of `allowed_origins` (a browser app
+/// verifying tokens itself), its CORS preflight included.
+pub async fn handle(
+    keyring: &LiveKeyring,
+    allowed_origins: &[String],
+    req: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    Cors::new(allowed_origins, CorsRoute::PUBLIC_GET)
+        .answer(req, |_| async { Ok(response(keyring).await) })
+        .await
+}
 
 /// The JWKS response from the keyring as last read (re-read at most every refresh interval).
 /// While the keyring could never be read, 503 `service_unavailable`: an empty key set would be

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod authorizer;
+pub mod cors;
 pub mod http;
 pub mod iam;
 pub mod jwks;

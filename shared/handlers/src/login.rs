@@ -5,6 +5,7 @@ use serde::Deserialize;
 use tokengate_domain::login::{Login, LoginAttempt};
 use tokengate_domain::Password;
 
+use crate::cors::{Cors, CorsRoute};
 use crate::http::{cookie_path, error_response, parse_json, source_ip, token_response, Channel};
 
 /// The login body. Unknown fields (say, `roles`) are refused, not ignored.
@@ -36,8 +37,14 @@ impl ClientKind {
     }
 }
 
-/// Handles a login request.
+/// Handles a login request (and its CORS preflight).
 pub async fn handle(login: &Login, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+    Cors::new(&login.config.allowed_origins, CorsRoute::COOKIE)
+        .answer(req, |req| run(login, req))
+        .await
+}
+
+async fn run(login: &Login, req: Request) -> Result<Response<Body>, lambda_http::Error> {
     let body: LoginRequest = match parse_json(&req) {
         Ok(b) => b,
         Err(e) => return Ok(error_response(e)),
@@ -54,7 +61,7 @@ pub async fn handle(login: &Login, req: Request) -> Result<Response<Body>, lambd
             &g.refresh,
             g.refresh_max_age,
             channel,
-            &cookie_path(&req),
+            &cookie_path(&req, login.config.cookie_path.as_deref()),
         ),
         Err(e) => error_response(e),
     })

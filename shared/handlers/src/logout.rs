@@ -5,6 +5,7 @@ use serde::Deserialize;
 use tokengate_domain::logout::{Logout, LogoutRequest};
 use tokengate_domain::AuthError;
 
+use crate::cors::{Cors, CorsRoute};
 use crate::http::{
     bearer_token, cleared_refresh_cookie, cookie_path, error_response, parse_optional_json,
     set_cookie, source_ip,
@@ -27,12 +28,24 @@ enum Scope {
     Global,
 }
 
-/// Handles a logout request: 204 and a cleared cookie, whether or not anything was ended.
+/// Handles a logout request: 204 and a cleared cookie, whether or not anything was ended (and
+/// its CORS preflight).
 pub async fn handle(
     logout: &Logout,
     allowed_origins: &[String],
     req: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
+    Cors::new(allowed_origins, CorsRoute::COOKIE)
+        .answer(req, |req| answer(logout, allowed_origins, req))
+        .await
+}
+
+async fn answer(
+    logout: &Logout,
+    allowed_origins: &[String],
+    req: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let path = cookie_path(&req, logout.config.cookie_path.as_deref());
     Ok(match run(logout, allowed_origins, &req).await {
         Ok(()) => {
             let mut resp = Response::new(Body::Empty);
@@ -41,7 +54,7 @@ pub async fn handle(
                 lambda_http::http::header::CACHE_CONTROL,
                 lambda_http::http::HeaderValue::from_static("no-store"),
             );
-            set_cookie(&mut resp, &cleared_refresh_cookie(&cookie_path(&req)));
+            set_cookie(&mut resp, &cleared_refresh_cookie(&path));
             resp
         }
         Err(e) => error_response(e),

@@ -6,6 +6,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::cors::{Cors, CorsRoute};
 use crate::http::json_response;
 
 /// The caller as the authorizer described them.
@@ -44,12 +45,20 @@ pub fn caller(req: &Request) -> Option<Caller> {
     })
 }
 
-/// Handles `GET /api/me`. Without an authorizer context (a misconfigured route) it refuses.
-pub async fn handle(req: Request) -> Result<Response<Body>, lambda_http::Error> {
-    Ok(match caller(&req) {
-        Some(c) => json_response(200, &c),
-        None => crate::http::error_response(tokengate_domain::AuthError::new(
-            tokengate_domain::ErrorCode::InvalidRequest,
-        )),
-    })
+/// Handles `GET /api/me` (and the admin routes) for a page of one of `allowed_origins`, its
+/// CORS preflight included. Without an authorizer context (a misconfigured route) it refuses.
+pub async fn handle(
+    allowed_origins: &[String],
+    req: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    Cors::new(allowed_origins, CorsRoute::BEARER)
+        .answer(req, |req| async move {
+            Ok(match caller(&req) {
+                Some(c) => json_response(200, &c),
+                None => crate::http::error_response(tokengate_domain::AuthError::new(
+                    tokengate_domain::ErrorCode::InvalidRequest,
+                )),
+            })
+        })
+        .await
 }

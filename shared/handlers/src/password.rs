@@ -7,6 +7,7 @@ use serde::Deserialize;
 use tokengate_domain::password_change::{PasswordChange, PasswordChangeRequest};
 use tokengate_domain::{AuthError, ErrorCode, Password};
 
+use crate::cors::{Cors, CorsRoute};
 use crate::http::{cookie_path, error_response, parse_json, source_ip, token_response};
 use crate::login::ClientKind;
 use crate::me::caller;
@@ -21,15 +22,19 @@ struct PasswordChangeBody {
     client: ClientKind,
 }
 
-/// Handles a password change.
+/// Handles a password change (and its CORS preflight).
 pub async fn handle(
     change: &PasswordChange,
     req: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
-    Ok(match run(change, &req).await {
-        Ok(resp) => resp,
-        Err(e) => error_response(e),
-    })
+    Cors::new(&change.login.config.allowed_origins, CorsRoute::COOKIE)
+        .answer(req, |req| async move {
+            Ok(match run(change, &req).await {
+                Ok(resp) => resp,
+                Err(e) => error_response(e),
+            })
+        })
+        .await
 }
 
 async fn run(change: &PasswordChange, req: &Request) -> Result<Response<Body>, AuthError> {
@@ -50,6 +55,6 @@ async fn run(change: &PasswordChange, req: &Request) -> Result<Response<Body>, A
         &grant.refresh,
         grant.refresh_max_age,
         body.client.channel(),
-        &cookie_path(req),
+        &cookie_path(req, change.login.config.cookie_path.as_deref()),
     ))
 }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use tokengate_domain::refresh::Refresh;
 use tokengate_domain::{AuthError, ErrorCode};
 
+use crate::cors::{Cors, CorsRoute};
 use crate::http::{
     check_origin, cookie_path, error_response, parse_optional_json, refresh_cookie_value,
     source_ip, token_response, Channel,
@@ -37,12 +38,16 @@ pub(crate) fn presented_token(
     }
 }
 
-/// Handles a refresh request.
+/// Handles a refresh request (and its CORS preflight).
 pub async fn handle(refresh: &Refresh, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-    Ok(match run(refresh, &req).await {
-        Ok(resp) => resp,
-        Err(e) => error_response(e),
-    })
+    Cors::new(&refresh.config.allowed_origins, CorsRoute::COOKIE)
+        .answer(req, |req| async move {
+            Ok(match run(refresh, &req).await {
+                Ok(resp) => resp,
+                Err(e) => error_response(e),
+            })
+        })
+        .await
 }
 
 async fn run(refresh: &Refresh, req: &Request) -> Result<Response<Body>, AuthError> {
@@ -56,6 +61,6 @@ async fn run(refresh: &Refresh, req: &Request) -> Result<Response<Body>, AuthErr
         &grant.refresh,
         grant.refresh_max_age,
         channel,
-        &cookie_path(req),
+        &cookie_path(req, refresh.config.cookie_path.as_deref()),
     ))
 }

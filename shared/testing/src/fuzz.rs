@@ -157,7 +157,8 @@ struct HttpInput {
 /// a typed input (`arbitrary_take_rest`).
 ///
 /// Oracles: never a panic, never a 5xx (the in-memory stores do not fail), every error is one
-/// of DESIGN.md's codes with its status, and no response echoes the password.
+/// of DESIGN.md's codes with its status, CORS granted to no origin outside the allowed list,
+/// and no response echoes the password.
 pub fn http_request(h: &Harness, data: &[u8]) {
     let Ok(input) = HttpInput::arbitrary_take_rest(Unstructured::new(data)) else {
         return;
@@ -208,6 +209,14 @@ pub fn http_request(h: &Harness, data: &[u8]) {
         .expect("handlers answer every request");
     let status = resp.status().as_u16();
     assert!(status < 500, "status {status}");
+    // CORS grants only an allowed origin, whatever the request says.
+    if let Some(granted) = resp.headers().get("access-control-allow-origin") {
+        let allowed = &h.rig.refresh.config.allowed_origins;
+        assert!(
+            allowed.iter().any(|a| a.as_bytes() == granted.as_bytes()),
+            "CORS granted {granted:?}"
+        );
+    }
     let body = std::str::from_utf8(resp.body().as_ref()).expect("UTF-8 body");
     assert!(!body.contains("correct horse"), "password echoed");
     if status >= 400 {

@@ -23,8 +23,15 @@
 //!   (`$request.header.Authorization,$context.httpMethod,$context.path`).
 //! - `TOKENGATE_AUTHORIZER_CACHE_TTL` — seconds; overrides every authorizer's
 //!   `ReauthorizeEvery` (0 turns the cache off; the end-to-end tests use it).
+//! - `TOKENGATE_GATEWAY_PARAMETERS` — template parameter values as deployed, `Name=Value`
+//!   separated by spaces as `sam deploy --parameter-overrides` takes them (unset: every
+//!   parameter's `Default`), e.g. `AllowedOrigins=http://localhost:3001` for the gateway
+//!   responses' CORS origin.
+//! - `TOKENGATE_APP_ADDR` — unset (default): no app; else also serve the browser demo there as
+//!   an app on an origin of its own, calling this gateway's API across origins (`app.rs`).
 //! - `AWS_REGION` — region in ARNs and the execute-api host name (`us-east-1`).
 
+mod app;
 mod authorize;
 mod event;
 mod event_v2;
@@ -86,7 +93,8 @@ async fn main() -> anyhow::Result<()> {
 
     let text = std::fs::read_to_string(&template_path)
         .with_context(|| format!("cannot read {template_path} (set TOKENGATE_TEMPLATE)"))?;
-    let api = template::Api::from_template(&text).context(template_path)?;
+    let overrides = var("TOKENGATE_GATEWAY_PARAMETERS", "");
+    let api = template::Api::deployed_with(&text, &overrides).context(template_path)?;
     let invoker = invoke::Invoker::new(lambda.clone());
     let mut authorizers = HashMap::new();
     for (name, mut spec) in api.authorizers {
@@ -141,6 +149,20 @@ async fn main() -> anyhow::Result<()> {
         None => format!("under /{} as {}", site.stage, site.domain_name()),
     };
     println!("tokengate gateway listening on http://{local} ({kind} {at}; functions at {lambda})");
+    if let Some(app_addr) = std::env::var("TOKENGATE_APP_ADDR")
+        .ok()
+        .filter(|a| !a.is_empty())
+    {
+        let app_listener = tokio::net::TcpListener::bind(&app_addr)
+            .await
+            .with_context(|| format!("cannot listen on {app_addr} (set TOKENGATE_APP_ADDR)"))?;
+        let app_local = app_listener.local_addr()?;
+        println!(
+            "tokengate demo app listening on http://{app_local} (calls the API at port {}{prefix})",
+            local.port()
+        );
+        tokio::spawn(app::serve_app(app_listener, local.port(), prefix.clone()));
+    }
     let gateway = Arc::new(server::Gateway {
         site,
         routes: api.routes,

@@ -13,7 +13,7 @@ use anyhow::{bail, Context};
 use serde_json::Value as Json;
 use serde_yaml::Value;
 
-use crate::template::resolve_string;
+use crate::template::{resolve_string, Parameters};
 
 /// The gateway response types the local gateway produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -112,7 +112,7 @@ pub struct GatewayResponses {
 
 impl GatewayResponses {
     /// Reads `GatewayResponses` of a SAM `AWS::Serverless::Api` (absent: every default).
-    pub fn from_template(section: Option<&Value>, params: Option<&Value>) -> anyhow::Result<Self> {
+    pub fn from_template(section: Option<&Value>, params: &Parameters) -> anyhow::Result<Self> {
         let mut custom = BTreeMap::new();
         for (name, spec) in section.and_then(Value::as_mapping).into_iter().flatten() {
             let name = name
@@ -227,7 +227,7 @@ mod tests {
 
     fn responses(yaml: &str) -> GatewayResponses {
         let v: Value = serde_yaml::from_str(yaml).unwrap();
-        GatewayResponses::from_template(Some(&v), None).unwrap()
+        GatewayResponses::from_template(Some(&v), &Parameters::default()).unwrap()
     }
 
     fn json(body: &str) -> Json {
@@ -347,7 +347,7 @@ DEFAULT_5XX:
             "UNAUTHORIZED: {ResponseParameters: {Headers: {X: context.authorizer.x}}}",
         )
         .unwrap();
-        assert!(GatewayResponses::from_template(Some(&v), None).is_err());
+        assert!(GatewayResponses::from_template(Some(&v), &Parameters::default()).is_err());
     }
 
     #[test]
@@ -365,7 +365,7 @@ DEFAULT_5XX:
             let out = api.responses.render(kind, &CTX);
             assert_eq!(out.status, 503, "{kind:?}");
             assert_eq!(
-                out.headers,
+                cors_free(&out),
                 vec![
                     ("content-type".to_owned(), "application/json".to_owned()),
                     ("Retry-After".to_owned(), "2".to_owned()),
@@ -386,5 +386,69 @@ DEFAULT_5XX:
             json(&d.body),
             json(r#"{"message":"User is not authorized to access this resource"}"#)
         );
+    }
+
+    /// The headers of a rendered response other than the CORS ones.
+    fn cors_free(r: &Rendered) -> Vec<(String, String)> {
+        r.headers
+            .iter()
+            .filter(|(k, _)| !k.starts_with("Access-Control-") && k != "Vary")
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn every_answer_of_api_gateway_grants_the_first_allowed_origin() {
+        let text = include_str!("../../../template.yaml");
+        let api = crate::template::Api::deployed_with(
+            text,
+            "AllowedOrigins=http://localhost:3001,http://localhost:3000",
+        )
+        .unwrap();
+        let grant = vec![
+            (
+                "Access-Control-Allow-Origin".to_owned(),
+                "http://localhost:3001".to_owned(),
+            ),
+            (
+                "Access-Control-Allow-Credentials".to_owned(),
+                "true".to_owned(),
+            ),
+            (
+                "Access-Control-Expose-Headers".to_owned(),
+                "retry-after, www-authenticate".to_owned(),
+            ),
+            ("Vary".to_owned(), "Origin".to_owned()),
+        ];
+        // A static value whatever the request's Origin: a foreign origin is named nowhere.
+        let ctx = ErrorContext {
+            headers: &[("origin".to_owned(), "https://evil.test".to_owned())],
+            request_id: "r-1",
+        };
+        for (kind, status) in [
+            (ResponseType::Unauthorized, 401),
+            (ResponseType::AccessDenied, 403),
+            (ResponseType::MissingAuthenticationToken, 403),
+            (ResponseType::RequestTooLarge, 413),
+            (ResponseType::AuthorizerConfigurationError, 503),
+            (ResponseType::AuthorizerFailure, 503),
+        ] {
+            let out = api.responses.render(kind, &ctx);
+            assert_eq!(out.status, status, "{kind:?}");
+            let cors: Vec<_> = out
+                .headers
+                .iter()
+                .filter(|h| !cors_free(&out).contains(h))
+                .cloned()
+                .collect();
+            assert_eq!(cors, grant, "{kind:?}");
+        }
+        // With the template's default, the default origin.
+        let default = crate::template::Api::from_template(text).unwrap();
+        let u = default.responses.render(ResponseType::Unauthorized, &CTX);
+        assert!(u.headers.contains(&(
+            "Access-Control-Allow-Origin".to_owned(),
+            "https://app.example.com".to_owned()
+        )));
     }
 }

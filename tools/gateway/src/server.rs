@@ -91,24 +91,6 @@ fn message(status: u16, text: &str) -> Reply {
     json_reply(status, &[], json!({ "message": text }).to_string())
 }
 
-/// The browser demo: not part of the deployed API, served by the local gateway only.
-fn demo_page() -> Reply {
-    let mut resp = Response::new(Full::new(Bytes::from_static(include_bytes!("demo.html"))));
-    let h = resp.headers_mut();
-    h.insert(
-        "content-type",
-        "text/html; charset=utf-8".parse().expect("static header"),
-    );
-    // The page runs no third-party code; a strict CSP keeps it that way.
-    h.insert(
-        "content-security-policy",
-        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
-            .parse()
-            .expect("static header"),
-    );
-    resp
-}
-
 fn now_millis() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -166,7 +148,7 @@ impl Gateway {
             && method == "GET"
             && (raw_path == "/" || raw_path == "/index.html")
         {
-            return demo_page();
+            return crate::app::demo_page("");
         }
         let Some(path) = self.site.api_path(&raw_path) else {
             // Outside every stage of the execute-api host: no API answers, API Gateway does.

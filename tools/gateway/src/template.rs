@@ -94,14 +94,21 @@ pub struct Api {
 }
 
 impl Api {
-    /// Reads a SAM template with one `AWS::Serverless::Api`.
+    /// Reads a SAM template with one `AWS::Serverless::Api`, parameters at their defaults.
+    #[cfg(test)]
     pub fn from_template(text: &str) -> anyhow::Result<Self> {
+        Self::deployed_with(text, "")
+    }
+
+    /// Reads a SAM template with one `AWS::Serverless::Api` as deployed with the parameter
+    /// overrides `overrides` (`Name=Value …`, as `sam deploy --parameter-overrides`).
+    pub fn deployed_with(text: &str, overrides: &str) -> anyhow::Result<Self> {
         let doc: Value = serde_yaml::from_str(text).context("template.yaml is not valid YAML")?;
         let resources = doc
             .get("Resources")
             .and_then(Value::as_mapping)
             .context("template.yaml has no Resources")?;
-        let params = doc.get("Parameters");
+        let params = &Parameters::new(doc.get("Parameters"), overrides)?;
 
         let apis: Vec<(&str, &Value)> = resources
             .iter()
@@ -202,7 +209,7 @@ fn authorizer(
     name: &str,
     spec: &Value,
     resources: &serde_yaml::Mapping,
-    params: Option<&Value>,
+    params: &Parameters,
 ) -> anyhow::Result<AuthorizerSpec> {
     let arn = spec
         .get("FunctionArn")
@@ -308,28 +315,167 @@ fn referenced_resource(v: &Value) -> Option<String> {
     }
 }
 
-/// A string, or `!Ref Param` resolved to the parameter's default.
-pub fn resolve_string(v: &Value, params: Option<&Value>) -> anyhow::Result<String> {
-    let name = match v {
-        Value::String(s) => return Ok(s.clone()),
-        Value::Number(n) => return Ok(n.to_string()),
-        Value::Tagged(t) if t.tag == "Ref" => t.value.as_str(),
-        Value::Mapping(m) => m.get("Ref").and_then(Value::as_str),
-        _ => None,
-    }
-    .context("expected a literal or !Ref to a parameter")?;
-    let default = params
-        .and_then(|p| p.get(name))
-        .and_then(|p| p.get("Default"))
-        .with_context(|| format!("parameter {name} has no Default"))?;
-    resolve_string(default, None)
+/// The template's parameter values: each `Default`, overridden as `sam deploy
+/// --parameter-overrides 'Name=Value …'` overrides them (the gateway's
+/// `TOKENGATE_GATEWAY_PARAMETERS`).
+#[derive(Debug, Clone, Default)]
+pub struct Parameters {
+    values: BTreeMap<String, String>,
 }
 
-/// A number, or `!Ref Param` resolved to the parameter's default.
-pub fn resolve_number(v: &Value, params: Option<&Value>) -> anyhow::Result<u64> {
+impl Parameters {
+    /// The `Parameters` section's defaults with `overrides` (`Name=Value`, separated by
+    /// whitespace; a value may hold commas) on top. An override of a parameter the template
+    /// does not declare is refused, as SAM refuses it.
+    pub fn new(section: Option<&Value>, overrides: &str) -> anyhow::Result<Self> {
+        let mut values = BTreeMap::new();
+        for (name, spec) in section.and_then(Value::as_mapping).into_iter().flatten() {
+            let name = name.as_str().context("parameter name")?.to_owned();
+            if let Some(default) = spec.get("Default") {
+                let text = match default {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => bail!("parameter {name}: Default must be a string or a number"),
+                };
+                values.insert(name, text);
+            }
+        }
+        for pair in overrides.split_whitespace() {
+            let (name, value) = pair
+                .split_once('=')
+                .with_context(|| format!("parameter override {pair:?} is not Name=Value"))?;
+            let declared = section.and_then(|s| s.get(name)).is_some();
+            anyhow::ensure!(
+                declared,
+                "parameter override {name}: the template has no such parameter"
+            );
+            values.insert(name.to_owned(), value.to_owned());
+        }
+        Ok(Self { values })
+    }
+
+    fn get(&self, name: &str) -> anyhow::Result<&str> {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .with_context(|| format!("parameter {name} has no Default and no override"))
+    }
+}
+
+/// A value as CloudFormation resolves it: a literal, `!Ref Param`, `!Sub` over parameters and
+/// its own variables, `!Select` of `!Split` (what the template's header values use). Other
+/// intrinsics are refused: the gateway cannot know what they resolve to on AWS.
+pub fn resolve_string(v: &Value, params: &Parameters) -> anyhow::Result<String> {
+    match resolve(v, params, &BTreeMap::new())? {
+        Resolved::Text(t) => Ok(t),
+        Resolved::List(_) => bail!("expected a string, found a list"),
+    }
+}
+
+/// A number, resolved as [`resolve_string`].
+pub fn resolve_number(v: &Value, params: &Parameters) -> anyhow::Result<u64> {
     resolve_string(v, params)?
         .parse()
         .context("expected a non-negative number")
+}
+
+enum Resolved {
+    Text(String),
+    List(Vec<String>),
+}
+
+fn resolve(
+    v: &Value,
+    params: &Parameters,
+    vars: &BTreeMap<String, String>,
+) -> anyhow::Result<Resolved> {
+    let text = |v: &Value| match resolve(v, params, vars)? {
+        Resolved::Text(t) => Ok(t),
+        Resolved::List(_) => bail!("expected a string, found a list"),
+    };
+    let (tag, arg) = match v {
+        Value::String(s) => return Ok(Resolved::Text(s.clone())),
+        Value::Number(n) => return Ok(Resolved::Text(n.to_string())),
+        Value::Tagged(t) => (
+            t.tag.to_string().trim_start_matches('!').to_owned(),
+            &t.value,
+        ),
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, arg) = m.iter().next().context("one key")?;
+            let k = k.as_str().unwrap_or_default();
+            let tag = if k == "Ref" {
+                k
+            } else {
+                k.strip_prefix("Fn::").unwrap_or(k)
+            };
+            (tag.to_owned(), arg)
+        }
+        _ => bail!("expected a literal or an intrinsic function, found {v:?}"),
+    };
+    match (tag.as_str(), arg) {
+        ("Ref", Value::String(name)) => Ok(Resolved::Text(params.get(name)?.to_owned())),
+        ("Sub", Value::String(pattern)) => Ok(Resolved::Text(substitute(pattern, params, vars)?)),
+        ("Sub", Value::Sequence(seq)) if seq.len() == 2 => {
+            let pattern = seq[0].as_str().context("!Sub pattern")?;
+            let mut own = vars.clone();
+            for (k, v) in seq[1].as_mapping().context("!Sub variables")? {
+                own.insert(
+                    k.as_str().context("!Sub variable name")?.to_owned(),
+                    text(v)?,
+                );
+            }
+            Ok(Resolved::Text(substitute(pattern, params, &own)?))
+        }
+        ("Split", Value::Sequence(seq)) if seq.len() == 2 => {
+            let sep = seq[0].as_str().context("!Split delimiter")?;
+            let whole = text(&seq[1])?;
+            Ok(Resolved::List(
+                whole.split(sep).map(str::to_owned).collect(),
+            ))
+        }
+        ("Select", Value::Sequence(seq)) if seq.len() == 2 => {
+            let index: usize = text(&seq[0])?.parse().context("!Select index")?;
+            let Resolved::List(list) = resolve(&seq[1], params, vars)? else {
+                bail!("!Select needs a list");
+            };
+            list.into_iter()
+                .nth(index)
+                .map(Resolved::Text)
+                .context("!Select index out of range")
+        }
+        (other, _) => bail!("intrinsic {other} is not modelled by the local gateway"),
+    }
+}
+
+/// `${Name}` from the `!Sub` variables or the parameters; `${!Literal}` stays `${Literal}`.
+fn substitute(
+    pattern: &str,
+    params: &Parameters,
+    vars: &BTreeMap<String, String>,
+) -> anyhow::Result<String> {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').context("!Sub: unclosed ${")?;
+        let name = &after[..end];
+        match name.strip_prefix('!') {
+            Some(literal) => {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            }
+            None => match vars.get(name) {
+                Some(v) => out.push_str(v),
+                None => out.push_str(params.get(name)?),
+            },
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -533,5 +679,80 @@ Resources:
             assert!(policy.permits(method, path, &admin), "{method} {path}");
         }
         assert!(policy.permits("GET", "/api/me", &[]));
+    }
+
+    #[test]
+    fn preflights_reach_each_routes_function_without_the_authorizer() {
+        let api = Api::from_template(include_str!("../../../template.yaml")).unwrap();
+        for (path, function) in [
+            ("/auth/login", "login"),
+            ("/auth/refresh", "refresh"),
+            ("/auth/logout", "logout"),
+            ("/auth/password", "password"),
+            ("/.well-known/jwks.json", "jwks"),
+            ("/api/me", "me"),
+            ("/api/admin", "me"),
+            ("/api/admin/users/7", "me"),
+        ] {
+            let Resolution::Matched(route, _) = api.routes.resolve("OPTIONS", path) else {
+                panic!("OPTIONS {path} is routed")
+            };
+            assert_eq!(route.method, "OPTIONS", "{path}: its own method, not ANY");
+            assert_eq!(route.function, function, "{path}");
+            assert_eq!(route.authorizer, None, "{path}");
+        }
+        // Everything else a browser app calls stays behind the authorizer.
+        let Resolution::Matched(admin, _) = api.routes.resolve("POST", "/api/admin/users") else {
+            panic!("POST /api/admin/users is routed")
+        };
+        assert_eq!(admin.authorizer.as_deref(), Some("TokengateAuthorizer"));
+    }
+
+    #[test]
+    fn parameters_resolve_as_cloudformation_resolves_them() {
+        let section: Value = serde_yaml::from_str(
+            "Origins: {Type: String, Default: 'https://a.test,https://b.test'}\nTtl: {Type: Number, Default: 60}",
+        )
+        .unwrap();
+        let defaults = Parameters::new(Some(&section), "").unwrap();
+        let first: Value =
+            serde_yaml::from_str("!Sub [\"'${O}'\", {O: !Select [0, !Split [',', !Ref Origins]]}]")
+                .unwrap();
+        assert_eq!(
+            resolve_string(&first, &defaults).unwrap(),
+            "'https://a.test'"
+        );
+        let long: Value =
+            serde_yaml::from_str("{'Fn::Select': [1, {'Fn::Split': [',', {Ref: Origins}]}]}")
+                .unwrap();
+        assert_eq!(resolve_string(&long, &defaults).unwrap(), "https://b.test");
+        let sub: Value = serde_yaml::from_str("!Sub 'ttl=${Ttl} ${!Literal}'").unwrap();
+        assert_eq!(
+            resolve_string(&sub, &defaults).unwrap(),
+            "ttl=60 ${Literal}"
+        );
+
+        let deployed = Parameters::new(
+            Some(&section),
+            "Origins=http://localhost:3001,http://x Ttl=0",
+        )
+        .unwrap();
+        assert_eq!(
+            resolve_string(&first, &deployed).unwrap(),
+            "'http://localhost:3001'"
+        );
+        assert_eq!(resolve_number(&Value::from(7), &deployed).unwrap(), 7);
+        let ttl: Value = serde_yaml::from_str("!Ref Ttl").unwrap();
+        assert_eq!(resolve_number(&ttl, &deployed).unwrap(), 0);
+
+        assert!(Parameters::new(Some(&section), "Nope=1").is_err());
+        assert!(Parameters::new(Some(&section), "Origins").is_err());
+        let unknown: Value = serde_yaml::from_str("!GetAtt X.Arn").unwrap();
+        assert!(resolve_string(&unknown, &defaults).is_err());
+        let split: Value = serde_yaml::from_str("!Split [',', 'a,b']").unwrap();
+        assert!(
+            resolve_string(&split, &defaults).is_err(),
+            "a list is no string"
+        );
     }
 }

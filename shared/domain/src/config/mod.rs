@@ -44,6 +44,33 @@ pub fn hash_params<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> anyhow::Resul
     Ok(params)
 }
 
+/// `TOKENGATE_COOKIE_PATH`: unset or empty is `None` (the path comes from each request);
+/// otherwise an absolute path of plain path characters, so the setting cannot add cookie
+/// attributes (`/v1;Domain=…`) or reach other paths by accident.
+fn cookie_path<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> anyhow::Result<Option<String>> {
+    let text = env.text("TOKENGATE_COOKIE_PATH");
+    let path = text.trim();
+    if path.is_empty() {
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        is_plain_cookie_path(path),
+        "environment variable TOKENGATE_COOKIE_PATH must be an absolute path of letters, digits \
+         and / - . _ ~ % (e.g. /v1/auth), not {path:?}"
+    );
+    Ok(Some(path.to_owned()))
+}
+
+/// A path that can stand as a cookie's `Path` attribute as it is: it starts with `/` and holds
+/// only unreserved characters, `/` and `%` (no `;`, space or control character that could end
+/// the attribute and start another).
+pub fn is_plain_cookie_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-._~%".contains(&b))
+}
+
 /// Every setting of every function, read once at cold start ([`Config::from_env`]). The AWS
 /// resource names are optional here because each function needs only some of them; the
 /// accessors fail with the variable's name when a function asks for one that is unset.
@@ -112,6 +139,11 @@ pub struct AuthConfig {
     /// Origins allowed to use the refresh cookie (`TOKENGATE_ALLOWED_ORIGINS`, comma list,
     /// default none: cookie-carried refresh/logout is refused until configured).
     pub allowed_origins: Vec<String>,
+    /// The refresh cookie's `Path` (`TOKENGATE_COOKIE_PATH`, default none: the path under which
+    /// the browser reached the auth routes, from the request). Fix it when a proxy in front of
+    /// API Gateway rewrites the path the browser sees (e.g. CloudFront serving the API at
+    /// `/api/*` of the app's own domain: the browser's path is not API Gateway's).
+    pub cookie_path: Option<String>,
     /// Failures of one account from one source network before that network is locked out of
     /// it (`TOKENGATE_LOCKOUT_THRESHOLD`, default 5).
     pub lockout_threshold: u32,
@@ -157,6 +189,7 @@ impl AuthConfig {
             refresh_idle_secs: 24 * 3600,
             grace_secs: 10,
             allowed_origins: Vec::new(),
+            cookie_path: None,
             lockout_threshold: 5,
             lockout_base_secs: 30,
             lockout_max_secs: 900,
@@ -184,6 +217,7 @@ impl AuthConfig {
                 .parse_or("TOKENGATE_REFRESH_IDLE_SECONDS", d.refresh_idle_secs)?,
             grace_secs: env.parse_or("TOKENGATE_REFRESH_GRACE_SECONDS", d.grace_secs)?,
             allowed_origins: env.list("TOKENGATE_ALLOWED_ORIGINS"),
+            cookie_path: cookie_path(env)?,
             lockout_threshold: env.parse_or("TOKENGATE_LOCKOUT_THRESHOLD", d.lockout_threshold)?,
             lockout_base_secs: env
                 .parse_or("TOKENGATE_LOCKOUT_BASE_SECONDS", d.lockout_base_secs)?,

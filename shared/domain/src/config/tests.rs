@@ -142,6 +142,35 @@ fn lockout_backs_off_per_source_and_holds_the_account_ceiling_at_the_longest_loc
 }
 
 #[test]
+fn the_cookie_path_setting_is_optional_and_must_be_a_plain_absolute_path() {
+    let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
+    let read = |extra: &[(&str, &str)]| {
+        let mut pairs = base.to_vec();
+        pairs.extend_from_slice(extra);
+        AuthConfig::from_env(&env(&pairs))
+    };
+    assert_eq!(read(&[]).unwrap().cookie_path, None);
+    assert_eq!(
+        read(&[("TOKENGATE_COOKIE_PATH", " ")]).unwrap().cookie_path,
+        None
+    );
+    assert_eq!(
+        read(&[("TOKENGATE_COOKIE_PATH", "/api/v1/auth")])
+            .unwrap()
+            .cookie_path
+            .as_deref(),
+        Some("/api/v1/auth")
+    );
+    for bad in ["auth", "/auth; Domain=evil.test", "/a b", "/auth\u{7f}"] {
+        let err = read(&[("TOKENGATE_COOKIE_PATH", bad)]).unwrap_err();
+        assert!(
+            err.to_string().contains("TOKENGATE_COOKIE_PATH"),
+            "{bad:?}: {err}"
+        );
+    }
+}
+
+#[test]
 fn the_keyring_refresh_interval_is_read_and_must_be_positive() {
     let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
     let cfg = Config::read(&env(&[

@@ -26,6 +26,13 @@ async fn setup() -> (MemoryRig, Authorizer, String) {
     (rig, authorizer, grant.access.token)
 }
 
+/// Why the authorizer refuses `token` for `GET /api/me` (it must refuse).
+async fn refusal(auth: &Authorizer, token: &str) -> AuthorizerError {
+    auth.handle(token_event(token, "GET", "/api/me"))
+        .await
+        .unwrap_err()
+}
+
 fn token_event(token: &str, method: &str, path: &str) -> Value {
     json!({
         "type": "TOKEN",
@@ -140,10 +147,7 @@ async fn a_colon_in_the_path_cannot_move_the_deny_off_the_route() {
 async fn missing_garbage_expired_and_revoked_tokens_take_the_401_path() {
     let (rig, auth, token) = setup().await;
     for bad in ["", "garbage", "a.b.c", &token[..token.len() - 2]] {
-        let err = auth
-            .handle(token_event(bad, "GET", "/api/me"))
-            .await
-            .unwrap_err();
+        let err = refusal(&auth, bad).await;
         assert!(matches!(err, AuthorizerError::Unauthorized), "{bad:?}");
         assert_eq!(err.to_string(), "Unauthorized");
     }
@@ -155,10 +159,7 @@ async fn missing_garbage_expired_and_revoked_tokens_take_the_401_path() {
 
     let claims = rig.verifier.verify(&token, rig.clock_now()).unwrap();
     rig.store.deny(&claims.jti, claims.exp).await.unwrap();
-    let err = auth
-        .handle(token_event(&token, "GET", "/api/me"))
-        .await
-        .unwrap_err();
+    let err = refusal(&auth, &token).await;
     assert!(matches!(err, AuthorizerError::Unauthorized));
 }
 
@@ -183,10 +184,7 @@ async fn the_reencoded_signature_of_a_revoked_token_is_refused() {
 
     // Assert
     for t in [&token, &twin] {
-        let err = auth
-            .handle(token_event(t, "GET", "/api/me"))
-            .await
-            .unwrap_err();
+        let err = refusal(&auth, t).await;
         assert!(matches!(err, AuthorizerError::Unauthorized));
     }
 }
@@ -216,10 +214,7 @@ async fn tokens_of_an_older_token_version_are_refused() {
     let (rig, auth, token) = setup().await;
     use tokengate_domain::ports::UserStore;
     rig.store.sign_out_everywhere("u-alice").await.unwrap();
-    let err = auth
-        .handle(token_event(&token, "GET", "/api/me"))
-        .await
-        .unwrap_err();
+    let err = refusal(&auth, &token).await;
     assert!(matches!(err, AuthorizerError::Unauthorized));
 }
 
@@ -227,10 +222,7 @@ async fn tokens_of_an_older_token_version_are_refused() {
 async fn expired_token_takes_the_401_path() {
     let (rig, auth, token) = setup().await;
     rig.clock.advance(900 + 61);
-    let err = auth
-        .handle(token_event(&token, "GET", "/api/me"))
-        .await
-        .unwrap_err();
+    let err = refusal(&auth, &token).await;
     assert!(matches!(err, AuthorizerError::Unauthorized));
 }
 
@@ -238,10 +230,7 @@ async fn expired_token_takes_the_401_path() {
 async fn store_outage_fails_closed() {
     let (rig, auth, token) = setup().await;
     rig.store.set_unavailable(true);
-    let err = auth
-        .handle(token_event(&token, "GET", "/api/me"))
-        .await
-        .unwrap_err();
+    let err = refusal(&auth, &token).await;
     assert!(matches!(err, AuthorizerError::Unavailable));
     // HTTP API answers an authorizer error with 500, never the 403 of a refusal.
     let v2 = auth.handle(v2_event(&token, "GET", "/api/me")).await;

@@ -182,3 +182,31 @@ async fn logout_answers_429_with_retry_after_and_ends_nothing() {
     let resp = refresh::handle(&rig.refresh, req).await.unwrap();
     assert_eq!(resp.status(), 200, "{:?}", resp.body());
 }
+
+#[tokio::test]
+async fn a_configured_cookie_path_wins_over_the_request_path() {
+    let rig = MemoryRig::new().await;
+    let mut config = rig.config.clone();
+    // CloudFront serves the API at /api/* of the app's domain; API Gateway sees /v1/auth.
+    config.auth.cookie_path = Some("/api/auth".to_owned());
+    let app = tokengate_handlers::app::App::build(config, rig.adapters.clone());
+    let login_service = app.login().unwrap();
+    let logout_service = app.logout().unwrap();
+
+    let login = login::handle(
+        &login_service,
+        crate::login::login_reached_at("/v1/auth/login"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(login.status(), 200);
+    assert_eq!(cookie_path_of(&login), "/api/auth");
+
+    let text = event!("logout.json").replace("REFRESH_TOKEN", &cookie_value(&login));
+    let allowed = rig.config.auth.allowed_origins.clone();
+    let logout = logout::handle(&logout_service, &allowed, request(&text))
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    assert_eq!(cookie_path_of(&logout), "/api/auth");
+}
