@@ -241,7 +241,8 @@ def breakages():
     def no_keyring(t):
         keys = statement(t, "JwksFunction", "ReadKeyring")["Condition"][
             "ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-        keys.remove(KEYRING)
+        # Another item in its place: the condition stays, only the keyring is out of reach.
+        keys[keys.index(KEYRING)] = "keyring#old"
 
     def transact_action(t):
         statement(t, "RefreshFunction", "CountAndRotateSessions")["Action"] = [
