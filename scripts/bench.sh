@@ -39,9 +39,11 @@ phase() { # phase NAME COMMAND...: runs and times one phase
 # (`aws_round_trips_per_operation`) — a release build of the emulator tests only to count them
 # was one more fat-LTO link of the whole SDK. `emulator-stack` (tests/src/bin) is the test
 # harness's emulator, bootstrap and call-logging proxy for coldstart.py; it replaces the admin
-# CLI, which the bench only ran for `tokengate bootstrap`.
-packages=(-p login -p refresh -p logout -p authorizer -p jwks -p me -p coldstart-baseline
-  -p tokengate-tests -p tokengate-handlers)
+# CLI, which the bench only ran for `tokengate bootstrap`. The functions are the ones
+# template.yaml deploys (each function's package is named after its binary), as coldstart.py
+# and `make package` read them.
+packages=(-p coldstart-baseline -p tokengate-tests -p tokengate-handlers)
+for function in $(sed -n 's/^ *Binary: *//p' template.yaml); do packages+=(-p "$function"); done
 phase release_build cargo build --release --locked --quiet --timings "${packages[@]}" --bins \
   --bench authorizer
 

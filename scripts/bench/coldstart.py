@@ -40,14 +40,49 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RELEASE = os.path.join(ROOT, "target", "release")
 OUT = os.path.join(ROOT, "target", "bench")
-FUNCTIONS = ["login", "refresh", "logout", "authorizer", "jwks", "me"]
+TEMPLATE = os.path.join(ROOT, "template.yaml")
 BASELINE = "coldstart-baseline"
 STACK = "emulator-stack"
 NEXT = "/2018-06-01/runtime/invocation/next"
 # Starts of each binary through the counting proxy, before the timed ones.
 AUDIT_STARTS = 5
+
+
+def template_functions(path=TEMPLATE):
+    """{binary: memory MB} of every function template.yaml deploys: each resource's
+    `Binary:` (Metadata.BuildProperties) and `MemorySize:`, else the Globals' one. A line
+    reader, as the Makefile's `make package` list is, so that the bench measures exactly the
+    deployed functions without a YAML parser (this script is stdlib only)."""
+    functions, default_mb, resource = {}, None, {}
+    section = None
+
+    def close(resource):
+        if "binary" in resource:
+            functions[resource["binary"]] = resource.get("memory")
+
+    with open(path) as f:
+        for line in f:
+            if not line.startswith(" ") and line.strip():
+                section = line.split(":")[0]
+            elif section == "Resources" and line.startswith("  ") and line[2] != " ":
+                close(resource)
+                resource = {}
+            key, _, value = line.strip().partition(":")
+            value = value.split("#")[0].strip()
+            if key == "MemorySize":
+                if section == "Globals":
+                    default_mb = int(value)
+                else:
+                    resource["memory"] = int(value)
+            elif key == "Binary" and section == "Resources":
+                resource["binary"] = value
+    close(resource)
+    return {name: mb or default_mb for name, mb in functions.items()}
+
+
 # Memory sizes from template.yaml (only reported to the runtime; nothing is enforced).
-MEMORY_MB = {"login": 512, "authorizer": 256, "jwks": 128, "me": 128}
+MEMORY_MB = template_functions()
+FUNCTIONS = list(MEMORY_MB)
 
 
 class EmulatorStack:
