@@ -17,6 +17,21 @@ async fn token_versions(stack: &Stack) -> (String, String) {
     )
 }
 
+/// "Sign out everywhere" with whichever tokens the caller holds; must succeed (logout answers
+/// the same whether or not the tokens were still good).
+async fn global_logout(stack: &Stack, refresh_token: Option<&str>, access_token: Option<&str>) {
+    stack
+        .logout
+        .logout(LogoutRequest {
+            refresh_token,
+            access_token,
+            global: true,
+            source_ip: SOURCE_IP,
+        })
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_thousand_made_up_refresh_tokens_cost_no_kms_request_and_then_429() {
     let mut stack = Stack::start().await;
@@ -109,16 +124,7 @@ async fn a_reuse_revoked_refresh_token_with_global_scope_changes_nothing() {
     stack.kms_calls.reset();
 
     for token in [stolen.refresh.expose(), rotated.refresh.expose()] {
-        stack
-            .logout
-            .logout(LogoutRequest {
-                refresh_token: Some(&token),
-                access_token: None,
-                global: true,
-                source_ip: SOURCE_IP,
-            })
-            .await
-            .unwrap();
+        global_logout(&stack, Some(&token), None).await;
     }
 
     assert_eq!(
@@ -149,16 +155,7 @@ async fn a_stale_access_token_cannot_trigger_a_global_logout() {
     let stack = Stack::start().await;
     let old = stack.login_alice().await;
     // The owner signs out everywhere with a live session: version 1 → 2.
-    stack
-        .logout
-        .logout(LogoutRequest {
-            refresh_token: Some(&old.refresh.expose()),
-            access_token: None,
-            global: true,
-            source_ip: SOURCE_IP,
-        })
-        .await
-        .unwrap();
+    global_logout(&stack, Some(&old.refresh.expose()), None).await;
     assert_eq!(
         token_versions(&stack).await,
         ("2".to_owned(), "2".to_owned())
@@ -170,16 +167,7 @@ async fn a_stale_access_token_cannot_trigger_a_global_logout() {
         .expect("the old token's signature and lifetime still hold");
     assert_eq!(claims.ver, 1);
 
-    stack
-        .logout
-        .logout(LogoutRequest {
-            refresh_token: None,
-            access_token: Some(&old.access.token),
-            global: true,
-            source_ip: SOURCE_IP,
-        })
-        .await
-        .unwrap();
+    global_logout(&stack, None, Some(&old.access.token)).await;
 
     assert_eq!(
         token_versions(&stack).await,

@@ -30,13 +30,7 @@ async fn login_sets_an_http_only_secure_strict_cookie_scoped_to_auth() {
 #[tokio::test]
 async fn native_login_returns_the_refresh_token_in_the_body() {
     let rig = MemoryRig::new().await;
-    let req = event(
-        "POST",
-        "/auth/login",
-        json_headers(),
-        Some(r#"{"username":"alice","password":"correct horse","client":"native"}"#),
-    );
-    let resp = login::handle(&rig.login, req).await.unwrap();
+    let resp = native_login(&rig).await;
     assert_eq!(resp.status(), 200);
     assert!(body_json(&resp)["refresh_token"].is_string());
     assert!(resp.headers().get(SET_COOKIE).is_none());

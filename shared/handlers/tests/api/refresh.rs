@@ -49,13 +49,7 @@ async fn csrf_cookie_refresh_from_a_foreign_origin_is_refused_and_rotates_nothin
 #[tokio::test]
 async fn body_refresh_answers_in_the_body() {
     let rig = MemoryRig::new().await;
-    let req = event(
-        "POST",
-        "/auth/login",
-        json_headers(),
-        Some(r#"{"username":"alice","password":"correct horse","client":"native"}"#),
-    );
-    let token = body_json(&login::handle(&rig.login, req).await.unwrap())["refresh_token"]
+    let token = body_json(&native_login(&rig).await)["refresh_token"]
         .as_str()
         .unwrap()
         .to_owned();

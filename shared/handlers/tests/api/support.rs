@@ -99,6 +99,17 @@ pub async fn web_login(rig: &MemoryRig) -> Response<Body> {
     login::handle(&rig.login, req).await.unwrap()
 }
 
+/// Alice's native-client login (`"client":"native"`): the answer, refresh token in the body.
+pub async fn native_login(rig: &MemoryRig) -> Response<Body> {
+    let req = event(
+        "POST",
+        "/auth/login",
+        json_headers(),
+        Some(r#"{"username":"alice","password":"correct horse","client":"native"}"#),
+    );
+    login::handle(&rig.login, req).await.unwrap()
+}
+
 /// Logs in through `events/login.json` as it is: (access token, refresh token from the cookie).
 pub async fn login_tokens(rig: &MemoryRig) -> (String, String) {
     let resp = login::handle(&rig.login, request(event!("login.json")))
