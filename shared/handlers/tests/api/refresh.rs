@@ -6,7 +6,7 @@ use lambda_http::http::header::{RETRY_AFTER, SET_COOKIE};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use tokengate_domain::RefreshToken;
-use tokengate_handlers::{login, refresh};
+use tokengate_handlers::refresh;
 use tokengate_testing::memory::{MemoryRig, RIG_EPOCH};
 
 use crate::support::*;
