@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -48,6 +49,10 @@ NEXT = "/2018-06-01/runtime/invocation/next"
 AUDIT_STARTS = 5
 
 
+# A resource's logical id, two spaces in under `Resources:` (comments at that depth are not).
+RESOURCE_HEADER = re.compile(r"^  [A-Za-z0-9]+:\s*$")
+
+
 def template_functions(path=TEMPLATE):
     """{binary: memory MB} of every function template.yaml deploys: each resource's
     `Binary:` (Metadata.BuildProperties) and `MemorySize:`, else the Globals' one. A line
@@ -64,7 +69,7 @@ def template_functions(path=TEMPLATE):
         for line in f:
             if not line.startswith(" ") and line.strip():
                 section = line.split(":")[0]
-            elif section == "Resources" and line.startswith("  ") and line[2] != " ":
+            elif section == "Resources" and RESOURCE_HEADER.match(line):
                 close(resource)
                 resource = {}
             key, _, value = line.strip().partition(":")
