@@ -63,6 +63,7 @@ async fn throttled_signing_at_login_leaves_no_session() {
             username: "alice".into(),
             password: tokengate_domain::Password::new("correct horse"),
             source_ip: "192.0.2.1".into(),
+            device: None,
         })
         .await
         .unwrap_err();

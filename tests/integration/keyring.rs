@@ -155,6 +155,7 @@ async fn a_function_whose_keyring_cannot_be_read_starts_and_answers_503() {
             username: "alice".into(),
             password: tokengate_domain::Password::new("correct horse"),
             source_ip: crate::stack::SOURCE_IP.into(),
+            device: None,
         })
         .await
         .expect_err("no table, no keyring");

@@ -19,6 +19,7 @@ fn attempt(pw: &str, source_ip: &str) -> LoginAttempt {
         username: "alice".into(),
         password: Password::new(pw),
         source_ip: source_ip.into(),
+        device: None,
     }
 }
 

@@ -18,6 +18,7 @@ fn request(current: &str, new: &str) -> PasswordChangeRequest {
         current_password: Password::new(current),
         new_password: new.to_owned(),
         source_ip: "192.0.2.10".to_owned(),
+        device: None,
     }
 }
 
@@ -26,6 +27,7 @@ async fn logs_in(stack: &Stack, password: &str) -> Result<(), ErrorCode> {
         username: "alice".into(),
         password: Password::new(password),
         source_ip: "192.0.2.11".into(),
+        device: None,
     };
     stack
         .login

@@ -226,6 +226,7 @@ async fn wrong_password_counts_toward_lockout_in_the_table() {
                 username: "alice".into(),
                 password: tokengate_domain::Password::new("wrong"),
                 source_ip: "192.0.2.99".into(),
+                device: None,
             })
             .await
             .unwrap_err();
@@ -246,6 +247,7 @@ async fn wrong_password_counts_toward_lockout_in_the_table() {
             username: "alice".into(),
             password: tokengate_domain::Password::new("correct horse"),
             source_ip: "192.0.2.99".into(),
+            device: None,
         })
         .await
         .unwrap_err();

@@ -140,6 +140,7 @@ impl Stack {
                 username: "alice".into(),
                 password: Password::new("correct horse"),
                 source_ip: SOURCE_IP.into(),
+                device: None,
             })
             .await
             .expect("alice logs in")

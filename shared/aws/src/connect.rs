@@ -2,7 +2,8 @@
 //! configuration at cold start. A function's init makes one AWS call: the read of the signing
 //! keyring (`keyring#signing`), which also opens the DynamoDB connection for the first
 //! request. No function calls KMS at init: the keyring holds the public keys (fetched once, by
-//! the admin CLI) and the signing key's ARN and algorithm.
+//! the admin CLI) and the signing key's ARN and algorithm; login's device key is derived from
+//! the refresh MAC at the first login that needs it.
 
 use std::sync::Arc;
 
@@ -14,9 +15,10 @@ use crate::{DynamoStore, KmsRefreshMac, KmsSigner};
 /// The function being started: it decides which adapters are built and which calls are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
-    /// `POST /auth/login`: the store, the keyring and the signer.
+    /// `POST /auth/login`: the store, the keyring, the signer and the refresh MAC (from which
+    /// the device credentials' key is derived at the first login that needs it).
     Login,
-    /// `POST /auth/password`: the store, the keyring and the signer, as login.
+    /// `POST /auth/password`: the store, the keyring, the signer and the refresh MAC, as login.
     Password,
     /// `POST /auth/refresh`: the store, the keyring, the signer and the refresh MAC.
     Refresh,
@@ -69,7 +71,7 @@ pub async fn connect(
         Logout | Authorizer | Jwks => None,
     };
     let mac = match function {
-        Refresh => Some(Arc::new(KmsRefreshMac::new(
+        Login | Password | Refresh => Some(Arc::new(KmsRefreshMac::new(
             clients.kms.clone(),
             config.refresh_mac_key()?,
         )) as _),

@@ -6,6 +6,7 @@
 pub mod adapters;
 pub mod clock;
 pub mod config;
+pub mod device;
 mod env;
 pub mod error;
 pub mod issuer;

@@ -17,6 +17,18 @@
 
 use crate::username::Username;
 
+/// `Retry-After` of a 423 is the lock's remaining time rounded up to whole minutes: never
+/// earlier than the lock ends, and without the second at which it ends, which an attacker
+/// holding a lock would use to send the next guess the moment it is admitted.
+pub const LOCKED_RETRY_AFTER_GRANULARITY_SECS: i64 = 60;
+
+/// The `Retry-After` of a lock that has `secs` left (see
+/// [`LOCKED_RETRY_AFTER_GRANULARITY_SECS`]).
+pub fn locked_retry_after(secs: i64) -> i64 {
+    let g = LOCKED_RETRY_AFTER_GRANULARITY_SECS;
+    (secs.max(1) + g - 1) / g * g
+}
+
 /// How long a counter is remembered after its last failure (then it reads as absent, and
 /// counting starts again at 1). Long enough that back-off carries over a slow attacker's pauses.
 pub const FAILURE_MEMORY_SECS: i64 = 24 * 3600;
@@ -86,6 +98,15 @@ impl LockState {
         }
     }
 
+    /// What the store writes to admit one attempt at `at` on this one counter (a device's):
+    /// the state after a failure; `Err(until)` when it is locked.
+    pub fn admit(&self, backoff: Backoff, at: i64) -> Result<Self, i64> {
+        match self.locked_for(at) {
+            Some(secs) => Err(at + secs),
+            None => Ok(self.after_failure(backoff, at)),
+        }
+    }
+
     /// The record's TTL: remembered `memory_secs` after the last failure, and never forgotten
     /// while still locked.
     pub fn keep_until(&self, memory_secs: i64) -> i64 {
@@ -148,11 +169,35 @@ pub struct Reservation {
     pub seen: LockStates,
 }
 
-/// A store's answer to a [`Reservation`].
+/// The counter of an attempt that presented a valid device credential of the account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCounter {
+    /// The normalised account name.
+    pub username: Username,
+    /// The credential's device id (base64url: never a `#`).
+    pub device_id: String,
+}
+
+/// A request to admit one attempt of a device: counted in its own counter only, under
+/// `rules.source` (the per-source back-off).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceReservation {
+    /// The device's counter.
+    pub counter: DeviceCounter,
+    /// The rules.
+    pub rules: LockoutRules,
+    /// Now.
+    pub at: i64,
+    /// The state the caller last read (a first guess, never trusted; see [`Reservation`]).
+    pub seen: LockState,
+}
+
+/// A store's answer to a [`Reservation`] (`S` = [`LockStates`]) or a [`DeviceReservation`]
+/// (`S` = [`LockState`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admission {
-    /// Admitted: both counters now hold these states, the attempt counted as a failure in each.
-    Admitted(LockStates),
+pub enum Admission<S = LockStates> {
+    /// Admitted: the counters now hold these states, the attempt counted as a failure in each.
+    Admitted(S),
     /// Refused: a counter is locked until this Unix time; nothing was counted.
     Locked {
         /// When the longer of the locks in force ends.
@@ -169,6 +214,35 @@ mod tests {
         base_secs: 30,
         max_secs: 900,
     };
+
+    #[test]
+    fn locked_answers_round_retry_after_up_to_a_whole_minute() {
+        assert_eq!(locked_retry_after(1), 60);
+        assert_eq!(locked_retry_after(30), 60);
+        assert_eq!(locked_retry_after(60), 60);
+        assert_eq!(locked_retry_after(61), 120);
+        assert_eq!(locked_retry_after(899), 900);
+        assert_eq!(locked_retry_after(900), 900);
+        assert_eq!(locked_retry_after(0), 60, "never 0: the lock is still on");
+    }
+
+    #[test]
+    fn a_single_counter_admits_as_a_pair_does() {
+        let locked = LockState {
+            failures: 5,
+            last_failure_at: 0,
+            locked_until: 30,
+        };
+        assert_eq!(locked.admit(SOURCE, 10), Err(30));
+        assert_eq!(
+            locked.admit(SOURCE, 30),
+            Ok(LockState {
+                failures: 6,
+                last_failure_at: 30,
+                locked_until: 90,
+            })
+        );
+    }
 
     #[test]
     fn back_off_doubles_from_the_threshold_with_a_cap() {

@@ -7,7 +7,11 @@ use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::error::{AuthError, ErrorCode};
 use crate::issuer::{AccessTokenIssuer, IssuedAccessToken, Subject};
-use crate::lockout::{Admission, Counters, Reservation};
+use crate::device::{DeviceCredential, DeviceKeys, IssuedDevice};
+use crate::lockout::{
+    locked_retry_after, Admission, Counters, DeviceCounter, DeviceReservation, LockState,
+    LockStates, Reservation,
+};
 use crate::network::source_network;
 use crate::password::{Password, PasswordHashing, MAX_PASSWORD_BYTES};
 use crate::ports::{
@@ -25,6 +29,8 @@ pub struct LoginAttempt {
     pub password: Password,
     /// API Gateway's `sourceIp` (never `X-Forwarded-For`, which the caller controls).
     pub source_ip: String,
+    /// The device credential the client presented (cookie or body), if any: unchecked.
+    pub device: Option<DeviceCredential>,
 }
 
 /// What a successful login hands out.
@@ -36,6 +42,9 @@ pub struct Grant {
     pub refresh: RefreshToken,
     /// Seconds the refresh token can live at most (cookie `Max-Age`).
     pub refresh_max_age: i64,
+    /// A fresh device credential (login and password change; `None` from a refresh, or when
+    /// the device key could not be derived).
+    pub device: Option<IssuedDevice>,
 }
 
 /// The login operation and what it needs.
@@ -43,8 +52,10 @@ pub struct Grant {
 pub struct Login {
     /// Users.
     pub users: Arc<dyn UserStore>,
-    /// Failure counters per (account, source network) and per account.
+    /// Failure counters per (account, source network), per account and per device.
     pub lockout: Arc<dyn LockoutStore>,
+    /// Issues and checks device credentials.
+    pub devices: Arc<DeviceKeys>,
     /// Per-source-network counters.
     pub rate: Arc<dyn RateLimiter>,
     /// Sessions.
@@ -63,13 +74,15 @@ impl Login {
     /// Checks the credentials and, if they hold, starts a session.
     pub async fn login(&self, attempt: LoginAttempt) -> Result<Grant, AuthError> {
         let now = self.clock.now();
-        let (user, counters) = self.admit_and_verify(&attempt).await?;
-        // Clearing the counters and starting the session are independent: one round trip.
-        let (grant, ()) = tokio::join!(
+        let (user, counted) = self.admit_and_verify(&attempt).await?;
+        // Clearing the counters, starting the session and issuing a device credential are
+        // independent: one round trip.
+        let (grant, (), device) = tokio::join!(
             self.start_session(&user, now),
-            self.clear_failures(&counters)
+            self.clear_failures(&counted),
+            self.devices.issue(&user),
         );
-        let grant = grant?;
+        let grant = Grant { device, ..grant? };
         // Must not fail the login: upgrade a hash made with weaker parameters.
         self.rehash_if_needed(&user, attempt.password).await;
         tracing::info!(event = "login_succeeded", sid = %grant.refresh.sid());
@@ -84,28 +97,32 @@ impl Login {
     /// The attempt is admitted by the lockout store *before* Argon2 runs, and counted as a
     /// failure in the same atomic write (see [`crate::lockout`]): concurrent guesses cannot all
     /// pass a check made before any of them is counted. Known and unknown names take the same
-    /// path through the same counters.
+    /// path through the same counters. An attempt that presents a valid device credential of
+    /// the account is counted on that device's counter instead (see [`crate::lockout`]).
     pub async fn check_credentials(&self, attempt: &LoginAttempt) -> Result<User, AuthError> {
-        let (user, counters) = self.admit_and_verify(attempt).await?;
-        self.clear_failures(&counters).await;
+        let (user, counted) = self.admit_and_verify(attempt).await?;
+        self.clear_failures(&counted).await;
         Ok(user)
     }
 
     /// The reservation counted a right password as a failure, and a success also ends the
-    /// account's run of consecutive failures (NIST counts those): clear both counters. Must not
-    /// fail the login: left in place, the counts only come due sooner.
-    async fn clear_failures(&self, counters: &Counters) {
-        if let Err(e) = self.lockout.clear_failures(counters).await {
+    /// account's run of consecutive failures (NIST counts those): clear both counters — or, for
+    /// a device's attempt, the device's counter only (the ceiling it bypassed keeps counting
+    /// the others' failures). Must not fail the login: left in place, the counts only come due
+    /// sooner.
+    async fn clear_failures(&self, counted: &Counted) {
+        let cleared = match counted {
+            Counted::Network { counters, .. } => self.lockout.clear_failures(counters).await,
+            Counted::Device { counter, .. } => self.lockout.clear_device_failures(counter).await,
+        };
+        if let Err(e) = cleared {
             tracing::warn!(event = "lockout_clear_failed", error = %e);
         }
     }
 
     /// [`check_credentials`](Self::check_credentials) up to the verdict: the user whose
     /// password held, with the counters to clear.
-    async fn admit_and_verify(
-        &self,
-        attempt: &LoginAttempt,
-    ) -> Result<(User, Counters), AuthError> {
+    async fn admit_and_verify(&self, attempt: &LoginAttempt) -> Result<(User, Counted), AuthError> {
         let cfg = &self.config;
         let now = self.clock.now();
         let name = Username::parse(&attempt.username).ok_or(ErrorCode::InvalidRequest)?;
@@ -118,18 +135,35 @@ impl Login {
             username: name.clone(),
             network,
         };
-        // The three reads are independent: one round trip of latency, not three.
+        // The device counter a presented credential claims, read beside the others so that a
+        // credential costs no round trip; whether it counts is decided once the user is read.
+        let claimed = attempt
+            .device
+            .as_ref()
+            .and_then(DeviceKeys::claimed_device)
+            .map(|device_id| DeviceCounter {
+                username: name.clone(),
+                device_id,
+            });
+        // The reads are independent: one round trip of latency, not three or four.
         let start = now - now.rem_euclid(cfg.ip_window_secs);
         let window = Window {
             start,
             end: start + cfg.ip_window_secs,
         };
         let net_key = format!("login-net#{}", counters.network);
-        let (net_hits, user, seen) = tokio::join!(
+        let (net_hits, user, seen, device_seen) = tokio::join!(
             self.rate.count_hit(&net_key, window),
             self.users.find_user(&name),
             self.lockout.lock_states(&counters),
+            async {
+                match &claimed {
+                    Some(c) => Some(self.lockout.device_lock_state(c).await),
+                    None => None,
+                }
+            },
         );
+        // The source's own limit, over all names: a device credential does not lift it.
         if net_hits? > cfg.ip_limit {
             tracing::warn!(event = "login_rate_limited", source_network = %counters.network);
             return Err(AuthError::retry_after(
@@ -137,26 +171,20 @@ impl Login {
                 window.end - now,
             ));
         }
-        let seen = seen?;
-        // A locked counter is answered from the read, with no write: refused guesses cost the
-        // attacker a request and the table nothing.
-        if let Some(secs) = seen.locked_for(now) {
-            return Err(locked(&counters, secs, seen.account.failures));
-        }
         let user = user?;
-        let reservation = Reservation {
-            counters,
-            rules: cfg.lockout_rules(),
-            at: now,
-            seen,
+        let device = match (&attempt.device, &user, claimed, device_seen) {
+            (Some(presented), Some(u), Some(counter), Some(seen)) => self
+                .devices
+                .device_of(presented, u)
+                .await
+                .filter(|did| *did == counter.device_id)
+                .map(|_| (counter, seen)),
+            // No credential, an unknown name (no credential can match it), or a malformed one.
+            _ => None,
         };
-        let counted = match self.lockout.reserve_attempt(&reservation).await? {
-            Admission::Admitted(counted) => counted,
-            // Another attempt got the last admission between our read and our write.
-            Admission::Locked { until } => {
-                let failures = reservation.seen.account.failures;
-                return Err(locked(&reservation.counters, until - now, failures));
-            }
+        let counted = match device {
+            Some((counter, seen)) => self.admit_device(counter, seen?, now).await?,
+            None => self.admit_from_network(counters, seen?, now).await?,
         };
 
         // Unknown users are checked against a dummy hash: same work, same answer.
@@ -169,16 +197,71 @@ impl Login {
                 .map_err(|_| AuthError::new(ErrorCode::ServiceUnavailable))?;
 
         match user {
-            Some(u) if verified && u.status == UserStatus::Active => Ok((u, reservation.counters)),
+            Some(u) if verified && u.status == UserStatus::Active => Ok((u, counted)),
             _ => {
                 // Already counted by the reservation.
-                tracing::info!(
-                    event = "login_failed",
-                    source_failures = counted.source.failures,
-                    account_failures = counted.account.failures,
-                );
+                counted.log_failure();
                 Err(ErrorCode::InvalidCredentials.into())
             }
+        }
+    }
+
+    /// Admits an attempt without a valid device credential: its (account, source network)
+    /// counter and the account-wide ceiling.
+    async fn admit_from_network(
+        &self,
+        counters: Counters,
+        seen: LockStates,
+        now: i64,
+    ) -> Result<Counted, AuthError> {
+        // A locked counter is answered from the read, with no write: refused guesses cost the
+        // attacker a request and the table nothing.
+        if let Some(secs) = seen.locked_for(now) {
+            return Err(locked(&counters.network, secs, seen.account.failures));
+        }
+        let reservation = Reservation {
+            counters,
+            rules: self.config.lockout_rules(),
+            at: now,
+            seen,
+        };
+        match self.lockout.reserve_attempt(&reservation).await? {
+            Admission::Admitted(states) => Ok(Counted::Network {
+                counters: reservation.counters,
+                states,
+            }),
+            // Another attempt got the last admission between our read and our write.
+            Admission::Locked { until } => Err(locked(
+                &reservation.counters.network,
+                until - now,
+                reservation.seen.account.failures,
+            )),
+        }
+    }
+
+    /// Admits an attempt with a valid device credential of the account: the device's own
+    /// counter only, so no lock held elsewhere refuses it.
+    async fn admit_device(
+        &self,
+        counter: DeviceCounter,
+        seen: LockState,
+        now: i64,
+    ) -> Result<Counted, AuthError> {
+        if let Some(secs) = seen.locked_for(now) {
+            return Err(device_locked(secs));
+        }
+        let reservation = DeviceReservation {
+            counter,
+            rules: self.config.lockout_rules(),
+            at: now,
+            seen,
+        };
+        match self.lockout.reserve_device_attempt(&reservation).await? {
+            Admission::Admitted(state) => Ok(Counted::Device {
+                counter: reservation.counter,
+                state,
+            }),
+            Admission::Locked { until } => Err(device_locked(until - now)),
         }
     }
 
@@ -215,6 +298,7 @@ impl Login {
                 access,
                 refresh,
                 refresh_max_age: self.config.refresh_ttl_secs,
+                device: None,
             }),
             (Ok(()), Err(sign_err)) => {
                 if let Err(e) = self.sessions.cancel_grant(&session.sid).await {
@@ -249,13 +333,51 @@ impl Login {
     }
 }
 
+/// Which counters admitted an attempt, as they stood after it: what a success clears and a
+/// failure logs.
+#[derive(Debug)]
+enum Counted {
+    /// The (account, source network) counter and the account-wide ceiling.
+    Network {
+        counters: Counters,
+        states: LockStates,
+    },
+    /// A device's counter.
+    Device {
+        counter: DeviceCounter,
+        state: LockState,
+    },
+}
+
+impl Counted {
+    fn log_failure(&self) {
+        match self {
+            Counted::Network { states, .. } => tracing::info!(
+                event = "login_failed",
+                source_failures = states.source.failures,
+                account_failures = states.account.failures,
+            ),
+            Counted::Device { state, .. } => tracing::info!(
+                event = "login_failed",
+                device_failures = state.failures,
+            ),
+        }
+    }
+}
+
 /// The answer to an attempt a lock refused (either counter's: the answer does not say which, nor
-/// whether the account exists).
-fn locked(counters: &Counters, secs: i64, account_failures: u32) -> AuthError {
+/// whether the account exists, nor the second the lock ends).
+fn locked(network: &str, secs: i64, account_failures: u32) -> AuthError {
     tracing::warn!(
         event = "login_account_locked",
-        source_network = %counters.network,
+        source_network = %network,
         account_failures,
     );
-    AuthError::retry_after(ErrorCode::AccountLocked, secs)
+    AuthError::retry_after(ErrorCode::AccountLocked, locked_retry_after(secs))
+}
+
+/// The answer to a device whose own failures locked it: the same answer as any lock.
+fn device_locked(secs: i64) -> AuthError {
+    tracing::warn!(event = "login_device_locked");
+    AuthError::retry_after(ErrorCode::AccountLocked, locked_retry_after(secs))
 }

@@ -1,8 +1,10 @@
 //! `password`: a signed-in user changes their password. The current password is checked
 //! exactly as login checks it (a wrong one counts against the lockout); the new one must pass
 //! the rules of [`crate::new_password`]; hash and token version change in one write, so every
-//! session and access token of the old password ends; the caller gets a fresh session.
+//! session, access token and device credential of the old password ends; the caller gets a
+//! fresh session and device credential.
 
+use crate::device::DeviceCredential;
 use crate::error::{AuthError, ErrorCode};
 use crate::login::{Grant, Login, LoginAttempt};
 use crate::new_password;
@@ -20,6 +22,8 @@ pub struct PasswordChangeRequest {
     pub new_password: String,
     /// API Gateway's `sourceIp`: the lockout counts failures per source.
     pub source_ip: String,
+    /// The device credential the client presented, if any: counted as login counts it.
+    pub device: Option<DeviceCredential>,
 }
 
 /// The password change operation: login's stores, hasher, issuer and settings.
@@ -44,6 +48,7 @@ impl PasswordChange {
                 username: username.as_str().to_owned(),
                 password: req.current_password,
                 source_ip: req.source_ip,
+                device: req.device,
             })
             .await?;
         let new = new_password::check(&user.username, &req.new_password)?;
@@ -69,7 +74,13 @@ impl PasswordChange {
             password_hash: hash,
             ..user
         };
-        let grant = login.start_session(&user, login.clock.now()).await?;
+        // The version moved: every device credential of the user ends, this client gets a
+        // fresh one.
+        let (grant, device) = tokio::join!(
+            login.start_session(&user, login.clock.now()),
+            login.devices.issue(&user),
+        );
+        let grant = Grant { device, ..grant? };
         tracing::info!(event = "password_changed", sid = %grant.refresh.sid());
         Ok(grant)
     }

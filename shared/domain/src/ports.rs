@@ -8,7 +8,9 @@
 
 use crate::error::PortResult;
 use crate::keyring::{Keyring, KeyringKey};
-use crate::lockout::{Admission, Counters, LockStates, Reservation};
+use crate::lockout::{
+    Admission, Counters, DeviceCounter, DeviceReservation, LockState, LockStates, Reservation,
+};
 use crate::refresh_token::TokenHash;
 use crate::username::Username;
 use async_trait::async_trait;
@@ -102,7 +104,8 @@ pub trait UserStore: Send + Sync {
 }
 
 /// The lockout's failure counters (see [`crate::lockout`]): one per (account, source network)
-/// and one per account, admitted and counted together.
+/// and one per account, admitted and counted together; or, for an attempt with a valid device
+/// credential, one per (account, device), admitted and counted alone.
 #[async_trait]
 pub trait LockoutStore: Send + Sync {
     /// Both counters of `counters` as stored: the default for a counter with no record or
@@ -117,6 +120,18 @@ pub trait LockoutStore: Send + Sync {
     async fn reserve_attempt(&self, reservation: &Reservation) -> PortResult<Admission>;
     /// Forgets both counters (a right password: its reservation was no failure). Idempotent.
     async fn clear_failures(&self, counters: &Counters) -> PortResult<()>;
+    /// A device's counter as stored (the default when absent or past its TTL).
+    async fn device_lock_state(&self, counter: &DeviceCounter) -> PortResult<LockState>;
+    /// Admits one attempt of a device or refuses it, as [`reserve_attempt`](Self::reserve_attempt)
+    /// does but on the device's counter alone ([`LockState::admit`] under the per-source
+    /// back-off): the source and account counters are neither read nor written. Concurrent
+    /// reservations are serialised: N of them on a fresh counter admit exactly min(N, T).
+    async fn reserve_device_attempt(
+        &self,
+        reservation: &DeviceReservation,
+    ) -> PortResult<Admission<LockState>>;
+    /// Forgets a device's counter. Idempotent.
+    async fn clear_device_failures(&self, counter: &DeviceCounter) -> PortResult<()>;
 }
 
 /// A fixed rate-limit window: `[start, end)` in Unix seconds.

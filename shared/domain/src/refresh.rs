@@ -96,6 +96,8 @@ impl Refresh {
             access: access?,
             refresh: successor,
             refresh_max_age: expires_at - now,
+            // A refresh proves no password: no device credential.
+            device: None,
         })
     }
 

@@ -29,6 +29,7 @@ fn attempt(user: &str, pw: &str) -> LoginAttempt {
         username: user.to_owned(),
         password: Password::new(pw),
         source_ip: "203.0.113.7".to_owned(),
+        device: None,
     }
 }
 

@@ -21,6 +21,7 @@ fn attempt(user: &str, pw: &str, source_ip: &str) -> LoginAttempt {
         username: user.to_owned(),
         password: Password::new(pw),
         source_ip: source_ip.to_owned(),
+        device: None,
     }
 }
 

@@ -242,6 +242,7 @@ fn benches(c: &mut Criterion) {
                     username: "alice".into(),
                     password: Password::new("correct horse"),
                     source_ip: "192.0.2.1".into(),
+                    device: None,
                 })
                 .await
                 .unwrap()

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use tokengate_domain::device::DeviceKeys;
 use tokengate_domain::keyring::LiveKeyring;
 use tokengate_domain::login::Login;
 use tokengate_domain::logout::Logout;
@@ -32,12 +33,23 @@ impl App {
         &self.config
     }
 
-    /// Login: users, lockout, rate limit, sessions and the signer.
+    /// Login: users, lockout, rate limit, sessions, the signer, and the refresh MAC (the
+    /// device credentials' key is derived from it on first use, never here).
     pub fn login(&self) -> anyhow::Result<Login> {
         let store = self.store()?;
+        let mac = self
+            .adapters
+            .mac
+            .clone()
+            .context("login needs the refresh MAC (device credentials)")?;
         Ok(Login {
             users: store.clone(),
             lockout: store.clone(),
+            devices: Arc::new(DeviceKeys::new(
+                mac,
+                self.adapters.clock.clone(),
+                self.config.auth.device_ttl_secs,
+            )),
             rate: store.clone(),
             sessions: store,
             issuer: self.issuer()?,

@@ -10,6 +10,8 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokengate_domain::config::is_plain_cookie_path;
+use tokengate_domain::device::{DeviceCredential, IssuedDevice, DEVICE_COOKIE};
+use tokengate_domain::login::Grant;
 use tokengate_domain::{AuthError, ErrorCode, IssuedAccessToken};
 
 /// Largest accepted body (DESIGN.md): larger gets 413.
@@ -62,6 +64,10 @@ pub struct TokenResponse {
     /// The refresh token, only for native clients (body channel).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// A fresh device credential, only for native clients and only from login and the password
+    /// change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// Where the refresh token travels: cookie for browsers, body for native clients.
@@ -82,29 +88,71 @@ pub fn token_response(
     channel: Channel,
     cookie_path: &str,
 ) -> Response<Body> {
+    respond(access, refresh, refresh_max_age, None, channel, cookie_path)
+}
+
+/// Login's and the password change's 200: [`token_response`] plus the grant's device
+/// credential on the same channel (the `__Secure-device` cookie beside the refresh cookie, or
+/// `device` in the body).
+pub fn grant_response(grant: Grant, channel: Channel, cookie_path: &str) -> Response<Body> {
+    respond(
+        grant.access,
+        &grant.refresh,
+        grant.refresh_max_age,
+        grant.device.as_ref(),
+        channel,
+        cookie_path,
+    )
+}
+
+fn respond(
+    access: IssuedAccessToken,
+    refresh: &tokengate_domain::RefreshToken,
+    refresh_max_age: i64,
+    device: Option<&IssuedDevice>,
+    channel: Channel,
+    cookie_path: &str,
+) -> Response<Body> {
+    let in_body = channel == Channel::Body;
     let body = TokenResponse {
         access_token: access.token,
         token_type: "Bearer",
         expires_in: access.expires_in,
-        refresh_token: (channel == Channel::Body).then(|| refresh.expose()),
+        refresh_token: in_body.then(|| refresh.expose()),
+        device: device
+            .filter(|_| in_body)
+            .map(|d| d.credential.expose().to_owned()),
     };
     let mut resp = json_response(200, &body);
-    if channel == Channel::Cookie {
+    if !in_body {
+        // The refresh cookie first: clients that read one `Set-Cookie` read it.
         set_cookie(
             &mut resp,
             &refresh_cookie(&refresh.expose(), refresh_max_age, cookie_path),
         );
+        if let Some(d) = device {
+            set_cookie(
+                &mut resp,
+                &cookie(DEVICE_COOKIE, d.credential.expose(), d.max_age, cookie_path),
+            );
+        }
     }
     resp
 }
 
 /// The one cookie builder: `HttpOnly` (no script access), `Secure`, `SameSite=Strict` and a
-/// `Path` of the auth routes, so the token is sent to them only.
-pub fn refresh_cookie(value: &str, max_age: i64, path: &str) -> String {
+/// `Path` of the auth routes, so the cookie is sent to them only. The refresh cookie and the
+/// device cookie are both built here, with one path.
+pub fn cookie(name: &str, value: &str, max_age: i64, path: &str) -> String {
     format!(
-        "{REFRESH_COOKIE}={value}; HttpOnly; Secure; SameSite=Strict; Path={path}; Max-Age={}",
+        "{name}={value}; HttpOnly; Secure; SameSite=Strict; Path={path}; Max-Age={}",
         max_age.max(0)
     )
+}
+
+/// The refresh cookie ([`cookie`] named [`REFRESH_COOKIE`]).
+pub fn refresh_cookie(value: &str, max_age: i64, path: &str) -> String {
+    cookie(REFRESH_COOKIE, value, max_age, path)
 }
 
 /// A cookie that deletes the refresh cookie: same name and path, no value, no age.
@@ -147,23 +195,45 @@ pub fn set_cookie(resp: &mut Response<Body>, cookie: &str) {
 /// The refresh cookie's value, if sent. Two cookies of that name (cookie tossing from a
 /// sibling domain) are refused rather than guessed between.
 pub fn refresh_cookie_value(headers: &HeaderMap) -> Result<Option<String>, AuthError> {
-    let mut found = None;
+    cookie_values(headers, REFRESH_COOKIE).and_then(|values| match values.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone()).filter(|v| !v.is_empty())),
+        _ => Err(ErrorCode::InvalidRequest.into()),
+    })
+}
+
+/// The device credential a login or password change presents: the body's `device`, else the
+/// `__Secure-device` cookie. Never an error: two device cookies (one tossed from a sibling
+/// domain) or an unreadable `Cookie` header only mean "no credential", so that a planted
+/// cookie cannot stop a login — the attempt is then counted as one without a credential.
+pub fn presented_device(headers: &HeaderMap, body: Option<String>) -> Option<DeviceCredential> {
+    let value = match body {
+        Some(v) => Some(v),
+        None => match cookie_values(headers, DEVICE_COOKIE).ok()?.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        },
+    };
+    value.filter(|v| !v.is_empty()).map(DeviceCredential::new)
+}
+
+/// Every value of the cookie `name` in the `Cookie` headers, in order; an error for a header
+/// that is not text.
+fn cookie_values(headers: &HeaderMap, name: &str) -> Result<Vec<String>, AuthError> {
+    let mut found = Vec::new();
     for header in headers.get_all(COOKIE) {
         let Ok(text) = header.to_str() else {
             return Err(ErrorCode::InvalidRequest.into());
         };
         for pair in text.split(';') {
-            if let Some((name, value)) = pair.trim().split_once('=') {
-                if name == REFRESH_COOKIE {
-                    if found.is_some() {
-                        return Err(ErrorCode::InvalidRequest.into());
-                    }
-                    found = Some(value.to_owned());
+            if let Some((n, value)) = pair.trim().split_once('=') {
+                if n == name {
+                    found.push(value.to_owned());
                 }
             }
         }
     }
-    Ok(found.filter(|v| !v.is_empty()))
+    Ok(found)
 }
 
 /// CSRF check for cookie-carried requests: the browser-set `Origin` must be allowed; without
@@ -251,6 +321,33 @@ mod tests {
             "__Secure-refresh_token=tok; HttpOnly; Secure; SameSite=Strict; Path=/auth; Max-Age=604800"
         );
         assert!(cleared_refresh_cookie("/auth").ends_with("Max-Age=0"));
+    }
+
+    #[test]
+    fn the_device_cookie_is_built_as_the_refresh_cookie_is() {
+        assert_eq!(
+            cookie(DEVICE_COOKIE, "dv1.a.b", 7776000, "/v1/auth"),
+            "__Secure-device=dv1.a.b; HttpOnly; Secure; SameSite=Strict; Path=/v1/auth; Max-Age=7776000"
+        );
+    }
+
+    #[test]
+    fn a_duplicated_or_absent_device_cookie_is_no_credential_and_no_error() {
+        let mut h = HeaderMap::new();
+        assert_eq!(presented_device(&h, None), None);
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("__Secure-device=a; __Secure-refresh_token=r"),
+        );
+        assert_eq!(presented_device(&h, None), Some(DeviceCredential::new("a")));
+        assert_eq!(
+            presented_device(&h, Some("b".into())),
+            Some(DeviceCredential::new("b")),
+            "the body's wins"
+        );
+        h.append(COOKIE, HeaderValue::from_static("__Secure-device=c"));
+        assert_eq!(presented_device(&h, None), None);
+        assert_eq!(refresh_cookie_value(&h).unwrap(), Some("r".to_owned()));
     }
 
     #[test]

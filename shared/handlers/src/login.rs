@@ -6,7 +6,9 @@ use tokengate_domain::login::{Login, LoginAttempt};
 use tokengate_domain::Password;
 
 use crate::cors::{Cors, CorsRoute};
-use crate::http::{cookie_path, error_response, parse_json, source_ip, token_response, Channel};
+use crate::http::{
+    cookie_path, error_response, grant_response, parse_json, presented_device, source_ip, Channel,
+};
 
 /// The login body. Unknown fields (say, `roles`) are refused, not ignored.
 #[derive(Deserialize)]
@@ -16,9 +18,13 @@ struct LoginRequest {
     password: String,
     #[serde(default)]
     client: ClientKind,
+    /// A native client's device credential (browsers send the `__Secure-device` cookie).
+    #[serde(default)]
+    device: Option<String>,
 }
 
-/// Browsers get the refresh token as an HttpOnly cookie; native clients in the body.
+/// Browsers get the refresh token and the device credential as HttpOnly cookies; native
+/// clients in the body.
 #[derive(Deserialize, Default, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum ClientKind {
@@ -54,12 +60,11 @@ async fn run(login: &Login, req: Request) -> Result<Response<Body>, lambda_http:
         username: body.username,
         password: Password::new(body.password),
         source_ip: source_ip(&req),
+        device: presented_device(req.headers(), body.device),
     };
     Ok(match login.login(attempt).await {
-        Ok(g) => token_response(
-            g.access,
-            &g.refresh,
-            g.refresh_max_age,
+        Ok(g) => grant_response(
+            g,
             channel,
             &cookie_path(&req, login.config.cookie_path.as_deref()),
         ),

@@ -8,7 +8,9 @@ use tokengate_domain::password_change::{PasswordChange, PasswordChangeRequest};
 use tokengate_domain::{AuthError, ErrorCode, Password};
 
 use crate::cors::{Cors, CorsRoute};
-use crate::http::{cookie_path, error_response, parse_json, source_ip, token_response};
+use crate::http::{
+    cookie_path, error_response, grant_response, parse_json, presented_device, source_ip,
+};
 use crate::login::ClientKind;
 use crate::me::caller;
 
@@ -20,6 +22,10 @@ struct PasswordChangeBody {
     new_password: String,
     #[serde(default)]
     client: ClientKind,
+    /// A native client's device credential (browsers send the `__Secure-device` cookie, whose
+    /// path covers this route).
+    #[serde(default)]
+    device: Option<String>,
 }
 
 /// Handles a password change (and its CORS preflight).
@@ -48,12 +54,11 @@ async fn run(change: &PasswordChange, req: &Request) -> Result<Response<Body>, A
             current_password: Password::new(body.current_password),
             new_password: body.new_password,
             source_ip: source_ip(req),
+            device: presented_device(req.headers(), body.device),
         })
         .await?;
-    Ok(token_response(
-        grant.access,
-        &grant.refresh,
-        grant.refresh_max_age,
+    Ok(grant_response(
+        grant,
         body.client.channel(),
         &cookie_path(req, change.login.config.cookie_path.as_deref()),
     ))

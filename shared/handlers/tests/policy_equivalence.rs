@@ -115,6 +115,7 @@ impl Fixture {
                         username: name,
                         password: Password::new("pw"),
                         source_ip: format!("192.0.2.{}", 10 + i),
+                        device: None,
                     })
                     .await
                     .expect("login");

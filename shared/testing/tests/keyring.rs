@@ -180,6 +180,7 @@ async fn an_empty_keyring_makes_login_answer_503_and_the_authorizer_fail_closed(
             username: "alice".into(),
             password: Password::new(MemoryRig::PASSWORD),
             source_ip: "192.0.2.1".into(),
+            device: None,
         })
         .await;
     let authorizer = app.authorizer().unwrap();

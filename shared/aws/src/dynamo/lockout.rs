@@ -1,6 +1,7 @@
 //! [`LockoutStore`] on DynamoDB: two counter items per attempt — `lock-src#<network>#<username>`
-//! (per account and source network) and `lock#<username>` (per account) — read as absent from
-//! their TTL on.
+//! (per account and source network) and `lock#<username>` (per account) — or, for an attempt
+//! with a valid device credential, one: `lock-dev#<device id>#<username>`; all read as absent
+//! from their TTL on.
 //!
 //! An attempt is admitted by one transaction that writes both counters as the domain's rule
 //! says ([`LockStates::admit`]), each conditioned on still holding what was read. The lock a
@@ -12,7 +13,9 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use tokengate_domain::lockout::{Admission, Counters, LockState, LockStates, Reservation};
+use tokengate_domain::lockout::{
+    Admission, Counters, DeviceCounter, DeviceReservation, LockState, LockStates, Reservation,
+};
 use tokengate_domain::ports::LockoutStore;
 use tokengate_domain::{PortError, PortResult};
 
@@ -34,6 +37,12 @@ fn keys(c: &Counters) -> (String, String) {
         format!("lock-src#{}#{}", c.network, c.username),
         format!("lock#{}", c.username),
     )
+}
+
+/// The key of a device's counter: its own prefix, and the device id (base64url, never a `#`)
+/// before the name, as in the per-source key.
+fn device_key(c: &DeviceCounter) -> String {
+    format!("lock-dev#{}#{}", c.device_id, c.username)
 }
 
 impl DynamoStore {
@@ -134,5 +143,49 @@ impl LockoutStore for DynamoStore {
             self.delete(account, "clear lockout")
         )?;
         Ok(())
+    }
+
+    async fn device_lock_state(&self, counter: &DeviceCounter) -> PortResult<LockState> {
+        self.lock_state(device_key(counter), self.clock.now()).await
+    }
+
+    /// The per-account reservation's loop on one item: write the exact next state on the
+    /// condition that nothing moved, else read again and decide again.
+    async fn reserve_device_attempt(
+        &self,
+        r: &DeviceReservation,
+    ) -> PortResult<Admission<LockState>> {
+        let pk = device_key(&r.counter);
+        let backoff = r.rules.source;
+        let mut seen = r.seen;
+        let mut read_here = false;
+        for _ in 0..MAX_ROUNDS {
+            let next = match seen.admit(backoff, r.at) {
+                Ok(next) => next,
+                Err(until) if read_here => return Ok(Admission::Locked { until }),
+                Err(_) => {
+                    seen = self.lock_state(pk.clone(), r.at).await?;
+                    read_here = true;
+                    continue;
+                }
+            };
+            let write =
+                self.counter_write(pk.clone(), seen, next, r.at, r.rules.memory_secs)?;
+            if self
+                .transact_if_unchanged(vec![write], "reserve a device's login attempt")
+                .await?
+            {
+                return Ok(Admission::Admitted(next));
+            }
+            seen = self.lock_state(pk.clone(), r.at).await?;
+            read_here = true;
+        }
+        Err(PortError::Unavailable(anyhow::anyhow!(
+            "failed to reserve a device's login attempt: its counter moved {MAX_ROUNDS} times"
+        )))
+    }
+
+    async fn clear_device_failures(&self, counter: &DeviceCounter) -> PortResult<()> {
+        self.delete(device_key(counter), "clear device lockout").await
     }
 }

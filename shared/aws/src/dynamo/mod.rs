@@ -8,12 +8,13 @@
 //! | `deny#<jti>` | `ttl` (the token's `exp + leeway + 1`: the first second no verifier accepts it) |
 //! | `lock#<username>` | `failures`, `last_failure_at`, `locked_until`, `ttl` — failures of the account from every source (the ceiling) |
 //! | `lock-src#<network>#<username>` | `failures`, `last_failure_at`, `locked_until`, `ttl` — failures of the account from one source network (IPv4 address or IPv6 /64) |
+//! | `lock-dev#<device id>#<username>` | `failures`, `last_failure_at`, `locked_until`, `ttl` — failures of the account from one device that holds a valid device credential (instead of the two above) |
 //! | `rate#<key>#<window start>` | `count`, `ttl` |
 //! | `keyring#signing` | `version`, `keys` (L of M: `kid`, `alg`, `public_key`, `key_arn`, `state`, `until`, `added_at`) — the signing keyring, read by every function at cold start and then at most every refresh interval, written by the admin CLI (`keyring`) |
 //!
 //! `user#` and `principal#` change together, in one transaction, whenever the token version,
 //! status or roles change. DynamoDB deletes expired items lazily (within days), so reads of
-//! `deny#`, `lock#` and `lock-src#` treat an item whose `ttl` is not after now as absent
+//! `deny#` and the `lock…#` counters treat an item whose `ttl` is not after now as absent
 //! (sessions are compared with their `expires_at` by the domain; a `rate#` key names its
 //! window). "Now" is the injected [`Clock`]'s, the same the services use, so tests can move it.
 //! A login attempt writes its two lockout items in one transaction before the password hash

@@ -71,6 +71,10 @@ pub fn is_plain_cookie_path(path: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"/-._~%".contains(&b))
 }
 
+/// The longest device-credential lifetime: 400 days, the cap RFC 6265bis (§5.6.1, "cookie-age-limit")
+/// asks browsers to put on a cookie's `Max-Age`; a longer credential would outlive its cookie.
+pub const MAX_DEVICE_TTL_SECS: i64 = 400 * 24 * 3600;
+
 /// Every setting of every function, read once at cold start ([`Config::from_env`]). The AWS
 /// resource names are optional here because each function needs only some of them; the
 /// accessors fail with the variable's name when a function asks for one that is unset.
@@ -144,6 +148,9 @@ pub struct AuthConfig {
     /// API Gateway rewrites the path the browser sees (e.g. CloudFront serving the API at
     /// `/api/*` of the app's own domain: the browser's path is not API Gateway's).
     pub cookie_path: Option<String>,
+    /// How long a device credential counts (`TOKENGATE_DEVICE_TTL_SECONDS`, default 90 days,
+    /// at most [`MAX_DEVICE_TTL_SECS`]): also its cookie's `Max-Age`.
+    pub device_ttl_secs: i64,
     /// Failures of one account from one source network before that network is locked out of
     /// it (`TOKENGATE_LOCKOUT_THRESHOLD`, default 5).
     pub lockout_threshold: u32,
@@ -190,6 +197,7 @@ impl AuthConfig {
             grace_secs: 10,
             allowed_origins: Vec::new(),
             cookie_path: None,
+            device_ttl_secs: 90 * 24 * 3600,
             lockout_threshold: 5,
             lockout_base_secs: 30,
             lockout_max_secs: 900,
@@ -218,6 +226,7 @@ impl AuthConfig {
             grace_secs: env.parse_or("TOKENGATE_REFRESH_GRACE_SECONDS", d.grace_secs)?,
             allowed_origins: env.list("TOKENGATE_ALLOWED_ORIGINS"),
             cookie_path: cookie_path(env)?,
+            device_ttl_secs: env.parse_or("TOKENGATE_DEVICE_TTL_SECONDS", d.device_ttl_secs)?,
             lockout_threshold: env.parse_or("TOKENGATE_LOCKOUT_THRESHOLD", d.lockout_threshold)?,
             lockout_base_secs: env
                 .parse_or("TOKENGATE_LOCKOUT_BASE_SECONDS", d.lockout_base_secs)?,
@@ -262,6 +271,11 @@ impl AuthConfig {
         ] {
             anyhow::ensure!(v > 0, "environment variable {name} must be positive");
         }
+        anyhow::ensure!(
+            (1..=MAX_DEVICE_TTL_SECS).contains(&cfg.device_ttl_secs),
+            "environment variable TOKENGATE_DEVICE_TTL_SECONDS must be between 1 and \
+             {MAX_DEVICE_TTL_SECS} (400 days: browsers cap a cookie's Max-Age there)"
+        );
         anyhow::ensure!(
             cfg.leeway_secs >= 0,
             "environment variable TOKENGATE_LEEWAY_SECONDS must not be negative"

@@ -205,3 +205,27 @@ fn the_old_key_retires_after_one_reread_one_token_lifetime_the_leeway_and_the_ca
     let defaults = super::RotationTiming::from_env(&env(&[])).unwrap();
     assert_eq!(defaults.retiring_secs(), 60 + 900 + 30 + 60);
 }
+
+#[test]
+fn the_device_credential_lifetime_defaults_to_90_days_and_is_capped_at_400() {
+    let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
+    let read = |ttl: &str| {
+        Config::read(&env(&[
+            base[0],
+            base[1],
+            ("TOKENGATE_DEVICE_TTL_SECONDS", ttl),
+        ]))
+    };
+    let default = Config::read(&env(&base)).unwrap();
+    assert_eq!(default.auth.device_ttl_secs, 7_776_000);
+    assert_eq!(read("3600").unwrap().auth.device_ttl_secs, 3600);
+    assert_eq!(read("34560000").unwrap().auth.device_ttl_secs, 34_560_000);
+    for bad in ["0", "-1", "34560001"] {
+        let err = read(bad).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("environment variable TOKENGATE_DEVICE_TTL_SECONDS must be between 1 and 34560000"),
+            "{bad}: {err}"
+        );
+    }
+}

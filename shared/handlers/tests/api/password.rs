@@ -39,6 +39,7 @@ async fn logs_in(rig: &MemoryRig, password: &str) -> bool {
         username: "alice".into(),
         password: Password::new(password),
         source_ip: "192.0.2.99".into(),
+        device: None,
     };
     rig.login.login(attempt).await.is_ok()
 }

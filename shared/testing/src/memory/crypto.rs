@@ -130,12 +130,18 @@ impl TokenSigner for MemorySigner {
 pub struct MemoryMac {
     key: hmac::Key,
     calls: AtomicUsize,
+    unavailable: AtomicBool,
 }
 
 impl MemoryMac {
     /// MACs computed so far (KMS `GenerateMac` requests, in production).
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Makes every following call fail as a throttled KMS call would (or succeed again).
+    pub fn set_unavailable(&self, on: bool) {
+        self.unavailable.store(on, Ordering::SeqCst);
     }
 }
 
@@ -148,6 +154,7 @@ impl Default for MemoryMac {
                 key
             }),
             calls: AtomicUsize::new(0),
+            unavailable: AtomicBool::new(false),
         }
     }
 }
@@ -156,6 +163,11 @@ impl Default for MemoryMac {
 impl RefreshMac for MemoryMac {
     async fn mac(&self, message: &[u8]) -> PortResult<[u8; 32]> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(PortError::Unavailable(anyhow::anyhow!(
+                "simulated KMS ThrottlingException"
+            )));
+        }
         let tag = hmac::sign(&self.key, message);
         let mut out = [0u8; 32];
         out.copy_from_slice(tag.as_ref());

@@ -59,6 +59,7 @@ impl MemoryRig {
                 username: "alice".into(),
                 password: tokengate_domain::password::Password::new(Self::PASSWORD),
                 source_ip: "192.0.2.1".into(),
+                device: None,
             })
             .await
             .expect("alice logs in with her password")

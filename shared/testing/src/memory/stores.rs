@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use tokengate_domain::error::{PortError, PortResult};
 use tokengate_domain::keyring::Keyring;
-use tokengate_domain::lockout::{Admission, Counters, LockState, LockStates, Reservation};
+use tokengate_domain::lockout::{
+    Admission, Counters, DeviceCounter, DeviceReservation, LockState, LockStates, Reservation,
+};
 use tokengate_domain::ports::{
     Denylist, KeyringStore, LockoutStore, Principal, RateLimiter, Reissue, RevocationSource,
     RevocationStatus, Rotation, Session, SessionStore, User, UserStatus, UserStore, Window,
@@ -130,6 +132,10 @@ fn lock_keys(c: &Counters) -> (String, String) {
     )
 }
 
+fn device_key(c: &DeviceCounter) -> String {
+    format!("device#{}#{}", c.device_id, c.username)
+}
+
 fn lock_at(state: &State, key: &str, now: i64) -> LockState {
     state
         .locks
@@ -177,6 +183,31 @@ impl LockoutStore for MemoryBackend {
         let (source, account) = lock_keys(counters);
         s.locks.remove(&source);
         s.locks.remove(&account);
+        Ok(())
+    }
+    async fn device_lock_state(&self, counter: &DeviceCounter) -> PortResult<LockState> {
+        let now = self.clock.now();
+        let s = self.enter()?;
+        Ok(lock_at(&s, &device_key(counter), now))
+    }
+    async fn reserve_device_attempt(
+        &self,
+        r: &DeviceReservation,
+    ) -> PortResult<Admission<LockState>> {
+        // Read, decide and write under one lock, as `reserve_attempt`.
+        let mut s = self.enter()?;
+        let key = device_key(&r.counter);
+        match lock_at(&s, &key, r.at).admit(r.rules.source, r.at) {
+            Err(until) => Ok(Admission::Locked { until }),
+            Ok(next) => {
+                s.locks
+                    .insert(key, (next, next.keep_until(r.rules.memory_secs)));
+                Ok(Admission::Admitted(next))
+            }
+        }
+    }
+    async fn clear_device_failures(&self, counter: &DeviceCounter) -> PortResult<()> {
+        self.enter()?.locks.remove(&device_key(counter));
         Ok(())
     }
 }
