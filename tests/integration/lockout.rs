@@ -31,6 +31,7 @@ async fn wrong(stack: &Stack, source_ip: &str) -> AuthError {
         .expect_err("a wrong password is refused")
 }
 
+/// A 423 as answered: `Retry-After` in whole minutes, so a 30 s lock reads 60.
 fn locked(secs: u64) -> AuthError {
     AuthError {
         code: ErrorCode::AccountLocked,
@@ -66,10 +67,10 @@ async fn a_network_locked_out_of_an_account_does_not_lock_its_owner_out_elsewher
         .all(|e| e.code == ErrorCode::InvalidCredentials));
     assert_eq!(
         answers[5],
-        locked(30),
+        locked(60),
         "the sixth attempt, inside the window"
     );
-    assert!(answers[5..].iter().all(|e| *e == locked(30)));
+    assert!(answers[5..].iter().all(|e| *e == locked(60)));
     owner.expect("the owner signs in from network B");
     let (t, until) = (now.to_string(), (now + 30).to_string());
     assert_eq!(
@@ -128,7 +129,7 @@ async fn concurrent_guesses_reach_argon2_no_more_often_than_the_threshold() {
         .filter(|e| e.code == ErrorCode::InvalidCredentials)
         .count();
     assert_eq!(failed, 5, "{answers:?}");
-    assert_eq!(answers.iter().filter(|e| **e == locked(30)).count(), 15);
+    assert_eq!(answers.iter().filter(|e| **e == locked(60)).count(), 15);
     assert_eq!(hasher.verifications(), 5, "Argon2 runs");
     let now = stack.now();
     let (t, until) = (now.to_string(), (now + 30).to_string());
@@ -162,7 +163,7 @@ async fn two_addresses_in_one_ipv6_slash_64_share_a_count_and_unknown_names_answ
     }
 
     assert_eq!(alice, mallory);
-    assert_eq!(alice[5], locked(30));
+    assert_eq!(alice[5], locked(60));
     let now = stack.now();
     let expected = Some(("5".into(), now.to_string(), (now + 30).to_string()));
     assert_eq!(

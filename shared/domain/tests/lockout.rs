@@ -48,6 +48,7 @@ fn state(failures: u32, last_failure_at: i64, locked_until: i64) -> LockState {
     }
 }
 
+/// A 423 as answered: `Retry-After` in whole minutes, so a 30 s lock reads 60.
 fn locked(secs: u64) -> AuthError {
     AuthError {
         code: ErrorCode::AccountLocked,
@@ -67,7 +68,7 @@ async fn account_locks_after_repeated_failures_with_back_off() {
         .login(attempt("alice", MemoryRig::PASSWORD, NET_A))
         .await
         .unwrap_err();
-    assert_eq!(e, locked(30));
+    assert_eq!(e, locked(60));
     app.clock.advance(31);
     app.login
         .login(attempt("alice", MemoryRig::PASSWORD, NET_A))
@@ -93,7 +94,7 @@ async fn a_network_locked_out_of_an_account_does_not_lock_its_owner_out_elsewher
         .map(|i| match i {
             1..=5 => ErrorCode::InvalidCredentials.into(),
             // The sixth, inside the 30 s lock.
-            6..=30 => locked(30),
+            6..=30 => locked(60),
             // The per-source-network limit (30 a minute) answers before the lockout.
             _ => AuthError::retry_after(ErrorCode::RateLimited, 60 - T0 % 60),
         })
@@ -177,7 +178,7 @@ async fn concurrent_guesses_reach_argon2_no_more_often_than_the_threshold() {
         .filter(|e| e.code == ErrorCode::InvalidCredentials)
         .count();
     assert_eq!(failed, 5, "{answers:?}");
-    assert_eq!(answers.iter().filter(|e| **e == locked(30)).count(), 15);
+    assert_eq!(answers.iter().filter(|e| **e == locked(60)).count(), 15);
     assert_eq!(hasher.verifications(), 5, "Argon2 runs");
     assert_eq!(
         stored(&app, "alice", NET_A).await,
@@ -199,7 +200,7 @@ async fn two_addresses_in_one_ipv6_slash_64_share_their_counts() {
     let same_64 = wrong(&app, "alice", "2001:db8:1:2:ffff:ffff:ffff:ffff").await;
     let next_64 = wrong(&app, "alice", "2001:db8:1:3::1").await;
 
-    assert_eq!(same_64, locked(30));
+    assert_eq!(same_64, locked(60));
     assert_eq!(next_64.code, ErrorCode::InvalidCredentials);
     let states = stored(&app, "alice", "2001:db8:1:2::/64").await;
     assert_eq!(states.source, state(5, T0, T0 + 30));
@@ -238,7 +239,7 @@ async fn unknown_names_get_the_answers_and_counters_known_ones_get() {
     }
 
     assert_eq!(answers[0], answers[1]);
-    assert_eq!(answers[0][5], locked(30));
+    assert_eq!(answers[0][5], locked(60));
     assert_eq!(answers[0][9], locked(900), "the ceiling");
     assert_eq!(
         stored(&app, "alice", NET_A).await,

@@ -26,6 +26,10 @@ pub struct MemoryRig {
     pub keyring: std::sync::Arc<LiveKeyring>,
     /// The refresh MAC (counts its calls: KMS `GenerateMac` requests in production).
     pub mac: std::sync::Arc<MemoryMac>,
+    /// The refresh MAC as login and the password change reach it: the device credentials' key
+    /// is derived from it. A twin of its own, so that each function's KMS requests are counted
+    /// apart, as they are in production.
+    pub device_mac: std::sync::Arc<MemoryMac>,
     /// The clock, starting at [`RIG_EPOCH`].
     pub clock: std::sync::Arc<tokengate_domain::clock::ManualClock>,
     /// Login.
@@ -84,6 +88,7 @@ impl MemoryRig {
         let store = Arc::new(MemoryBackend::new(clock.clone()));
         let signer = Arc::new(MemorySigner::generate("test-key"));
         let mac = Arc::new(MemoryMac::default());
+        let device_mac = Arc::new(MemoryMac::default());
         let mut config = tokengate_domain::config::AuthConfig::new(Self::ISSUER, Self::AUDIENCE);
         config.hash_params = cheap;
         config.allowed_origins = vec![
@@ -122,8 +127,9 @@ impl MemoryRig {
         };
         // The same composition root as the deployed functions.
         let app = App::build(config.clone(), adapters.clone());
+        let login = App::build(config.clone(), with_mac(&adapters, &device_mac));
         Self {
-            login: app.login().expect("login wires"),
+            login: login.login().expect("login wires"),
             refresh: app.refresh().expect("refresh wires"),
             logout: app.logout().expect("logout wires"),
             verifier: tokengate_claims::Verifier::new(
@@ -136,15 +142,24 @@ impl MemoryRig {
             store,
             signer,
             mac,
+            device_mac,
             clock,
         }
+    }
+}
+
+/// `adapters` with `mac` as the refresh MAC.
+fn with_mac(adapters: &Adapters, mac: &Arc<MemoryMac>) -> Adapters {
+    Adapters {
+        mac: Some(mac.clone()),
+        ..adapters.clone()
     }
 }
 
 impl MemoryRig {
     /// The password change on the rig's twins, signer and clock.
     pub fn password_change(&self) -> tokengate_domain::password_change::PasswordChange {
-        App::build(self.config.clone(), self.adapters.clone())
+        App::build(self.config.clone(), with_mac(&self.adapters, &self.device_mac))
             .password_change()
             .expect("the password change wires")
     }
