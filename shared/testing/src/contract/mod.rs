@@ -136,6 +136,10 @@ macro_rules! port_contracts {
             counters_read_as_absent_from_their_ttl,
             clearing_forgets_the_source_and_the_account_only,
             twenty_concurrent_reservations_against_a_threshold_of_five_admit_five,
+            a_device_attempt_counts_in_its_own_counter_only,
+            a_device_locks_with_the_source_back_off_and_is_forgotten_when_cleared,
+            a_stale_device_expectation_is_read_again_never_written_over,
+            twenty_concurrent_device_reservations_against_a_threshold_of_five_admit_five,
         ]);
         $crate::port_contracts!(@port $fresh, rate_limiter: [
             hits_count_per_key_and_window,
