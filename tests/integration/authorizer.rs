@@ -76,7 +76,8 @@ async fn dynamodb_outage_fails_closed() {
 /// AWS calls per operation, counted by the SDK interceptor. The sequential depth follows from
 /// the code (independent calls run concurrently): login = [GetItem user ∥ GetItem ×2 lockout
 /// counters ∥ UpdateItem rate] → TransactWriteItems (the attempt reserved before the hash) →
-/// Argon2 → [DeleteItem ×2: the counters cleared ∥ PutItem session ∥ Sign];
+/// Argon2 → [DeleteItem ×2: the counters cleared ∥ PutItem session ∥ Sign ∥ GenerateMac: the
+/// device key, derived at the first login of a process only];
 /// refresh = [GetItem ∥ UpdateItem rate] → [Sign ∥ (GenerateMac → TransactWriteItems)];
 /// authorize = BatchGetItem.
 #[tokio::test]
@@ -90,6 +91,8 @@ async fn aws_round_trips_per_operation() {
         all
     };
     count(&stack);
+    stack.login_alice().await;
+    let first_login = count(&stack);
     let g = stack.login_alice().await;
     let login = count(&stack);
     stack
@@ -114,6 +117,18 @@ async fn aws_round_trips_per_operation() {
         got.sort();
         assert_eq!(got, want);
     };
+    expect(
+        &first_login,
+        &[
+            ("GetItem", 3),
+            ("UpdateItem", 1),
+            ("TransactWriteItems", 1),
+            ("DeleteItem", 2),
+            ("PutItem", 1),
+            ("Sign", 1),
+            ("GenerateMac", 1),
+        ],
+    );
     expect(
         &login,
         &[
