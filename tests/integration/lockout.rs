@@ -209,7 +209,12 @@ async fn hold_the_account(stack: &Stack) {
 
 /// The device credential alice's earlier login gave her.
 async fn earlier_login(stack: &Stack) -> DeviceCredential {
-    stack.login_alice().await.device.expect("a device credential").credential
+    stack
+        .login_alice()
+        .await
+        .device
+        .expect("a device credential")
+        .credential
 }
 
 fn device_pk(credential: &DeviceCredential) -> String {
@@ -258,7 +263,11 @@ async fn the_owners_device_walks_through_120_guesses_from_30_addresses_a_new_add
     );
     assert_eq!(counter(&stack, &device_pk(&device)).await, None);
     assert_eq!(counter(&stack, "lock-src#203.0.113.50#alice").await, None);
-    assert_eq!(generate_macs(&stack), 1, "verifying and issuing cost no KMS call");
+    assert_eq!(
+        generate_macs(&stack),
+        1,
+        "verifying and issuing cost no KMS call"
+    );
 }
 
 #[tokio::test]
@@ -312,7 +321,11 @@ async fn credentials_of_another_account_an_older_version_or_tampered_are_ignored
     for ignored in [&bobs, &before_revoke, &before_change, &tampered] {
         let e = stack
             .login
-            .login(with_device("a much better passphrase", OWNER_LATER, ignored))
+            .login(with_device(
+                "a much better passphrase",
+                OWNER_LATER,
+                ignored,
+            ))
             .await
             .unwrap_err();
         assert_eq!(e, locked(900));

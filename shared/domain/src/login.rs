@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::AuthConfig;
+use crate::device::{DeviceCredential, DeviceKeys, IssuedDevice};
 use crate::error::{AuthError, ErrorCode};
 use crate::issuer::{AccessTokenIssuer, IssuedAccessToken, Subject};
-use crate::device::{DeviceCredential, DeviceKeys, IssuedDevice};
 use crate::lockout::{
     locked_retry_after, Admission, Counters, DeviceCounter, DeviceReservation, LockState,
     LockStates, Reservation,
@@ -357,10 +357,9 @@ impl Counted {
                 source_failures = states.source.failures,
                 account_failures = states.account.failures,
             ),
-            Counted::Device { state, .. } => tracing::info!(
-                event = "login_failed",
-                device_failures = state.failures,
-            ),
+            Counted::Device { state, .. } => {
+                tracing::info!(event = "login_failed", device_failures = state.failures,)
+            }
         }
     }
 }

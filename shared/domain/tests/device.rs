@@ -252,7 +252,11 @@ async fn a_devices_own_failures_lock_only_that_device() {
     assert!(answers[..5]
         .iter()
         .all(|e| e.code == ErrorCode::InvalidCredentials));
-    assert_eq!(answers[5], locked(60), "30 s left, answered in whole minutes");
+    assert_eq!(
+        answers[5],
+        locked(60),
+        "30 s left, answered in whole minutes"
+    );
     assert_eq!(
         device_state(&rig, &device).await,
         LockState {
@@ -310,18 +314,30 @@ async fn garbage_device_credentials_cost_no_kms_request_beyond_one_key_derivatio
             .login(attempt("alice", "a guess", NEW_NET, Some(&garbage(i))))
             .await;
     }
-    assert_eq!(rig.device_mac.calls(), 0, "nothing to verify, nothing issued");
+    assert_eq!(
+        rig.device_mac.calls(),
+        0,
+        "nothing to verify, nothing issued"
+    );
     let device = sign_in(&rig, OWNER_NET).await;
     let forged = tamper(&device);
     for i in 0..50 {
-        let presented = if i % 2 == 0 { garbage(i) } else { forged.clone() };
+        let presented = if i % 2 == 0 {
+            garbage(i)
+        } else {
+            forged.clone()
+        };
         let _ = rig
             .login
             .login(attempt("alice", "a guess", NEW_NET, Some(&presented)))
             .await;
     }
 
-    assert_eq!(rig.device_mac.calls(), 1, "the one derivation, at the first issue");
+    assert_eq!(
+        rig.device_mac.calls(),
+        1,
+        "the one derivation, at the first issue"
+    );
     assert_eq!(rig.mac.calls(), 0, "refresh's MAC untouched");
 }
 

@@ -169,8 +169,7 @@ impl LockoutStore for DynamoStore {
                     continue;
                 }
             };
-            let write =
-                self.counter_write(pk.clone(), seen, next, r.at, r.rules.memory_secs)?;
+            let write = self.counter_write(pk.clone(), seen, next, r.at, r.rules.memory_secs)?;
             if self
                 .transact_if_unchanged(vec![write], "reserve a device's login attempt")
                 .await?
@@ -186,6 +185,7 @@ impl LockoutStore for DynamoStore {
     }
 
     async fn clear_device_failures(&self, counter: &DeviceCounter) -> PortResult<()> {
-        self.delete(device_key(counter), "clear device lockout").await
+        self.delete(device_key(counter), "clear device lockout")
+            .await
     }
 }

@@ -223,8 +223,9 @@ fn the_device_credential_lifetime_defaults_to_90_days_and_is_capped_at_400() {
     for bad in ["0", "-1", "34560001"] {
         let err = read(bad).unwrap_err();
         assert!(
-            err.to_string()
-                .starts_with("environment variable TOKENGATE_DEVICE_TTL_SECONDS must be between 1 and 34560000"),
+            err.to_string().starts_with(
+                "environment variable TOKENGATE_DEVICE_TTL_SECONDS must be between 1 and 34560000"
+            ),
             "{bad}: {err}"
         );
     }

@@ -68,15 +68,26 @@ async fn an_issued_credential_names_its_device_for_its_user_until_it_expires() {
 
     assert_eq!(issued.max_age, TTL);
     assert!(issued.credential.expose().starts_with("dv1."));
-    let did = keys.device_of(&issued.credential, &alice).await.expect("valid");
+    let did = keys
+        .device_of(&issued.credential, &alice)
+        .await
+        .expect("valid");
     assert_eq!(B64.decode(&did).unwrap().len(), 16);
     let other = keys.issue(&alice).await.unwrap();
     assert_ne!(keys.device_of(&other.credential, &alice).await, Some(did));
     clock.advance(TTL - 1);
     assert!(keys.device_of(&issued.credential, &alice).await.is_some());
     clock.advance(1);
-    assert_eq!(keys.device_of(&issued.credential, &alice).await, None, "expired");
-    assert_eq!(mac.calls.load(Ordering::SeqCst), 1, "one derivation per process");
+    assert_eq!(
+        keys.device_of(&issued.credential, &alice).await,
+        None,
+        "expired"
+    );
+    assert_eq!(
+        mac.calls.load(Ordering::SeqCst),
+        1,
+        "one derivation per process"
+    );
 }
 
 #[tokio::test]
@@ -109,8 +120,12 @@ async fn a_tampered_device_credential_is_no_credential() {
         wire.replacen("dv1.", "dv2.", 1),
         format!("{wire}.x"),
         with_payload(&issued, |c| c.exp += TTL).expose().to_owned(),
-        with_payload(&issued, |c| c.did = random_id()).expose().to_owned(),
-        with_payload(&issued, |c| c.did = "x#y".into()).expose().to_owned(),
+        with_payload(&issued, |c| c.did = random_id())
+            .expose()
+            .to_owned(),
+        with_payload(&issued, |c| c.did = "x#y".into())
+            .expose()
+            .to_owned(),
         "A".repeat(10_000),
         String::new(),
     ] {
@@ -147,7 +162,11 @@ async fn a_failed_key_derivation_issues_nothing_and_is_retried_after_an_interval
 
     assert_eq!(keys.issue(&alice).await, None);
     assert_eq!(keys.issue(&alice).await, None);
-    assert_eq!(mac.calls.load(Ordering::SeqCst), 1, "not asked again at once");
+    assert_eq!(
+        mac.calls.load(Ordering::SeqCst),
+        1,
+        "not asked again at once"
+    );
     mac.down.store(false, Ordering::SeqCst);
     clock.advance(RETRY_DERIVATION_AFTER_SECS);
 
@@ -161,7 +180,13 @@ async fn debug_output_never_contains_the_credential_or_the_key() {
     let issued = keys.issue(&user("u-alice", 3)).await.unwrap();
     let text = format!("{issued:?} {keys:?}");
     assert!(!text.contains(issued.credential.expose()));
-    let mac = issued.credential.expose().rsplit_once('.').unwrap().1.to_owned();
+    let mac = issued
+        .credential
+        .expose()
+        .rsplit_once('.')
+        .unwrap()
+        .1
+        .to_owned();
     assert!(!text.contains(&mac));
     assert!(text.contains("DeviceCredential(..)"));
 }

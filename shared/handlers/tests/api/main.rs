@@ -11,6 +11,7 @@ macro_rules! event {
 
 mod authorizer;
 mod cors;
+mod device;
 mod jwks;
 mod login;
 mod logout;

@@ -376,15 +376,26 @@ pub async fn a_device_attempt_counts_in_its_own_counter_only<S: Stores>(
         reserve(store, &counters(&format!("198.51.100.{i}")), rules(3), t).await;
     }
     let before = states(store, &net).await;
-    assert_eq!(before.account, state(3, t, t + 900), "the account is locked");
+    assert_eq!(
+        before.account,
+        state(3, t, t + 900),
+        "the account is locked"
+    );
 
     let first = reserve_device(store, &device(DEVICE_A), rules(3), t + 1).await;
     let other = reserve_device(store, &device(DEVICE_B), rules(3), t + 2).await;
 
     assert_eq!(first, Admission::Admitted(state(1, t + 1, 0)));
-    assert_eq!(other, Admission::Admitted(state(1, t + 2, 0)), "devices count apart");
     assert_eq!(
-        store.device_lock_state(&device(DEVICE_A)).await.expect("read"),
+        other,
+        Admission::Admitted(state(1, t + 2, 0)),
+        "devices count apart"
+    );
+    assert_eq!(
+        store
+            .device_lock_state(&device(DEVICE_A))
+            .await
+            .expect("read"),
         state(1, t + 1, 0)
     );
     assert_eq!(states(store, &net).await, before, "nothing else counted");
@@ -420,7 +431,10 @@ pub async fn a_device_locks_with_the_source_back_off_and_is_forgotten_when_clear
         "after the lock one attempt, which starts the next, twice as long"
     );
     store.clear_device_failures(&a).await.expect("cleared");
-    store.clear_device_failures(&a).await.expect("cleared again");
+    store
+        .clear_device_failures(&a)
+        .await
+        .expect("cleared again");
     assert_eq!(
         store.device_lock_state(&a).await.expect("read"),
         LockState::default()
@@ -449,7 +463,8 @@ pub async fn a_stale_device_expectation_is_read_again_never_written_over<S: Stor
         reserve_device(store, &a, rules(100), t + i).await;
     }
 
-    let from_nothing = reserve_device_seen(store, &a, rules(100), t + 2, LockState::default()).await;
+    let from_nothing =
+        reserve_device_seen(store, &a, rules(100), t + 2, LockState::default()).await;
     let from_locked = reserve_device_seen(store, &a, rules(100), t + 3, state(9, t, t + 900)).await;
 
     assert_eq!(from_nothing, Admission::Admitted(state(3, t + 2, 0)));

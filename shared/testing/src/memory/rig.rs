@@ -159,9 +159,12 @@ fn with_mac(adapters: &Adapters, mac: &Arc<MemoryMac>) -> Adapters {
 impl MemoryRig {
     /// The password change on the rig's twins, signer and clock.
     pub fn password_change(&self) -> tokengate_domain::password_change::PasswordChange {
-        App::build(self.config.clone(), with_mac(&self.adapters, &self.device_mac))
-            .password_change()
-            .expect("the password change wires")
+        App::build(
+            self.config.clone(),
+            with_mac(&self.adapters, &self.device_mac),
+        )
+        .password_change()
+        .expect("the password change wires")
     }
 
     /// An authorizer over the rig's verifier, stores and clock, with the route policy `policy`
