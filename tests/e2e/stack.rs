@@ -196,14 +196,18 @@ impl Stack {
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let mut secrets = self.secrets.lock().unwrap();
-        for field in ["access_token", "refresh_token"] {
+        for field in ["access_token", "refresh_token", "device"] {
             if let Some(t) = body[field].as_str() {
                 secrets.push(t.to_owned());
             }
         }
-        if let Some((_, value)) = cookie.as_deref().and_then(|c| c.split_once('=')) {
-            if !value.is_empty() {
-                secrets.push(value.to_owned());
+        // Every cookie set: the refresh cookie and the device cookie.
+        for set in headers.get_all("set-cookie") {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            if let Some((_, value)) = pair.split_once('=') {
+                if !value.is_empty() {
+                    secrets.push(value.to_owned());
+                }
             }
         }
         drop(secrets);
