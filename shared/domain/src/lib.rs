@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod adapters;
+mod admission;
 pub mod clock;
 pub mod config;
 pub mod device;

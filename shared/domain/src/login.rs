@@ -1,17 +1,16 @@
-//! `login`: per-source-network limit, lockout, password check, then a new session and an access
-//! token.
+//! `login`: per-source-network limit, lockout (the admission itself is in
+//! [`crate::admission`]), password check, then a new session, an access token and a device
+//! credential.
 
 use std::sync::Arc;
 
+use crate::admission::Counted;
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::device::{DeviceCredential, DeviceKeys, IssuedDevice};
 use crate::error::{AuthError, ErrorCode};
 use crate::issuer::{AccessTokenIssuer, IssuedAccessToken, Subject};
-use crate::lockout::{
-    locked_retry_after, Admission, Counters, DeviceCounter, DeviceReservation, LockState,
-    LockStates, Reservation,
-};
+use crate::lockout::{Counters, DeviceCounter};
 use crate::network::source_network;
 use crate::password::{Password, PasswordHashing, MAX_PASSWORD_BYTES};
 use crate::ports::{
@@ -206,65 +205,6 @@ impl Login {
         }
     }
 
-    /// Admits an attempt without a valid device credential: its (account, source network)
-    /// counter and the account-wide ceiling.
-    async fn admit_from_network(
-        &self,
-        counters: Counters,
-        seen: LockStates,
-        now: i64,
-    ) -> Result<Counted, AuthError> {
-        // A locked counter is answered from the read, with no write: refused guesses cost the
-        // attacker a request and the table nothing.
-        if let Some(secs) = seen.locked_for(now) {
-            return Err(locked(&counters.network, secs, seen.account.failures));
-        }
-        let reservation = Reservation {
-            counters,
-            rules: self.config.lockout_rules(),
-            at: now,
-            seen,
-        };
-        match self.lockout.reserve_attempt(&reservation).await? {
-            Admission::Admitted(states) => Ok(Counted::Network {
-                counters: reservation.counters,
-                states,
-            }),
-            // Another attempt got the last admission between our read and our write.
-            Admission::Locked { until } => Err(locked(
-                &reservation.counters.network,
-                until - now,
-                reservation.seen.account.failures,
-            )),
-        }
-    }
-
-    /// Admits an attempt with a valid device credential of the account: the device's own
-    /// counter only, so no lock held elsewhere refuses it.
-    async fn admit_device(
-        &self,
-        counter: DeviceCounter,
-        seen: LockState,
-        now: i64,
-    ) -> Result<Counted, AuthError> {
-        if let Some(secs) = seen.locked_for(now) {
-            return Err(device_locked(secs));
-        }
-        let reservation = DeviceReservation {
-            counter,
-            rules: self.config.lockout_rules(),
-            at: now,
-            seen,
-        };
-        match self.lockout.reserve_device_attempt(&reservation).await? {
-            Admission::Admitted(state) => Ok(Counted::Device {
-                counter: reservation.counter,
-                state,
-            }),
-            Admission::Locked { until } => Err(device_locked(until - now)),
-        }
-    }
-
     /// Writes the session and signs the access token concurrently; if signing fails the
     /// session is deleted again, so no session exists whose token nobody holds.
     pub(crate) async fn start_session(&self, user: &User, now: i64) -> Result<Grant, AuthError> {
@@ -331,52 +271,4 @@ impl Login {
             Err(e) => tracing::warn!(event = "password_rehash_failed", error = %format!("{e:#}")),
         }
     }
-}
-
-/// Which counters admitted an attempt, as they stood after it: what a success clears and a
-/// failure logs.
-#[derive(Debug)]
-enum Counted {
-    /// The (account, source network) counter and the account-wide ceiling.
-    Network {
-        counters: Counters,
-        states: LockStates,
-    },
-    /// A device's counter.
-    Device {
-        counter: DeviceCounter,
-        state: LockState,
-    },
-}
-
-impl Counted {
-    fn log_failure(&self) {
-        match self {
-            Counted::Network { states, .. } => tracing::info!(
-                event = "login_failed",
-                source_failures = states.source.failures,
-                account_failures = states.account.failures,
-            ),
-            Counted::Device { state, .. } => {
-                tracing::info!(event = "login_failed", device_failures = state.failures,)
-            }
-        }
-    }
-}
-
-/// The answer to an attempt a lock refused (either counter's: the answer does not say which, nor
-/// whether the account exists, nor the second the lock ends).
-fn locked(network: &str, secs: i64, account_failures: u32) -> AuthError {
-    tracing::warn!(
-        event = "login_account_locked",
-        source_network = %network,
-        account_failures,
-    );
-    AuthError::retry_after(ErrorCode::AccountLocked, locked_retry_after(secs))
-}
-
-/// The answer to a device whose own failures locked it: the same answer as any lock.
-fn device_locked(secs: i64) -> AuthError {
-    tracing::warn!(event = "login_device_locked");
-    AuthError::retry_after(ErrorCode::AccountLocked, locked_retry_after(secs))
 }
