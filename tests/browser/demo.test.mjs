@@ -5,14 +5,14 @@
 //
 // Proves, in a real browser, what tests/e2e can only simulate with hand-written headers:
 //   1. the refresh cookie is stored for the API with the stage-prefixed path (Path=/v1/auth),
-//      invisible to page script (HttpOnly), and the access token never touches localStorage,
-//      sessionStorage or document.cookie;
+//      invisible to page script (HttpOnly), and so is the device cookie; the access token never
+//      touches localStorage, sessionStorage or document.cookie;
 //   2. an expired access token is refreshed by the page through that cookie (sent on refresh
 //      across origins), and the call retried: 401 → refresh → retry;
 //   4. a page from an origin not in the allowed list cannot read any answer (CORS) and cannot
 //      refresh with the user's cookie (CSRF check), and its attempt does not disturb the session;
-//   3. after the page's logout the cookie is gone from the browser's store, and the old access
-//      token and refresh cookie are both dead.
+//   3. after the page's logout the refresh cookie is gone from the browser's store (the device
+//      cookie, not a session, stays), and the old access token and refresh cookie are both dead.
 // (4 runs before 3 because it needs a live session.)
 //
 // Run against a stack started with short lifetimes (see tests/browser/README.md):
@@ -44,6 +44,8 @@ const USER = process.env.TOKENGATE_DEMO_USER ?? "alice";
 const PASSWORD = process.env.TOKENGATE_DEMO_PASSWORD ?? "alice-demo-password";
 const CHROMIUM = process.env.TOKENGATE_CHROMIUM ?? "/usr/bin/chromium";
 const COOKIE = "__Secure-refresh_token";
+/** The device credential a successful login leaves in the browser (README, Lockout model). */
+const DEVICE_COOKIE = "__Secure-device";
 /** How long one page interaction may take once every function is warm. */
 const STEP_TIMEOUT_MS = 20_000;
 
@@ -283,6 +285,8 @@ async function run(context, attackerPort) {
   const cookiePath = STAGE + "/auth";
   const jarCookie = async () =>
     (await context.cookies(API + "/auth/refresh")).find((c) => c.name === COOKIE);
+  const jarDevice = async () =>
+    (await context.cookies(API + "/auth/login")).find((c) => c.name === DEVICE_COOKIE);
   /** Every token the page was handed; none may show up in the app's storage. */
   const handed = [];
 
@@ -409,10 +413,15 @@ async function run(context, attackerPort) {
     `the ${cookiePath} probe cannot read even a script-set cookie (${JSON.stringify(seen.underAuth)}), so it proves nothing`);
   check(!seen.root.includes(COOKIE) && !seen.underAuth.includes(COOKIE) && !seen.underAuth.includes(held.value),
     `page script can read the refresh cookie: ${JSON.stringify(seen)}`);
+  const device = await jarDevice();
+  check(device && device.httpOnly && device.secure && device.sameSite === "Strict" &&
+    device.path === cookiePath && !seen.underAuth.includes(DEVICE_COOKIE),
+    `the device cookie after login: ${JSON.stringify(device && { ...device, value: "…" })}, ` +
+    `expected HttpOnly, Secure, SameSite=Strict, Path=${cookiePath}, out of script's reach`);
   await expectNoTokenInStorage("after login");
   proven(1, `the browser holds ${COOKIE} for ${new URL(API).host} (HttpOnly, Secure, SameSite=Strict, ` +
-    `Path=${cookiePath}), no script of the app reads it, and no access token is in localStorage, ` +
-    "sessionStorage or document.cookie");
+    `Path=${cookiePath}), and ${DEVICE_COOKIE} alike; no script of the app reads them, and no access ` +
+    "token is in localStorage, sessionStorage or document.cookie");
 
   // --- 2. the page refreshes by itself when the access token has expired ----------------------
   await waitForExpiry(access);
@@ -483,6 +492,9 @@ async function run(context, attackerPort) {
   check(!(await jarCookie()), "the browser still holds the refresh cookie after logout");
   check((await context.cookies()).every((c) => c.name !== COOKIE),
     "a refresh cookie is left in the browser's store after logout");
+  // The device credential is not a session: it stays, so this browser keeps its exemption from
+  // a lockout others hold on the account.
+  check((await jarDevice())?.value === device.value, "logout removed or changed the device cookie");
   // The old access token is refused while it has not yet expired: it was revoked, not aged out.
   const replayAccess = await api("GET", "/api/me", { headers: { authorization: `Bearer ${access}` } });
   const stillValid = Date.now() / 1000 < claims(access).exp;
@@ -503,7 +515,8 @@ async function run(context, attackerPort) {
     `refresh with the logged-out cookie: ${replayRefresh?.status} ${JSON.stringify(replayRefresh?.body)}, ` +
     "expected 401 invalid_refresh_token with the cookie sent");
   await expectNoTokenInStorage("after logout");
-  proven(3, "after the page's logout the cookie is gone from the browser's store, /api/me is 401 for " +
+  proven(3, "after the page's logout the refresh cookie is gone from the browser's store (the device " +
+    "cookie stays), /api/me is 401 for " +
     "the page and for the old (unexpired) access token, and a refresh with the old cookie is refused " +
     "(invalid_refresh_token)");
 
