@@ -149,8 +149,10 @@ impl LockoutStore for DynamoStore {
         self.lock_state(device_key(counter), self.clock.now()).await
     }
 
-    /// The per-account reservation's loop on one item: write the exact next state on the
-    /// condition that nothing moved, else read again and decide again.
+    /// `reserve_attempt`'s loop on the device's one item: write the exact next state on the
+    /// condition that nothing moved, else read again and decide again. A transaction of one
+    /// item (2 WRU) rather than a conditional `UpdateItem` (1 WRU), so that both reservations
+    /// share the write builder and the classification of cancellations.
     async fn reserve_device_attempt(
         &self,
         r: &DeviceReservation,
