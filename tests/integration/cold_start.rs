@@ -26,7 +26,7 @@ async fn each_function_makes_only_its_own_calls_at_init() {
     };
     // Every function reads the keyring once (which also opens the DynamoDB connection for the
     // first request) and calls KMS not at all: the keyring holds the public keys and the
-    // signing key's ARN and algorithm.
+    // signing key's ARN and algorithm, and login's device key is derived on first use.
     let keyring_read = || calls(&[("GetItem", 1)]);
     let expected = [
         (Function::Login, keyring_read(), calls(&[])),
@@ -74,6 +74,9 @@ async fn a_missing_resource_stops_the_function_with_the_variable_named() {
     let cases = [
         (Function::Login, "TOKENGATE_TABLE"),
         (Function::Refresh, "TOKENGATE_REFRESH_MAC_KEY"),
+        // The device credentials' key is derived from it at the first login that needs it.
+        (Function::Login, "TOKENGATE_REFRESH_MAC_KEY"),
+        (Function::Password, "TOKENGATE_REFRESH_MAC_KEY"),
         (Function::Authorizer, "TOKENGATE_TABLE"),
         (Function::Jwks, "TOKENGATE_TABLE"),
     ];
