@@ -310,7 +310,11 @@ async fn unknown_user_and_wrong_password_take_the_same_time() {
         .await
         .unwrap()
         .unwrap();
-    assert!(app.store.upgrade_password_hash(&alice, &stored).await.unwrap());
+    assert!(app
+        .store
+        .upgrade_password_hash(&alice, &stored)
+        .await
+        .unwrap());
     app.login.hasher = Arc::new(hasher);
     app.login.config.ip_limit = u64::MAX;
     app.login.config.lockout_threshold = u32::MAX;

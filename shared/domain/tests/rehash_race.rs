@@ -123,7 +123,10 @@ async fn the_rehash_at_login_never_overwrites_a_password_change_made_meanwhile()
         .await
         .expect("the login that read the old password succeeds");
 
-    let alice = app.store.find_user(&Username::parse("alice").unwrap()).await;
+    let alice = app
+        .store
+        .find_user(&Username::parse("alice").unwrap())
+        .await;
     let alice = alice.unwrap().expect("alice exists");
     assert_eq!(alice.password_hash, new_hash, "the change's hash stays");
     assert_eq!(alice.token_version, 2, "the change's version stays");

@@ -228,9 +228,16 @@ fn benches(c: &mut Criterion) {
     login.hasher = std::sync::Arc::new(hasher.clone());
     login.config.ip_limit = u64::MAX;
     rt.block_on(async {
-        let alice = rig.store.find_user(&Username::parse("alice").unwrap()).await;
+        let alice = rig
+            .store
+            .find_user(&Username::parse("alice").unwrap())
+            .await;
         let alice = alice.unwrap().expect("the rig has alice");
-        assert!(rig.store.upgrade_password_hash(&alice, &stored).await.unwrap());
+        assert!(rig
+            .store
+            .upgrade_password_hash(&alice, &stored)
+            .await
+            .unwrap());
     });
     login_group.bench_function("argon2_verify", |b| {
         b.iter(|| assert!(hasher.verify(&Password::new("correct horse"), Some(&stored))))

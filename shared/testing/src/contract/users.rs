@@ -213,7 +213,10 @@ pub async fn a_rehash_never_overwrites_a_password_change_committed_after_the_log
         .await
         .expect("the store answers");
 
-    assert!(!rehashed, "the re-hash from before the change writes nothing");
+    assert!(
+        !rehashed,
+        "the re-hash from before the change writes nothing"
+    );
     let after = find(store, "alice").await.expect("still there");
     assert_eq!(after.password_hash, "$argon2id$new-password");
     assert_eq!(after.token_version, read.token_version + 1);
