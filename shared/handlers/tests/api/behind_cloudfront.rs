@@ -40,6 +40,9 @@ fn from(text: &str, source_ip: &str, headers: Value) -> Request {
     lambda_http::request::from_str(&ev.to_string()).expect("lambda_http request")
 }
 
+/// The headers of the i-th attempt.
+type Headers = fn(usize) -> Value;
+
 /// What CloudFront adds to a request from `viewer` (`address:port`).
 fn through_cloudfront(viewer: &str) -> Value {
     json!({ "X-Origin-Secret": SECRET, "CloudFront-Viewer-Address": viewer })
@@ -128,7 +131,7 @@ async fn behind_cloudfront_ipv6_viewers_count_per_slash_64() {
 async fn a_forged_viewer_address_without_the_origin_secret_is_ignored() {
     // Sent to the execute-api URL past CloudFront: no secret, a wrong one, the secret and a
     // guess (as an HTTP API joins a repeated header), each with a new viewer address each time.
-    let forged: [(&str, fn(usize) -> Value); 3] = [
+    let forged: [(&str, Headers); 3] = [
         (
             "no secret",
             |i| json!({ "CloudFront-Viewer-Address": format!("198.51.100.{i}:443") }),
