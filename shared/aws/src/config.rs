@@ -32,7 +32,8 @@ pub async fn sdk_config() -> SdkConfig {
 /// in code wins; otherwise the service-specific setting (`AWS_ENDPOINT_URL_DYNAMODB`, or
 /// `endpoint_url` in the profile's `services` section), then the global one (`AWS_ENDPOINT_URL`,
 /// or the profile's `endpoint_url`). With `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`, aws-config
-/// loads neither. `None`: the SDK's own endpoint for the region — real AWS.
+/// loads neither (AWS SDKs and Tools Reference Guide, "Service-specific endpoints"). `None`:
+/// the SDK's own endpoint for the region — real AWS.
 pub fn dynamodb_endpoint_url(sdk: &SdkConfig) -> Option<String> {
     let global = sdk.endpoint_url().map(str::to_owned);
     if sdk.get_origin("endpoint_url").is_client_config() {

@@ -1,5 +1,6 @@
 //! `tokengate`: day-to-day operation without the AWS console. Talks to the same table and
-//! keys as the functions; honours `AWS_ENDPOINT_URL` (the local emulator).
+//! keys as the functions; honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_DYNAMODB` (the local
+//! emulator).
 
 mod keys;
 mod users;
