@@ -9,7 +9,7 @@ use tokengate_domain::lockout::Counters;
 use tokengate_domain::origin::OriginSecret;
 use tokengate_domain::ports::LockoutStore;
 use tokengate_domain::{RefreshToken, Username};
-use tokengate_handlers::{login, refresh};
+use tokengate_handlers::{login, logout, refresh};
 use tokengate_testing::memory::MemoryRig;
 
 use crate::refresh::{error_code, LIMIT};
@@ -24,8 +24,10 @@ async fn rig(secret: Option<&str>) -> MemoryRig {
     let mut rig = MemoryRig::new().await;
     let secret = secret.map(|s| OriginSecret::parse(s).unwrap().expect("a secret"));
     rig.login.config.origin_secret = secret.clone();
-    rig.refresh.config.origin_secret = secret;
+    rig.refresh.config.origin_secret = secret.clone();
     rig.refresh.config.refresh_ip_limit = LIMIT;
+    rig.logout.config.origin_secret = secret;
+    rig.logout.config.refresh_ip_limit = LIMIT;
     rig
 }
 
@@ -226,5 +228,40 @@ async fn behind_cloudfront_two_viewers_behind_one_edge_have_separate_refresh_lim
         (other.status().as_u16(), error_code(&other)),
         (401, "invalid_refresh_token".to_owned()),
         "the other viewer behind the same edge is not limited"
+    );
+}
+
+#[tokio::test]
+async fn behind_cloudfront_two_viewers_behind_one_edge_have_separate_logout_limits() {
+    let rig = rig(Some(SECRET)).await;
+    let allowed = rig.logout.config.allowed_origins.clone();
+    let logout_from = |viewer: &str| {
+        let made_up = RefreshToken::generate().expose();
+        let text = event!("logout.json")
+            .replace("ACCESS_TOKEN", "")
+            .replace("REFRESH_TOKEN", &made_up);
+        from(&text, EDGE, through_cloudfront(viewer))
+    };
+    for i in 0..LIMIT {
+        let req = logout_from(&format!("2001:db8:7:7::{i}:443"));
+        let resp = logout::handle(&rig.logout, &allowed, req).await.unwrap();
+        assert_eq!(resp.status(), 204);
+    }
+
+    let same_64 = logout_from("2001:db8:7:7:abcd::9:443");
+    let over = logout::handle(&rig.logout, &allowed, same_64)
+        .await
+        .unwrap();
+    let other = logout_from("2001:db8:7:8::1:443");
+    let other = logout::handle(&rig.logout, &allowed, other).await.unwrap();
+
+    assert_eq!(
+        (over.status().as_u16(), error_code(&over)),
+        (429, "rate_limited".to_owned())
+    );
+    assert_eq!(
+        other.status(),
+        204,
+        "another /64 behind the same edge is not limited"
     );
 }
