@@ -47,7 +47,7 @@ $(FUZZ_TOOLS):
 
 ## test: formatting, one feature set (cargo hakari), lints, dependency policy, unit and twin
 ## tests with the fuzz seed replay, emulator tests, end-to-end tests (attack suite, browser demo,
-## log checks), template lint; a table of each phase's seconds at the end (scripts/test.sh)
+## log checks), template lint and checks, SAM's transform; a table of each phase's seconds at the end (scripts/test.sh)
 test:
 	scripts/test.sh
 

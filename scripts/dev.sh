@@ -23,6 +23,8 @@ GRACE=${TOKENGATE_REFRESH_GRACE_SECONDS:-10}
 LEEWAY=${TOKENGATE_LEEWAY_SECONDS:-30}
 IP_LIMIT=${TOKENGATE_IP_LIMIT:-30}
 KEYRING_REFRESH=${TOKENGATE_KEYRING_REFRESH_SECONDS:-60}
+# The demo's rules; set TOKENGATE_ROUTE_ROLES to try your own (README "Route rules").
+ROUTE_ROLES=${TOKENGATE_ROUTE_ROLES:-"GET /api/me=;* /api/admin/*=admin"}
 
 # The browser apps: the demo app's origin first (API Gateway's own 401/403/503 answers grant the
 # first origin only, README "Browser apps"), under both loopback names, then the root
@@ -81,9 +83,21 @@ TOKENGATE_LEEWAY_SECONDS=$LEEWAY
 TOKENGATE_IP_LIMIT=$IP_LIMIT
 TOKENGATE_KEYRING_REFRESH_SECONDS=$KEYRING_REFRESH
 TOKENGATE_ALLOWED_ORIGINS=$ALLOWED_ORIGINS
-TOKENGATE_ROUTE_ROLES="GET /api/me=;* /api/admin/*=admin"
-RUST_LOG=info
+TOKENGATE_ROUTE_ROLES="$ROUTE_ROLES"
+RUST_LOG=${RUST_LOG:-info}
 ENV
+# Every other documented setting (README "Configuration") given in this shell reaches the
+# functions as well, e.g. `TOKENGATE_LOCKOUT_THRESHOLD=3 make dev`. The gateway's own variables
+# are not function settings.
+env | LC_ALL=C sort | while IFS='=' read -r name value; do
+  case $name in
+    TOKENGATE_GATEWAY_* | TOKENGATE_LAMBDA_URL | TOKENGATE_APP_ADDR) continue ;;
+    TOKENGATE_*) grep -q "^$name=" "$STATE/env" && continue ;;
+    *) continue ;;
+  esac
+  value=${value//\\/\\\\}
+  printf '%s="%s"\n' "$name" "${value//\"/\\\"}" >> "$STATE/env"
+done
 
 echo "seeding demo users"
 target/debug/tokengate seed-demo | tee "$STATE/demo-users.txt"

@@ -53,3 +53,4 @@ phase emulator_tests cargo test --locked -p tokengate-tests --lib --test integra
 phase end_to_end cargo test --locked -p tokengate-tests --test e2e
 phase template_lint scripts/lint-template.sh
 phase template_checks "$VENV/bin/python3" scripts/check-template.py --self-test template.yaml
+phase sam_transform "$VENV/bin/python3" scripts/check-sam-transform.py --self-test template.yaml

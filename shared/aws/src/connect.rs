@@ -45,7 +45,7 @@ impl Clients {
     pub async fn from_env() -> Self {
         let sdk = crate::config::sdk_config().await;
         Self {
-            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            dynamodb: crate::config::dynamodb_client(&sdk),
             kms: aws_sdk_kms::Client::new(&sdk),
         }
     }

@@ -17,6 +17,7 @@ pub mod login;
 pub mod logout;
 pub mod network;
 pub mod new_password;
+pub mod origin;
 pub mod password;
 pub mod password_change;
 pub mod policy;

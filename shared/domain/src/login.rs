@@ -260,14 +260,16 @@ impl Login {
         let result = match hashed {
             Ok(Ok(hash)) => self
                 .users
-                .set_password_hash(&user.username, &hash)
+                .upgrade_password_hash(user, &hash)
                 .await
                 .map_err(anyhow::Error::from),
             Ok(Err(e)) => Err(e),
             Err(e) => Err(e.into()),
         };
         match result {
-            Ok(()) => tracing::info!(event = "password_rehashed"),
+            Ok(true) => tracing::info!(event = "password_rehashed"),
+            // A password change (or reset, or disable) committed since the read: it wins.
+            Ok(false) => tracing::info!(event = "password_rehash_skipped_user_changed"),
             Err(e) => tracing::warn!(event = "password_rehash_failed", error = %format!("{e:#}")),
         }
     }

@@ -67,9 +67,12 @@ pub trait UserStore: Send + Sync {
     async fn find_user(&self, username: &Username) -> PortResult<Option<User>>;
     /// Creates a user; `false` if the name or the user id is taken (nothing changed).
     async fn create_user(&self, user: &User) -> PortResult<bool>;
-    /// Replaces the password hash (re-hash on login when parameters rose). An error if there is
-    /// no such user (nothing is created).
-    async fn set_password_hash(&self, username: &Username, hash: &str) -> PortResult<()>;
+    /// Replaces the password hash with `hash`, a re-hash of the same password at stronger
+    /// parameters (login, when the parameters rose), only if the user is still as `read`: the
+    /// same hash at the same token version. A password change, an admin reset or a disable that
+    /// committed after the login read the user wins: nothing is written and the answer is
+    /// `false` (as for a user that no longer exists; nothing is created).
+    async fn upgrade_password_hash(&self, read: &User, hash: &str) -> PortResult<bool>;
     /// Sets roles and bumps the token version, so old tokens with old roles die. Returns the new
     /// version, or `None` if there is no such user.
     async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>>;

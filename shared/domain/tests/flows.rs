@@ -305,10 +305,17 @@ async fn unknown_user_and_wrong_password_take_the_same_time() {
     let mut app = app().await;
     let hasher = PasswordHasher::default();
     let stored = hasher.hash(&Password::new("correct horse")).unwrap();
-    app.store
-        .set_password_hash(&Username::parse("alice").unwrap(), &stored)
+    let alice = app
+        .store
+        .find_user(&Username::parse("alice").unwrap())
         .await
+        .unwrap()
         .unwrap();
+    assert!(app
+        .store
+        .upgrade_password_hash(&alice, &stored)
+        .await
+        .unwrap());
     app.login.hasher = Arc::new(hasher);
     app.login.config.ip_limit = u64::MAX;
     app.login.config.lockout_threshold = u32::MAX;

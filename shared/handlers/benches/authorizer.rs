@@ -227,11 +227,18 @@ fn benches(c: &mut Criterion) {
     let mut login = rig.login.clone();
     login.hasher = std::sync::Arc::new(hasher.clone());
     login.config.ip_limit = u64::MAX;
-    rt.block_on(
-        rig.store
-            .set_password_hash(&Username::parse("alice").unwrap(), &stored),
-    )
-    .unwrap();
+    rt.block_on(async {
+        let alice = rig
+            .store
+            .find_user(&Username::parse("alice").unwrap())
+            .await;
+        let alice = alice.unwrap().expect("the rig has alice");
+        assert!(rig
+            .store
+            .upgrade_password_hash(&alice, &stored)
+            .await
+            .unwrap());
+    });
     login_group.bench_function("argon2_verify", |b| {
         b.iter(|| assert!(hasher.verify(&Password::new("correct horse"), Some(&stored))))
     });

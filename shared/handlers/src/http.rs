@@ -10,6 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokengate_domain::device::{IssuedDevice, DEVICE_COOKIE};
 use tokengate_domain::login::Grant;
+use tokengate_domain::origin::{
+    parse_viewer_address, OriginSecret, ORIGIN_SECRET_HEADER, VIEWER_ADDRESS_HEADER,
+};
 use tokengate_domain::{AuthError, ErrorCode, IssuedAccessToken};
 
 pub use crate::cookies::{
@@ -190,14 +193,62 @@ fn body_bytes(req: &Request) -> Result<&[u8], AuthError> {
     Ok(bytes)
 }
 
-/// API Gateway's view of the caller's IP. Never `X-Forwarded-For`: the client writes that.
-pub fn source_ip(req: &Request) -> String {
+/// The caller's address, which every per-source control counts (login lockout and limit,
+/// refresh and logout limits): API Gateway's `sourceIp`, never `X-Forwarded-For` (the client
+/// writes that). Behind CloudFront, with `origin_secret` configured and presented by the
+/// request, the viewer's address from `CloudFront-Viewer-Address` instead (see
+/// [`tokengate_domain::origin`]); a wrong or missing secret, or a malformed viewer address,
+/// leaves `sourceIp`.
+pub fn source_ip(req: &Request, origin_secret: Option<&OriginSecret>) -> String {
+    if let Some(viewer) = origin_secret.and_then(|s| viewer_address(req.headers(), s)) {
+        return viewer;
+    }
     let ip = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
         _ => None,
     };
     ip.unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// `CloudFront-Viewer-Address` of a request that carries the origin secret. The warnings name
+/// what was wrong, never a header's value.
+fn viewer_address(headers: &HeaderMap, secret: &OriginSecret) -> Option<String> {
+    match one_value(headers, ORIGIN_SECRET_HEADER) {
+        // Not through CloudFront (or not configured there): `sourceIp` is the caller's own.
+        Ok(None) => return None,
+        Ok(Some(presented)) if secret.admits(presented) => {}
+        // CloudFront sends its custom header once, overwriting a viewer's.
+        Ok(Some(_)) | Err(Repeated) => {
+            tracing::warn!(event = "origin_secret_refused");
+            return None;
+        }
+    }
+    let viewer = match one_value(headers, VIEWER_ADDRESS_HEADER) {
+        Ok(Some(v)) => std::str::from_utf8(v).ok().and_then(parse_viewer_address),
+        // The origin request policy does not forward it: every viewer counts as its edge.
+        Ok(None) => {
+            tracing::warn!(event = "viewer_address_missing");
+            return None;
+        }
+        Err(Repeated) => None,
+    };
+    if viewer.is_none() {
+        tracing::warn!(event = "viewer_address_malformed");
+    }
+    viewer.map(|ip| ip.to_string())
+}
+
+/// A header sent more than once where one value is expected.
+struct Repeated;
+
+/// The value of header `name` if it was sent once, `None` if not at all.
+fn one_value<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h [u8]>, Repeated> {
+    let mut values = headers.get_all(name).iter();
+    match (values.next(), values.next()) {
+        (first, None) => Ok(first.map(HeaderValue::as_bytes)),
+        _ => Err(Repeated),
+    }
 }
 
 /// The bearer token of an `Authorization` header, if any.
@@ -235,6 +286,42 @@ mod tests {
         assert!(check_origin(&h, &allowed).is_err());
         h.insert(ORIGIN, HeaderValue::from_static("https://app.example.com"));
         assert!(check_origin(&h, &allowed).is_ok());
+    }
+
+    #[test]
+    fn a_repeated_origin_secret_or_viewer_address_is_not_believed() {
+        let secret = "origin-secret-0123456789abcdef";
+        let origin = OriginSecret::parse(secret).unwrap().unwrap();
+        let headers = |secrets: &[&'static str], viewers: &[&'static str]| {
+            let mut h = HeaderMap::new();
+            for s in secrets {
+                h.append(ORIGIN_SECRET_HEADER, HeaderValue::from_static(s));
+            }
+            for v in viewers {
+                h.append(VIEWER_ADDRESS_HEADER, HeaderValue::from_static(v));
+            }
+            h
+        };
+        let once = headers(&["origin-secret-0123456789abcdef"], &["192.0.2.7:443"]);
+        assert_eq!(viewer_address(&once, &origin).as_deref(), Some("192.0.2.7"));
+        let twice = [
+            "origin-secret-0123456789abcdef",
+            "origin-secret-0123456789abcdef",
+        ];
+        assert_eq!(
+            viewer_address(&headers(&twice, &["192.0.2.7:443"]), &origin),
+            None
+        );
+        let viewers = ["192.0.2.7:443", "198.51.100.1:443"];
+        assert_eq!(
+            viewer_address(&headers(&[twice[0]], &viewers), &origin),
+            None
+        );
+        assert_eq!(
+            viewer_address(&headers(&[], &["192.0.2.7:443"]), &origin),
+            None
+        );
+        assert!(origin.admits(secret.as_bytes()));
     }
 
     #[test]

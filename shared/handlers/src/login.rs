@@ -59,7 +59,7 @@ async fn run(login: &Login, req: Request) -> Result<Response<Body>, lambda_http:
     let attempt = LoginAttempt {
         username: body.username,
         password: Password::new(body.password),
-        source_ip: source_ip(&req),
+        source_ip: source_ip(&req, login.config.origin_secret.as_ref()),
         device: presented_device(req.headers(), body.device),
     };
     Ok(match login.login(attempt).await {

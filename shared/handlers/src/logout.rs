@@ -64,7 +64,7 @@ async fn answer(
 async fn run(logout: &Logout, allowed_origins: &[String], req: &Request) -> Result<(), AuthError> {
     let body: LogoutBody = parse_optional_json(req)?;
     let refresh = presented_token(req, body.refresh_token, allowed_origins)?;
-    let source_ip = source_ip(req);
+    let source_ip = source_ip(req, logout.config.origin_secret.as_ref());
     logout
         .logout(LogoutRequest {
             refresh_token: refresh.as_ref().map(|(t, _)| t.as_str()),

@@ -53,7 +53,7 @@ async fn run(change: &PasswordChange, req: &Request) -> Result<Response<Body>, A
             user_id: caller.sub,
             current_password: Password::new(body.current_password),
             new_password: body.new_password,
-            source_ip: source_ip(req),
+            source_ip: source_ip(req, change.login.config.origin_secret.as_ref()),
             device: presented_device(req.headers(), body.device),
         })
         .await?;

@@ -55,7 +55,8 @@ async fn run(refresh: &Refresh, req: &Request) -> Result<Response<Body>, AuthErr
     let (token, channel) =
         presented_token(req, body.refresh_token, &refresh.config.allowed_origins)?
             .ok_or(ErrorCode::InvalidRefreshToken)?;
-    let grant = refresh.refresh(&token, &source_ip(req)).await?;
+    let source_ip = source_ip(req, refresh.config.origin_secret.as_ref());
+    let grant = refresh.refresh(&token, &source_ip).await?;
     Ok(token_response(
         grant.access,
         &grant.refresh,

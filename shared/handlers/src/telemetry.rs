@@ -1,4 +1,5 @@
-//! What every function tells operators: JSON logs (filtered by `RUST_LOG`, default `info`) and
+//! What every function tells operators: JSON logs (filtered by `RUST_LOG`, default `info`;
+//! dependencies never below `info`, see [`dependency_cap`]) and
 //! CloudWatch metrics in Embedded Metric Format (EMF), so dashboards and alarms need no code.
 //!
 //! [`observe`] wraps one invocation: its log lines carry the request id and function name (from
@@ -53,7 +54,7 @@ where
     };
     let filter = tracing_subscriber::EnvFilter::try_new(directives)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
         // The innermost span is `request`: its fields put request id and function on every line.
@@ -62,7 +63,26 @@ where
         .with_target(false)
         .without_time()
         .with_writer(writer)
-        .finish()
+        .finish();
+    // A line must pass both filters: `RUST_LOG` and the cap on dependencies.
+    tracing_subscriber::layer::SubscriberExt::with(subscriber, dependency_cap())
+}
+
+/// Targets below `info` only for tokengate's own crates (`tokengate_*`); every dependency is
+/// capped at `info`, whatever `RUST_LOG` says. Their debug and trace lines carry what we must
+/// never log (README "Logs and metrics"): `lambda_runtime::layers::api_response` logs each raw
+/// event at trace ("raw JSON event received from Lambda": passwords, refresh tokens, cookies,
+/// the origin secret header), `aws_smithy_runtime::client::orchestrator` each SDK request and
+/// response with its body at trace (password hashes, session items, the claims sent to KMS
+/// `Sign`), `aws_sigv4::http_request::sign` the request being signed at trace, and
+/// `aws_config::credential_process` its command unredacted at trace. A cap on every dependency
+/// rather than on that list: a new dependency, or a new line in an old one, cannot leak either.
+pub fn dependency_cap() -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    // `Targets` matches by prefix: `tokengate` is every `tokengate_*` crate.
+    Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_target("tokengate", LevelFilter::TRACE)
 }
 
 /// Reports how the current invocation ended: an error code (`invalid_credentials`), or an
@@ -154,6 +174,52 @@ mod tests {
         assert_eq!(reported, Some("refresh_token_reused"));
         // Outside an observed invocation, reporting is a no-op rather than a panic.
         record_outcome("ignored");
+    }
+
+    /// Log lines captured in memory.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn rust_log_trace_never_records_the_runtimes_raw_events() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        // A subscriber of this thread only: each event below is a callsite of this test alone,
+        // first registered while it is the default, so no other test's interest is cached.
+        let subscriber = json_logs("trace", move || sink.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            // What `lambda_runtime::layers::api_response` logs at trace for every invocation.
+            tracing::trace!(
+                target: "lambda_runtime::layers::api_response",
+                body = r#"{"body":"{\"password\":\"hunter2-raw-event\"}"}"#,
+                "raw JSON event received from Lambda"
+            );
+            tracing::debug!(
+                target: "aws_smithy_runtime::client::orchestrator",
+                request = "password_hash=$argon2id$smithy-body",
+                "transmitting request"
+            );
+            tracing::info!(target: "lambda_runtime", event = "runtime_info_kept");
+            tracing::trace!(event = "own_trace_kept");
+            tracing::debug!(target: "tokengate_domain::login", event = "own_debug_kept");
+        });
+
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("hunter2-raw-event"), "{text}");
+        assert!(!text.contains("smithy-body"), "{text}");
+        for kept in ["runtime_info_kept", "own_trace_kept", "own_debug_kept"] {
+            assert!(text.contains(kept), "{kept} missing from {text}");
+        }
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! `tokengate`: day-to-day operation without the AWS console. Talks to the same table and
-//! keys as the functions; honours `AWS_ENDPOINT_URL` (the local emulator).
+//! keys as the functions; honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_DYNAMODB` (the local
+//! emulator).
 
 mod keys;
 mod users;
@@ -39,7 +40,8 @@ enum Command {
         env_file: Option<std::path::PathBuf>,
     },
     /// Create the demo users `alice` (no role) and `admin` (role admin); prints their passwords.
-    /// Refused unless AWS_ENDPOINT_URL points at a local emulator: the passwords are public.
+    /// Refused unless the DynamoDB endpoint (AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL)
+    /// is a local emulator: the passwords are public.
     SeedDemo {
         /// Seed a table that is not on a local emulator anyway.
         #[arg(long = "i-know-this-is-not-production")]
@@ -130,7 +132,7 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let sdk = tokengate_aws::config::sdk_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let ddb = tokengate_aws::config::dynamodb_client(&sdk);
     let kms = aws_sdk_kms::Client::new(&sdk);
     let store = tokengate_aws::DynamoStore::new(
         ddb.clone(),
@@ -151,13 +153,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
         }
         Command::SeedDemo { not_production } => {
-            let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+            // Where the client built above talks to, as the SDK resolved it: the DynamoDB
+            // setting before the global one, none at all with the ignore flag.
+            let endpoint = tokengate_aws::config::dynamodb_endpoint_url(&sdk);
             anyhow::ensure!(
                 not_production || users::is_local_endpoint(endpoint.as_deref()),
                 "seed-demo creates users with published passwords: it only runs against a local \
-                 emulator (AWS_ENDPOINT_URL on localhost, 127.0.0.0/8 or [::1]; now {}); pass \
-                 --i-know-this-is-not-production to seed this table anyway",
-                endpoint.as_deref().unwrap_or("unset: real AWS")
+                 emulator (the DynamoDB endpoint — AWS_ENDPOINT_URL_DYNAMODB, else \
+                 AWS_ENDPOINT_URL, neither with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS — on \
+                 localhost, 127.0.0.0/8 or [::1]; now {}); pass --i-know-this-is-not-production \
+                 to seed this table anyway",
+                endpoint.as_deref().unwrap_or("none: real AWS")
             );
             users::seed_demo(&store).await
         }

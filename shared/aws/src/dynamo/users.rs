@@ -11,7 +11,7 @@ use super::codec::{
 };
 use super::transact::build_err;
 use super::DynamoStore;
-use crate::errors::classify;
+use crate::errors::{classify, service_code};
 
 /// A token-version bump of one user from the version read, with what changes alongside.
 struct VersionBump<'a> {
@@ -137,18 +137,26 @@ impl UserStore for DynamoStore {
         Ok(self.transact(items, "create user").await?.is_ok())
     }
 
-    async fn set_password_hash(&self, username: &Username, hash: &str) -> PortResult<()> {
-        self.client
+    async fn upgrade_password_hash(&self, read: &User, hash: &str) -> PortResult<bool> {
+        // Conditional on what the login read: a change that committed since (a new password
+        // bumps the version and replaces the hash) must not be overwritten with the old one.
+        let sent = self
+            .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("user#{username}"))))
+            .set_key(Some(key(format!("user#{}", read.username))))
             .update_expression("SET password_hash = :h")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("password_hash = :read_hash AND token_version = :read_version")
             .expression_attribute_values(":h", s(hash))
+            .expression_attribute_values(":read_hash", s(&read.password_hash))
+            .expression_attribute_values(":read_version", n(read.token_version))
             .send()
-            .await
-            .map_err(|e| classify(e, "update password hash"))?;
-        Ok(())
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) if service_code(&e) == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(e) => Err(classify(e, "upgrade password hash")),
+        }
     }
 
     async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>> {

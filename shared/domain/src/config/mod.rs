@@ -5,6 +5,7 @@ use tokengate_claims::Validation;
 
 pub use crate::env::Env;
 use crate::lockout::{Backoff, LockoutRules, FAILURE_MEMORY_SECS};
+use crate::origin::OriginSecret;
 use crate::password::HashParams;
 use crate::policy::RoutePolicy;
 
@@ -183,6 +184,10 @@ pub struct AuthConfig {
     /// default 60): a rotation reaches every instance within this time, and each instance
     /// reads the keyring at most once per interval whatever its requests carry.
     pub keyring_refresh_secs: i64,
+    /// The secret CloudFront sends in `X-Origin-Secret` (`TOKENGATE_ORIGIN_SECRET`, default
+    /// none: off). Only a request carrying it is counted by its `CloudFront-Viewer-Address`
+    /// rather than API Gateway's `sourceIp` ([`crate::origin`]).
+    pub origin_secret: Option<OriginSecret>,
 }
 
 impl AuthConfig {
@@ -209,6 +214,7 @@ impl AuthConfig {
             hash_params: HashParams::default(),
             leeway_secs: Validation::DEFAULT_LEEWAY_SECS,
             keyring_refresh_secs: 60,
+            origin_secret: None,
         }
     }
 
@@ -246,6 +252,7 @@ impl AuthConfig {
             leeway_secs: env.parse_or("TOKENGATE_LEEWAY_SECONDS", d.leeway_secs)?,
             keyring_refresh_secs: env
                 .parse_or("TOKENGATE_KEYRING_REFRESH_SECONDS", d.keyring_refresh_secs)?,
+            origin_secret: OriginSecret::parse(&env.text("TOKENGATE_ORIGIN_SECRET"))?,
             ..d
         };
         for (name, v) in [

@@ -230,3 +230,29 @@ fn the_device_credential_lifetime_defaults_to_90_days_and_is_capped_at_400() {
         );
     }
 }
+
+#[test]
+fn the_origin_secret_is_off_by_default_and_read_without_being_shown() {
+    let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
+    assert_eq!(
+        AuthConfig::from_env(&env(&base)).unwrap().origin_secret,
+        None
+    );
+    let secret = "cloudfront-origin-secret-0123";
+    let mut with = base.to_vec();
+    with.push(("TOKENGATE_ORIGIN_SECRET", secret));
+    let cfg = AuthConfig::from_env(&env(&with)).unwrap();
+    assert!(cfg
+        .origin_secret
+        .as_ref()
+        .unwrap()
+        .admits(secret.as_bytes()));
+    assert!(
+        !format!("{cfg:?}").contains(secret),
+        "Debug shows the secret"
+    );
+    let mut weak = base.to_vec();
+    weak.push(("TOKENGATE_ORIGIN_SECRET", "short"));
+    let err = AuthConfig::from_env(&env(&weak)).unwrap_err().to_string();
+    assert!(err.contains("TOKENGATE_ORIGIN_SECRET"), "{err}");
+}

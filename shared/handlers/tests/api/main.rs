@@ -10,6 +10,7 @@ macro_rules! event {
 }
 
 mod authorizer;
+mod behind_cloudfront;
 mod cors;
 mod device;
 mod jwks;

@@ -103,6 +103,7 @@ macro_rules! port_contracts {
             signing_out_everywhere_from_a_version_bumps_only_that_version,
             two_sign_outs_from_one_version_race_and_one_bumps,
             a_new_password_hash_changes_nothing_else,
+            a_rehash_never_overwrites_a_password_change_committed_after_the_login_read,
             a_password_change_sets_the_hash_and_bumps_the_version_together,
             the_username_of_a_user_id_is_found,
             concurrent_version_bumps_each_count_once,

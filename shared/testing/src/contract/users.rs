@@ -3,7 +3,7 @@
 //! principal the authorizer reads, together, and concurrent bumps each count.
 
 use tokengate_domain::ports::{Principal, RevocationSource, User, UserStatus, UserStore};
-use tokengate_domain::{ManualClock, PortError, Username};
+use tokengate_domain::{ManualClock, Username};
 
 use super::{create, user, Stores};
 
@@ -62,8 +62,8 @@ pub async fn a_user_id_is_created_once<S: Stores>(store: &S, _clock: &ManualCloc
     );
 }
 
-/// Reads and changes of a user that does not exist find nothing and create nothing; replacing
-/// its password hash is an error (the adapter's update is conditional on the item).
+/// Reads and changes of a user that does not exist find nothing and create nothing; a re-hash
+/// of it writes nothing (the adapter's update is conditional on the hash read).
 pub async fn an_unknown_user_reads_as_absent_and_nothing_is_created<S: Stores>(
     store: &S,
     _clock: &ManualClock,
@@ -76,10 +76,12 @@ pub async fn an_unknown_user_reads_as_absent_and_nothing_is_created<S: Stores>(
     assert_eq!(disabled.expect("answers"), None);
     let signed_out = store.sign_out_everywhere("u-nobody").await;
     assert_eq!(signed_out.expect("answers"), None);
-    let rehashed = store.set_password_hash(&nobody, "$argon2id$x").await;
+    let rehashed = store
+        .upgrade_password_hash(&user("nobody", "u-nobody"), "$argon2id$x")
+        .await;
     assert!(
-        matches!(rehashed, Err(PortError::Unexpected(_))),
-        "a new hash for an unknown user is an error, got {rehashed:?}"
+        !rehashed.expect("the store answers"),
+        "a re-hash of an unknown user writes nothing"
     );
     assert_eq!(find(store, "nobody").await, None, "no user was created");
 }
@@ -172,10 +174,12 @@ pub async fn a_new_password_hash_changes_nothing_else<S: Stores>(store: &S, _clo
     let before = create(store, "alice", "u-1").await;
     let hash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$stronger";
 
-    store
-        .set_password_hash(&name("alice"), hash)
+    let written = store
+        .upgrade_password_hash(&before, hash)
         .await
         .expect("the store answers");
+
+    assert!(written, "a re-hash of the user as read is written");
 
     let expected = User {
         password_hash: hash.to_owned(),
@@ -186,6 +190,47 @@ pub async fn a_new_password_hash_changes_nothing_else<S: Stores>(store: &S, _clo
         principal(store, "u-1").await.map(|p| p.token_version),
         Some(1)
     );
+}
+
+/// The rehash race: a login reads the user, a password change commits, then the login's re-hash
+/// of the *old* password arrives. The change wins: the re-hash writes nothing (the old password
+/// must not come back), and so does a second re-hash from one read after the first landed.
+pub async fn a_rehash_never_overwrites_a_password_change_committed_after_the_login_read<
+    S: Stores,
+>(
+    store: &S,
+    _clock: &ManualClock,
+) {
+    let read = create(store, "alice", "u-1").await;
+    let changed = store
+        .change_password(&name("alice"), "$argon2id$new-password", read.token_version)
+        .await
+        .expect("the store answers");
+    assert_eq!(changed, Some(read.token_version + 1));
+
+    let rehashed = store
+        .upgrade_password_hash(&read, "$argon2id$old-password-stronger")
+        .await
+        .expect("the store answers");
+
+    assert!(
+        !rehashed,
+        "the re-hash from before the change writes nothing"
+    );
+    let after = find(store, "alice").await.expect("still there");
+    assert_eq!(after.password_hash, "$argon2id$new-password");
+    assert_eq!(after.token_version, read.token_version + 1);
+
+    // Same version, hash moved (another login's re-hash landed first): also nothing.
+    let read = after;
+    let first = store.upgrade_password_hash(&read, "$argon2id$first").await;
+    let second = store.upgrade_password_hash(&read, "$argon2id$second").await;
+    assert_eq!(
+        (first.expect("answers"), second.expect("answers")),
+        (true, false)
+    );
+    let after = find(store, "alice").await.expect("still there");
+    assert_eq!(after.password_hash, "$argon2id$first");
 }
 
 /// Three bumps racing from one read version all count: each gets its own new version and the

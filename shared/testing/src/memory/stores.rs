@@ -53,17 +53,18 @@ impl UserStore for MemoryBackend {
             .insert(user.username.as_str().to_owned(), user.clone());
         Ok(true)
     }
-    async fn set_password_hash(&self, username: &Username, hash: &str) -> PortResult<()> {
-        match self.enter()?.users.get_mut(username.as_str()) {
-            Some(u) => {
+    async fn upgrade_password_hash(&self, read: &User, hash: &str) -> PortResult<bool> {
+        let mut s = self.enter()?;
+        // The adapter's condition: the hash and the token version the login read.
+        match s.users.get_mut(read.username.as_str()) {
+            Some(u)
+                if u.password_hash == read.password_hash
+                    && u.token_version == read.token_version =>
+            {
                 u.password_hash = hash.to_owned();
-                Ok(())
+                Ok(true)
             }
-            // The adapter's update is conditional on the item existing, and a failed
-            // condition is an error there.
-            None => Err(PortError::Unexpected(anyhow::anyhow!(
-                "failed to update password hash (ConditionalCheckFailedException)"
-            ))),
+            _ => Ok(false),
         }
     }
     async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>> {
