@@ -16,6 +16,7 @@ pub mod denylist;
 pub mod flow;
 pub mod keyring;
 pub mod lockout;
+pub mod lockout_device;
 pub mod rate_limiter;
 pub mod revocation;
 pub mod sessions;
@@ -137,6 +138,8 @@ macro_rules! port_contracts {
             counters_read_as_absent_from_their_ttl,
             clearing_forgets_the_source_and_the_account_only,
             twenty_concurrent_reservations_against_a_threshold_of_five_admit_five,
+        ]);
+        $crate::port_contracts!(@port $fresh, lockout_device: [
             a_device_attempt_counts_in_its_own_counter_only,
             a_device_locks_with_the_source_back_off_and_is_forgotten_when_cleared,
             a_stale_device_expectation_is_read_again_never_written_over,
