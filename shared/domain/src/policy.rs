@@ -1,13 +1,19 @@
-//! Route → required roles: configuration, not code, and the IAM policy that says exactly the
-//! same.
+//! Route → required roles: configuration, not code, and the IAM policy that says the same.
 //!
 //! Format (`TOKENGATE_ROUTE_ROLES`): rules separated by `;`, each `METHOD PATH=ROLES` where
 //! METHOD is one of API Gateway's methods ([`METHODS`]) or `*` (any of them), PATH starts with
-//! `/` and its segments are literals (compared exactly, case-sensitive), `{name}` (exactly one
-//! non-empty segment) or a final `*` (the rest of the path, including nothing: `/api/admin/*`
-//! matches `/api/admin`, `/api/admin/` and `/api/admin/x/y`), and ROLES is `role1|role2` (any
-//! one suffices) or empty (a valid token suffices). The first matching rule wins; a route no
-//! rule matches needs a valid token and no role. Example: `GET /api/me=;* /api/admin/*=admin`.
+//! `/` and its segments are literals, `{name}` (exactly one non-empty segment) or a final `*`
+//! (the rest of the path, including nothing: `/api/admin/*` matches `/api/admin`,
+//! `/api/admin/` and `/api/admin/x/y`), and ROLES is `role1|role2` (any one suffices) or empty
+//! (a valid token suffices). The first matching rule wins; a route no rule matches needs a
+//! valid token and no role. Example: `GET /api/me=;* /api/admin/*=admin`.
+//!
+//! A request is judged as a backend behind `{proxy+}` may read it (see [`RoutePolicy::permits`]):
+//! its path must be canonical ([`canonical`]), literals are compared both exactly and
+//! case-blind (Express, Spring and ASP.NET route case-insensitively by default), and HEAD is
+//! also judged as GET (they run the GET handler for it); every reading must pass.
+
+pub mod canonical;
 
 /// The methods API Gateway REST APIs route (`ANY` stands for all of them): the only ones a
 /// method ARN can name.
@@ -85,30 +91,35 @@ impl RoutePolicy {
                     .collect(),
                 denials: None,
             };
-            rule.denials = rule.exact_patterns().map(|paths| {
-                rule.methods()
-                    .iter()
-                    .flat_map(|method| paths.iter().map(move |p| format!("{method}{p}")))
-                    .collect()
-            });
+            rule.denials = rule.deny_patterns();
             rules.push(rule);
         }
         Ok(Self { rules })
     }
 
-    /// Roles of which the caller needs one for `method path` (empty: none needed).
-    pub fn required_roles(&self, method: &str, path: &str) -> &[String] {
-        self.rules
-            .iter()
-            .find(|r| r.matches(method, path))
-            .map(|r| r.roles.as_slice())
-            .unwrap_or(&[])
+    /// Whether `roles` may call `method path`. Every reading a backend may make of the request
+    /// must pass: the first rule matching exactly and the first matching case-blind, for the
+    /// method and, for HEAD, also for GET. A path that is not canonical is refused to any token
+    /// that some rule refuses (to a token no rule refuses, every reading is allowed anyway).
+    pub fn permits(&self, method: &str, path: &str, roles: &[String]) -> bool {
+        if canonical::defect(path).is_some() && !self.satisfied_everywhere(roles) {
+            return false;
+        }
+        let passes = |method: &str| {
+            [false, true].iter().all(|&case_blind| {
+                self.rules
+                    .iter()
+                    .find(|r| r.matches(method, path, case_blind))
+                    .is_none_or(|r| r.satisfied_by(roles))
+            })
+        };
+        passes(method) && (!method.eq_ignore_ascii_case("HEAD") || passes("GET"))
     }
 
-    /// Whether `roles` satisfy the route.
-    pub fn permits(&self, method: &str, path: &str, roles: &[String]) -> bool {
-        let required = self.required_roles(method, path);
-        required.is_empty() || required.iter().any(|r| roles.contains(r))
+    /// Whether no rule refuses `roles` anywhere: such a token may call every route, so one
+    /// answer fits all of them (an HTTP API answer cached without the route as its key).
+    pub fn satisfied_everywhere(&self, roles: &[String]) -> bool {
+        self.rules.iter().all(|r| r.satisfied_by(roles))
     }
 
     /// The routes `roles` may not call, as IAM resource patterns relative to an API stage's
@@ -122,7 +133,11 @@ impl RoutePolicy {
     /// earlier rule that allows part of a later forbidden one. The authorizer then answers for
     /// the one route asked about (see `tokengate_handlers::authorizer`).
     pub fn api_wide_denials(&self, roles: &[String]) -> Option<Vec<&str>> {
-        let mut denied = Vec::new();
+        if self.satisfied_everywhere(roles) {
+            return Some(Vec::new());
+        }
+        // Every spelling a backend could read as another path, then the rules' own routes.
+        let mut denied: Vec<&str> = canonical::iam_patterns().iter().map(String::as_str).collect();
         for (i, rule) in self.rules.iter().enumerate() {
             if rule.satisfied_by(roles) {
                 continue;
@@ -162,7 +177,7 @@ impl RoutePolicy {
 }
 
 impl Rule {
-    fn matches(&self, method: &str, path: &str) -> bool {
+    fn matches(&self, method: &str, path: &str, case_blind: bool) -> bool {
         // Case-blind: a client's `get` must not slip past a `GET` rule where a gateway
         // routes it (method ARNs always spell methods in upper case).
         if self.method != "*" && !self.method.eq_ignore_ascii_case(method) {
@@ -173,7 +188,7 @@ impl Rule {
             match (seg, parts.next()) {
                 (Segment::Rest, _) => return true,
                 (Segment::Param, Some(p)) if !p.is_empty() => {}
-                (Segment::Literal(l), Some(p)) if l == p => {}
+                (Segment::Literal(l), Some(p)) if l == p || (case_blind && l.eq_ignore_ascii_case(p)) => {}
                 _ => return false,
             }
         }
@@ -184,32 +199,62 @@ impl Rule {
         self.roles.is_empty() || self.roles.iter().any(|r| roles.contains(r))
     }
 
-    /// The methods the rule names, spelled out: a `*` in a resource would also match `GET/x`
-    /// (it crosses `/`), so a method wildcard cannot be written as one.
-    fn methods(&self) -> Vec<&str> {
-        if self.method == "*" {
-            METHODS.to_vec()
-        } else {
-            vec![self.method.as_str()]
+    /// IAM spellings of the methods the rule matches, HEAD added to GET (a backend runs the GET
+    /// handler for HEAD). A `*` in a resource would also match `GET/x` (it crosses `/`), so
+    /// `*` for the method is written by length: `???/…` matches only GET and PUT, because the
+    /// `/` after the method must come fourth.
+    fn method_patterns(&self) -> &'static [&'static str] {
+        match self.method.as_str() {
+            "*" => &["???", "????", "PATCH", "DELETE", "OPTIONS"],
+            "GET" => &["GET", "HEAD"],
+            "DELETE" => &["DELETE"],
+            "HEAD" => &["HEAD"],
+            "OPTIONS" => &["OPTIONS"],
+            "PATCH" => &["PATCH"],
+            "POST" => &["POST"],
+            "PUT" => &["PUT"],
+            _ => &[],
         }
     }
 
-    /// IAM patterns for exactly the paths the rule matches, if there are such patterns.
-    fn exact_patterns(&self) -> Option<Vec<String>> {
+    /// IAM patterns (`METHOD/path`) covering every request the rule matches, exactly or
+    /// case-blind; `None` if a `{param}` keeps them from being written.
+    ///
+    /// IAM matches case-sensitively and has no letter classes, so the case-blind spellings of
+    /// a literal path of n letters are not enumerated (2^n) but covered by n + 1 patterns: the
+    /// lower-case path, and for each letter position the lower-case path up to it, that letter
+    /// in upper case, then `*`. Exact for lower-case requests; a request holding an upper-case
+    /// letter may be refused beyond the rule (`/api/Axyz` for a rule on `/api/admin`): never
+    /// a bypass, and only for spellings no client of a lower-case API sends (README, Route
+    /// rules).
+    fn deny_patterns(&self) -> Option<Vec<String>> {
         let mut prefix = String::new();
+        let mut rest = false;
         for seg in &self.segments {
             match seg {
                 Segment::Literal(l) => {
                     prefix.push('/');
-                    prefix.push_str(l);
+                    prefix.push_str(&l.to_ascii_lowercase());
                 }
                 Segment::Param => return None,
-                // The rest, including nothing: the prefix itself and everything below it.
-                Segment::Rest if prefix.is_empty() => return Some(vec!["/*".to_owned()]),
-                Segment::Rest => return Some(vec![prefix.clone(), format!("{prefix}/*")]),
+                Segment::Rest => rest = true,
             }
         }
-        Some(vec![prefix])
+        let mut paths = match (rest, prefix.is_empty()) {
+            // The rest, including nothing: the prefix itself and everything below it.
+            (true, true) => vec!["/*".to_owned()],
+            (true, false) => vec![prefix.clone(), format!("{prefix}/*")],
+            (false, _) => vec![prefix.clone()],
+        };
+        for (i, c) in prefix.char_indices().filter(|(_, c)| c.is_ascii_lowercase()) {
+            paths.push(format!("{}{}*", &prefix[..i], c.to_ascii_uppercase()));
+        }
+        Some(
+            self.method_patterns()
+                .iter()
+                .flat_map(|m| paths.iter().map(move |p| format!("{m}{p}")))
+                .collect(),
+        )
     }
 
     /// Whether some request matches both rules.
@@ -220,7 +265,7 @@ impl Rule {
                 (None, _) | (_, None) => false,
                 (Some(x), Some(y)) => {
                     let one = match (x, y) {
-                        (Segment::Literal(l), Segment::Literal(m)) => l == m,
+                        (Segment::Literal(l), Segment::Literal(m)) => l.eq_ignore_ascii_case(m),
                         (Segment::Literal(l), Segment::Param)
                         | (Segment::Param, Segment::Literal(l)) => !l.is_empty(),
                         _ => true,
@@ -257,16 +302,66 @@ mod tests {
     }
 
     #[test]
-    fn denials_spell_out_methods_and_cover_the_bare_prefix() {
-        let p = RoutePolicy::parse("* /api/admin/*=admin; DELETE /api/items=admin").unwrap();
-        let mut expected: Vec<String> = METHODS
-            .iter()
-            .flat_map(|m| [format!("{m}/api/admin"), format!("{m}/api/admin/*")])
-            .collect();
-        expected.push("DELETE/api/items".to_owned());
-        assert_eq!(p.api_wide_denials(&[]).unwrap(), expected);
+    fn denials_cover_methods_by_length_the_bare_prefix_head_and_upper_case_spellings() {
+        let p = RoutePolicy::parse("* /api/admin/*=admin; GET /api/Me=admin").unwrap();
+        let denied = p.api_wide_denials(&[]).unwrap();
+        let own: Vec<&str> = denied[canonical::iam_patterns().len()..].to_vec();
+        let mut expected = Vec::new();
+        for m in ["???", "????", "PATCH", "DELETE", "OPTIONS"] {
+            expected.extend([format!("{m}/api/admin"), format!("{m}/api/admin/*")]);
+            for upper in [
+                "/A", "/aP", "/apI", "/api/A", "/api/aD", "/api/adM", "/api/admI", "/api/admiN",
+            ] {
+                expected.push(format!("{m}{upper}*"));
+            }
+        }
+        for m in ["GET", "HEAD"] {
+            for path in ["/api/me", "/A*", "/aP*", "/apI*", "/api/M*", "/api/mE*"] {
+                expected.push(format!("{m}{path}"));
+            }
+        }
+        assert_eq!(own, expected);
         assert_eq!(p.api_wide_denials(&roles(&["admin"])), Some(vec![]));
         assert!(p.always_api_wide());
+    }
+
+    #[test]
+    fn literals_refuse_case_blind_and_head_is_judged_as_get() {
+        let p = RoutePolicy::parse("* /api/admin/*=admin; GET /api/report=ops").unwrap();
+        for (m, path) in [
+            ("GET", "/API/Admin/users"),
+            ("DELETE", "/api/ADMIN"),
+            ("HEAD", "/api/report"),
+            ("HEAD", "/Api/Report"),
+            ("get", "/api/report"),
+        ] {
+            assert!(!p.permits(m, path, &[]), "{m} {path}");
+        }
+        assert!(p.permits("GET", "/api/Admin", &roles(&["admin"])));
+        assert!(p.permits("POST", "/api/report", &[]));
+        // The exact reading counts too: an earlier case-blind exception does not lift it.
+        let q = RoutePolicy::parse("GET /api/Me=; GET /api/me=admin").unwrap();
+        assert!(!q.permits("GET", "/api/me", &[]));
+    }
+
+    #[test]
+    fn non_canonical_paths_are_refused_to_a_token_some_rule_refuses() {
+        let p = RoutePolicy::parse("DELETE /api/items=admin").unwrap();
+        for path in [
+            "/api/items/",
+            "/api//items",
+            "/api/./items",
+            "/api/me/../items",
+            "/api/items;x",
+            "/api/%69tems",
+            "/api/items/%2e%2e",
+        ] {
+            assert!(!p.permits("DELETE", path, &[]), "{path}");
+            assert!(!p.permits("GET", path, &[]), "{path}");
+            // A token no rule refuses may call any spelling: every reading is allowed to it.
+            assert!(p.permits("DELETE", path, &roles(&["admin"])), "{path}");
+        }
+        assert!(p.permits("GET", "/", &[]));
     }
 
     #[test]
