@@ -124,9 +124,10 @@ impl RoutePolicy {
 
     /// The routes `roles` may not call, as IAM resource patterns relative to an API stage's
     /// ARN (`METHOD/path`, `*` wildcards), when they can be said exactly: with an Allow of
-    /// the whole stage, Denies of exactly these patterns answer every route of the API as
+    /// the whole stage, Denies of these patterns answer every route of the API as
     /// [`permits`](Self::permits) does, so API Gateway may serve the policy from its cache
-    /// for any route the token calls next.
+    /// for any route the token calls next. (One residual: a path holding an upper-case
+    /// letter may be refused beyond the rules, see `Rule::deny_patterns`; never allowed.)
     ///
     /// `None` when no set of patterns says it exactly: IAM's `*` crosses `/`, so it cannot
     /// stand for the `{param}` of a forbidden rule, and a Deny cannot make an exception for an

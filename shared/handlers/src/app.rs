@@ -109,7 +109,8 @@ impl App {
                 "TOKENGATE_ROUTE_ROLES cannot be said as one policy for the whole API for some \
                  tokens (a {{param}} in a rule that needs a role, or an exception before a wider \
                  rule): those get a policy for the called route only; key the authorizer cache \
-                 by route or turn it off (README, Route rules)"
+                 by route (template parameter AuthorizerCache=route) or turn it off \
+                 (AuthorizerCacheTtlSeconds=0; README, Route rules)"
             );
         }
         Ok(Authorizer {
@@ -117,6 +118,7 @@ impl App {
             revocations: self.store()?,
             policy: rules,
             clock: self.adapters.clock.clone(),
+            advice: Default::default(),
         })
     }
 

@@ -24,7 +24,9 @@ use crate::http::strip_bearer;
 use crate::iam;
 use crate::telemetry::record_outcome;
 
+mod cache;
 mod method_arn;
+pub use cache::{CacheAdvice, CacheKind};
 use method_arn::MethodArn;
 
 /// Why the authorizer did not answer with a policy.
@@ -79,6 +81,8 @@ pub struct Authorizer {
     pub policy: RoutePolicy,
     /// Clock.
     pub clock: Arc<dyn Clock>,
+    /// Cache advice already logged by this instance.
+    pub advice: Arc<CacheAdvice>,
 }
 
 impl Authorizer {
@@ -165,7 +169,11 @@ impl Authorizer {
                     .get("authorization")
                     .and_then(|v| v.to_str().ok());
                 let verdict = self.decide(header, &method, &path).await;
-                simple_response(verdict)
+                if cache::keyed_by_route(&ev) {
+                    simple_response(verdict)
+                } else {
+                    simple_response(self.for_any_route(verdict))
+                }
             }
             ("REQUEST", _) => {
                 let ev: ApiGatewayCustomAuthorizerRequestTypeRequest =
@@ -179,6 +187,22 @@ impl Authorizer {
                 self.rest_response(verdict, &arn)
             }
             _ => Err(unsupported()),
+        }
+    }
+
+    /// An answer HTTP API may cache and serve for any route the token calls next: `true` only
+    /// to a token no rule refuses anywhere, whatever this one route would allow.
+    fn for_any_route(&self, verdict: Result<Verdict, PortError>) -> Result<Verdict, PortError> {
+        if let Some(advice) = self.advice.note(CacheKind::HttpApi) {
+            tracing::warn!(event = "authorizer_cache_not_keyed_by_route", "{advice}");
+        }
+        match verdict {
+            Ok(Verdict::Allow(c)) if !self.policy.satisfied_everywhere(&c.roles) => {
+                tracing::info!(event = "authorizer_refused_for_cache", jti = %c.jti);
+                record_outcome("forbidden");
+                Ok(Verdict::Forbidden(c))
+            }
+            other => other,
         }
     }
 
@@ -216,6 +240,9 @@ impl Authorizer {
                 s
             }
             None => {
+                if let Some(advice) = self.advice.note(CacheKind::RestRouteScoped) {
+                    tracing::warn!(event = "authorizer_answer_scoped_to_route", "{advice}");
+                }
                 let resource = format!("{}/{}{}", arn.base, arn.method, arn.path);
                 // IAM would read a `*` or `?` in the path as a wildcard, and a cached Allow of
                 // it would then reach other routes: such a path is refused instead.

@@ -41,13 +41,14 @@ fn token_event(token: &str, method: &str, path: &str) -> Value {
     })
 }
 
-/// An HTTP API event for `method path` on the `$default` stage, matched by a greedy route.
+/// An HTTP API event for `method path` on the `$default` stage, matched by a greedy route and
+/// cached by token, method and path.
 fn v2_event(token: &str, method: &str, path: &str) -> Value {
     let route = "ANY /api/{proxy+}";
     json!({
         "version": "2.0", "type": "REQUEST",
         "routeArn": format!("{ARN}/{method}{path}"),
-        "identitySource": [format!("Bearer {token}")],
+        "identitySource": [format!("Bearer {token}"), method, path],
         "routeKey": route, "rawPath": path, "rawQueryString": "",
         "headers": { "authorization": format!("Bearer {token}") },
         "requestContext": {

@@ -11,6 +11,7 @@ macro_rules! event {
 
 mod authorizer;
 mod behind_cloudfront;
+mod canonical;
 mod cors;
 mod device;
 mod jwks;
