@@ -9,9 +9,10 @@
 //! valid token and no role. Example: `GET /api/me=;* /api/admin/*=admin`.
 //!
 //! A request is judged as a backend behind `{proxy+}` may read it (see [`RoutePolicy::permits`]):
-//! its path must be canonical ([`canonical`]), literals are compared both exactly and
-//! case-blind (Express, Spring and ASP.NET route case-insensitively by default), and HEAD is
-//! also judged as GET (they run the GET handler for it); every reading must pass.
+//! its path must be canonical ([`canonical`]), literals are compared case-blind (ASCII; Express,
+//! Spring and ASP.NET route case-insensitively by default, so `/api/Users` and `/api/users` are
+//! one route and the first rule naming it in any case decides), and HEAD is judged as HEAD and
+//! as GET (they run the GET handler for it); both must pass.
 
 pub mod canonical;
 
@@ -98,20 +99,19 @@ impl RoutePolicy {
     }
 
     /// Whether `roles` may call `method path`. Every reading a backend may make of the request
-    /// must pass: the first rule matching exactly and the first matching case-blind, for the
-    /// method and, for HEAD, also for GET. A path that is not canonical is refused to any token
+    /// must pass: the first rule matching case-blind, for the method and, for HEAD, also for
+    /// GET. So the decision depends on the path's letters only up to case: a rule that refuses
+    /// `/api/admin` refuses `/API/Admin`. A path that is not canonical is refused to any token
     /// that some rule refuses (to a token no rule refuses, every reading is allowed anyway).
     pub fn permits(&self, method: &str, path: &str, roles: &[String]) -> bool {
         if canonical::defect(path).is_some() && !self.satisfied_everywhere(roles) {
             return false;
         }
         let passes = |method: &str| {
-            [false, true].iter().all(|&case_blind| {
-                self.rules
-                    .iter()
-                    .find(|r| r.matches(method, path, case_blind))
-                    .is_none_or(|r| r.satisfied_by(roles))
-            })
+            self.rules
+                .iter()
+                .find(|r| r.matches(method, path))
+                .is_none_or(|r| r.satisfied_by(roles))
         };
         passes(method) && (!method.eq_ignore_ascii_case("HEAD") || passes("GET"))
     }
@@ -178,7 +178,7 @@ impl RoutePolicy {
 }
 
 impl Rule {
-    fn matches(&self, method: &str, path: &str, case_blind: bool) -> bool {
+    fn matches(&self, method: &str, path: &str) -> bool {
         // Case-blind: a client's `get` must not slip past a `GET` rule where a gateway
         // routes it (method ARNs always spell methods in upper case).
         if self.method != "*" && !self.method.eq_ignore_ascii_case(method) {
@@ -189,7 +189,7 @@ impl Rule {
             match (seg, parts.next()) {
                 (Segment::Rest, _) => return true,
                 (Segment::Param, Some(p)) if !p.is_empty() => {}
-                (Segment::Literal(l), Some(p)) if l == p || (case_blind && l.eq_ignore_ascii_case(p)) => {}
+                (Segment::Literal(l), Some(p)) if l.eq_ignore_ascii_case(p) => {}
                 _ => return false,
             }
         }
@@ -218,8 +218,7 @@ impl Rule {
         }
     }
 
-    /// IAM patterns (`METHOD/path`) covering every request the rule matches, exactly or
-    /// case-blind; `None` if a `{param}` keeps them from being written.
+    /// IAM patterns (`METHOD/path`) covering every request the rule matches (case-blind); `None` if a `{param}` keeps them from being written.
     ///
     /// IAM matches case-sensitively and has no letter classes, so the case-blind spellings of
     /// a literal path of n letters are not enumerated (2^n) but covered by n + 1 patterns: the
@@ -340,9 +339,10 @@ mod tests {
         }
         assert!(p.permits("GET", "/api/Admin", &roles(&["admin"])));
         assert!(p.permits("POST", "/api/report", &[]));
-        // The exact reading counts too: an earlier case-blind exception does not lift it.
-        let q = RoutePolicy::parse("GET /api/Me=; GET /api/me=admin").unwrap();
+        // One route in any case: the first rule naming it decides for every spelling.
+        let q = RoutePolicy::parse("GET /api/Me=admin; GET /api/me=").unwrap();
         assert!(!q.permits("GET", "/api/me", &[]));
+        assert!(!q.permits("GET", "/api/ME", &[]));
     }
 
     #[test]
