@@ -19,6 +19,7 @@ use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::username::Username;
 use tokengate_handlers::iam::{self, Decision};
 use tokengate_testing::memory::MemoryRig;
+use tokengate_testing::paths::backend_reading;
 
 const BASE: &str = "arn:aws:execute-api:eu-west-1:123456789012:api123/v1";
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
@@ -295,42 +296,6 @@ fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template
             },
         )
         .unwrap();
-}
-
-/// How a lenient backend behind `{proxy+}` reads a request (the reference the authorizer is held
-/// to, written apart from it): HEAD runs the GET handler; escapes of unreserved characters
-/// decoded (RFC 3986 §2.3); `;` parameters dropped; empty and `.` segments dropped, `..`
-/// removing the one before (§5.2.4); letters compared in lower case.
-fn backend_reading(method: &str, path: &str) -> (String, String) {
-    let method = if method == "HEAD" { "GET" } else { method };
-    let mut decoded = String::new();
-    let mut rest = path;
-    while let Some(at) = rest.find('%') {
-        decoded.push_str(&rest[..at]);
-        let escape = rest.get(at + 1..at + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
-        match escape {
-            Some(c) if c.is_ascii_alphanumeric() || b"-._~".contains(&c) => {
-                decoded.push(char::from(c));
-                rest = &rest[at + 3..];
-            }
-            _ => {
-                decoded.push('%');
-                rest = &rest[at + 1..];
-            }
-        }
-    }
-    decoded.push_str(rest);
-    let mut segments: Vec<String> = Vec::new();
-    for segment in decoded.split('/') {
-        match segment.split(';').next().unwrap_or_default() {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            s => segments.push(s.to_ascii_lowercase()),
-        }
-    }
-    (method.to_owned(), format!("/{}", segments.join("/")))
 }
 
 /// Whether the answer's Allow covers every method ARN of the API (a cache-wide policy).

@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use crate::memory::MemoryRig;
+use crate::paths::backend_reading;
 use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine;
 use serde_json::{json, Value};
@@ -230,9 +231,13 @@ pub fn http_request(h: &Harness, data: &[u8]) {
 /// seeded with `events/authorizer-*.json` (placeholders filled with a genuine token).
 ///
 /// Oracles: never a panic; never an allowing answer (`isAuthorized: true`, or a REST policy
-/// with a principal) unless the event carries a token that verifies; and a REST policy that
-/// API Gateway ([`iam::evaluate`]) reads as an Allow of the event's own method ARN only when
-/// the route rules permit that route to the token's roles.
+/// with a principal) unless the event carries a token that verifies; a REST policy that API
+/// Gateway ([`iam::evaluate`]) reads as an Allow of the event's own method ARN only when the
+/// route rules permit that route, and the route a backend reads it as
+/// ([`backend_reading`]), to the token's roles; the same policy, served from the cache for
+/// other spellings of the admin routes, allows none a backend reads as a refused route; an
+/// HTTP API `true` whose identity sources lack the method and path only for a token no rule
+/// refuses.
 pub fn authorizer_event(h: &Harness, data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -242,6 +247,7 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
     };
     let presented = presented_tokens(&event);
     let event_arn = event["methodArn"].as_str().unwrap_or_default().to_owned();
+    let keyed = keyed_by_route(&event);
     let answer = h.runtime.block_on(h.authorizer.handle(event));
     if let Ok(resp) = answer {
         let allowed = resp["isAuthorized"] == Value::Bool(true) || resp["principalId"].is_string();
@@ -257,20 +263,76 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
         if let Some((method, path)) = event_route(&event_arn) {
             let path = path.as_str();
             if iam::evaluate(&resp, &event_arn) == Some(Decision::Allow) {
-                let roles: Vec<String> = resp["context"]["roles"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .split(',')
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_owned)
-                    .collect();
+                let roles = answer_roles(&resp);
                 assert!(
                     h.authorizer.policy.permits(method, path, &roles),
                     "policy allows {method} {path} to roles {roles:?}: {resp}"
                 );
+                let (rm, rp) = backend_reading(method, path);
+                assert!(
+                    h.authorizer.policy.permits(&rm, &rp, &roles),
+                    "policy allows {method} {path}, read as {rm} {rp}, to roles {roles:?}: {resp}"
+                );
+            }
+            if let Some(base) = event_base(&event_arn) {
+                let roles = answer_roles(&resp);
+                for (m, p) in SPELLINGS {
+                    let cached = iam::evaluate(&resp, &format!("{base}/{m}{p}"));
+                    let (rm, rp) = backend_reading(m, p);
+                    assert!(
+                        cached != Some(Decision::Allow)
+                            || h.authorizer.policy.permits(&rm, &rp, &roles),
+                        "cached policy allows {m} {p} (read as {rm} {rp}) to {roles:?}: {resp}"
+                    );
+                }
             }
         }
+        if resp["isAuthorized"] == Value::Bool(true) && !keyed {
+            let roles = answer_roles(&resp);
+            assert!(
+                h.authorizer.policy.satisfied_everywhere(&roles),
+                "HTTP API true, cached by token alone, for roles {roles:?}: {resp}"
+            );
+        }
     }
+}
+
+/// Spellings of the harness's refused admin routes a backend reads as them.
+const SPELLINGS: [(&str, &str); 9] = [
+    ("GET", "/API/Admin/users"),
+    ("HEAD", "/api/admin"),
+    ("DELETE", "/api/admin/"),
+    ("GET", "/api//admin"),
+    ("GET", "/api/me/../admin"),
+    ("GET", "/api/admin;x"),
+    ("GET", "/api/%61dmin"),
+    ("POST", "/api/%2e%2E/api/admin/x"),
+    ("GET", "/api/./admin/users"),
+];
+
+/// The roles an allowing answer's context passes on.
+fn answer_roles(resp: &Value) -> Vec<String> {
+    resp["context"]["roles"]
+        .as_str()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether an HTTP API event's identity-source values hold its method and its path (read from
+/// the JSON, apart from the authorizer's own parsing).
+fn keyed_by_route(event: &Value) -> bool {
+    let values: Vec<&str> = event["identitySource"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let http = &event["requestContext"]["http"];
+    let has = |v: &Value| v.as_str().is_some_and(|s| values.contains(&s));
+    has(&http["method"]) && (has(&http["path"]) || has(&event["rawPath"]))
 }
 
 /// Method and path of a REST method ARN (`arn:…:API/STAGE/METHOD/path`, the path holding any
@@ -280,6 +342,13 @@ fn event_route(arn: &str) -> Option<(&str, String)> {
     let route = resource.splitn(3, '/').nth(2)?;
     let (method, path) = route.split_once('/').unwrap_or((route, ""));
     Some((method, format!("/{path}")))
+}
+
+/// The stage ARN of a REST method ARN (`arn:…:API/STAGE`), split as [`event_route`] splits.
+fn event_base(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let route = resource.splitn(3, '/').nth(2)?;
+    arn.get(..arn.len() - route.len() - 1)
 }
 
 /// Every bearer token the event carries, wherever an authorizer could read it: the TOKEN

@@ -21,3 +21,4 @@ pub mod fuzz;
 pub mod hashing;
 pub mod keys;
 pub mod memory;
+pub mod paths;
