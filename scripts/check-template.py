@@ -19,6 +19,9 @@
   policies-in-template       a function's policies are inline statements or managed policies
                              of this template (a SAM policy template or a managed policy from
                              elsewhere could grant anything and is not checked).
+  route-keyed-cache          a cached REQUEST authorizer (AuthorizerCache=route) is keyed by the
+                             request's method and path (Context httpMethod and path): its
+                             answers may cover the called route only (README, Route rules).
 
 Usage: check-template.py [--self-test] [TEMPLATE]   (default template.yaml)
 --self-test also breaks a copy of the template once per rule and fails unless that rule, and
@@ -117,15 +120,26 @@ def grants(template):
                 yield name, st, None
 
 
-def authorizers(template):
-    found = set()
+def authorizer_specs(template):
+    """Every authorizer definition, both branches of an `Fn::If` switch included."""
+    def branches(a):
+        if isinstance(a, dict) and "Fn::If" in a:
+            return [spec for b in a["Fn::If"][1:] for spec in branches(b)]
+        return [a] if isinstance(a, dict) else []
     for res in template["Resources"].values():
         if res["Type"] in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
             auth = res.get("Properties", {}).get("Auth", {}).get("Authorizers", {})
-            for a in auth.values():
-                arn = a.get("FunctionArn", {})
-                if isinstance(arn, dict) and "Fn::GetAtt" in arn:
-                    found.add(as_list(arn["Fn::GetAtt"])[0].split(".")[0])
+            for name, a in auth.items():
+                for spec in branches(a):
+                    yield name, spec
+
+
+def authorizers(template):
+    found = set()
+    for _, a in authorizer_specs(template):
+        arn = a.get("FunctionArn", {})
+        if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+            found.add(as_list(arn["Fn::GetAtt"])[0].split(".")[0])
     return found
 
 
@@ -195,6 +209,12 @@ def check(template):
         if res["Type"] == "AWS::KMS::Key" and props.get("KeyUsage") == "SIGN_VERIFY":
             if {"Key": TAG, "Value": STACK} not in props.get("Tags", []):
                 problems.append(("signing-key-tagged", f"{name}: no {TAG} tag with the stack name"))
+    for name, spec in authorizer_specs(template):
+        identity = spec.get("Identity", {})
+        if spec.get("FunctionPayloadType") == "REQUEST" and identity.get("ReauthorizeEvery") != 0:
+            if not {"httpMethod", "path"} <= set(identity.get("Context", [])):
+                problems.append(("route-keyed-cache", f"{name}: a cached REQUEST authorizer "
+                                 "not keyed by Context httpMethod and path"))
     return problems
 
 
@@ -262,6 +282,11 @@ def breakages():
         t["Resources"]["JwksFunction"]["Properties"]["Policies"].append(
             {"DynamoDBReadPolicy": {"TableName": {"Ref": "TokengateTable"}}})
 
+    def cache_by_token(t):
+        switch = t["Resources"]["TokengateApi"]["Properties"]["Auth"]["Authorizers"][
+            "TokengateAuthorizer"]["Fn::If"]
+        switch[1]["Identity"]["Context"] = ["httpMethod"]
+
     return [
         ("kms-sign-by-tag", "the signing policy names the template's key ARN", sign_one_key),
         ("kms-sign-by-tag", "the signing policy has no tag condition", sign_untagged),
@@ -277,6 +302,7 @@ def breakages():
         ("signing-key-tagged", "the signing key has no stack tag", untagged_key),
         ("policies-in-template", "jwks gets SAM's DynamoDBReadPolicy", sam_policy_template),
         ("policies-in-template", "refresh gets an AWS managed KMS policy", foreign_policy),
+        ("route-keyed-cache", "AuthorizerCache=route keys by method alone", cache_by_token),
     ]
 
 

@@ -33,6 +33,7 @@
 
 mod app;
 mod authorize;
+mod conditions;
 mod event;
 mod event_v2;
 mod invoke;

@@ -139,6 +139,9 @@ impl Api {
             .and_then(Value::as_mapping);
         for (name, spec) in specs.into_iter().flatten() {
             let name = name.as_str().unwrap_or_default().to_owned();
+            // The template switches its authorizer with `!If` (parameter AuthorizerCache).
+            let spec = crate::conditions::choose(spec, doc.get("Conditions"), params)
+                .with_context(|| format!("authorizer {name}"))?;
             let spec = authorizer(&name, spec, resources, params)?;
             authorizers.insert(name, spec);
         }
@@ -617,6 +620,35 @@ Resources:
         let policies =
             serde_yaml::to_string(&res["AuthorizerFunction"]["Properties"]["Policies"]).unwrap();
         assert!(!policies.contains("kms:Sign"), "{policies}");
+    }
+
+    #[test]
+    fn the_authorizer_cache_switch_keys_the_cache_by_token_or_by_route() {
+        let template = include_str!("../../../template.yaml");
+        let by_token = Api::deployed_with(template, "").unwrap();
+        assert_eq!(
+            by_token.authorizers["TokengateAuthorizer"].kind,
+            AuthorizerKind::Token {
+                header: "Authorization".into()
+            }
+        );
+        let by_route = Api::deployed_with(template, "AuthorizerCache=route").unwrap();
+        let spec = &by_route.authorizers["TokengateAuthorizer"];
+        assert_eq!(
+            spec.kind,
+            AuthorizerKind::Request {
+                identity: vec![
+                    IdentitySource::Header("Authorization".into()),
+                    IdentitySource::Context("httpMethod".into()),
+                    IdentitySource::Context("path".into()),
+                ]
+            }
+        );
+        assert_eq!(spec.cache_ttl_secs, 60);
+        assert!(Api::deployed_with(template, "AuthorizerCache=nonsense").is_ok_and(|api| {
+            // CloudFormation refuses a value outside AllowedValues; the condition is false.
+            matches!(api.authorizers["TokengateAuthorizer"].kind, AuthorizerKind::Token { .. })
+        }));
     }
 
     #[test]
