@@ -2,8 +2,10 @@
 //! API under the execute-api URL's stage prefix (`/v1`) and the same routes as an HTTP API,
 //! both with the authorizer cache on. A token without `admin` is refused on every admin route
 //! (the bare prefix, a path with colons, another method), the admin token gets through, and an
-//! answer served from the cache is the one a fresh decision gives. DynamoDB down fails closed
-//! with the template's 503 + `Retry-After`.
+//! answer served from the cache is the one a fresh decision gives — also for spellings of the
+//! admin routes a backend reads as them (a trailing slash, an empty segment, a `;` parameter,
+//! an escaped letter; dot segments never leave the client, whose URL parser removes them).
+//! DynamoDB down fails closed with the template's 503 + `Retry-After`.
 
 use serde_json::{json, Value};
 use tokengate_tests::faults::Fault;
@@ -17,6 +19,14 @@ const ADMIN_ROUTES: [(&str, &str); 3] = [
     ("GET", "/v1/api/admin"),
     ("GET", "/v1/api/admin/x:a/b/c"),
     ("DELETE", "/v1/api/admin/users/7"),
+];
+/// Spellings of admin routes a backend behind `{proxy+}` reads as `/api/admin/users`: they
+/// reach the authorizer through the greedy route, and are refused to a token without `admin`.
+const SPELLED_ADMIN_ROUTES: [(&str, &str); 4] = [
+    ("GET", "/v1/api/admin/users/"),
+    ("DELETE", "/v1/api/admin//users"),
+    ("POST", "/v1/api/admin/users;x"),
+    ("GET", "/v1/api/admin/%75sers"),
 ];
 const ME: (&str, &str) = ("GET", "/v1/api/me");
 
@@ -98,11 +108,13 @@ pub async fn rest_api_under_the_stage_refuses_admin_routes_without_the_role(stac
     let alice = login_at(stack, &gw, ALICE).await;
     let mut routes = vec![(ME, 200)];
     routes.extend(ADMIN_ROUTES.iter().map(|r| (*r, 403)));
+    routes.extend(SPELLED_ADMIN_ROUTES.iter().map(|r| (*r, 403)));
     routes.push((ME, 200));
     expect(stack, &gw, &alice, &routes, &denied, &json!([])).await;
     // The admin token, starting with an admin route: every route passes, /api/me included.
     let admin = login_at(stack, &gw, ADMIN).await;
     let mut routes: Vec<_> = ADMIN_ROUTES.iter().rev().map(|r| (*r, 200)).collect();
+    routes.extend(SPELLED_ADMIN_ROUTES.iter().map(|r| (*r, 200)));
     routes.push((ME, 200));
     expect(stack, &gw, &admin, &routes, &denied, &json!(["admin"])).await;
 
@@ -112,7 +124,7 @@ pub async fn rest_api_under_the_stage_refuses_admin_routes_without_the_role(stac
         2,
         "one per token (and none without a token)\n{log}"
     );
-    assert_eq!(count(&log, "authorizer_cache_hit"), 7, "{log}");
+    assert_eq!(count(&log, "authorizer_cache_hit"), 15, "{log}");
 }
 
 /// The same routes as an HTTP API (payload 2.0, simple responses), cache on and keyed on the
@@ -144,12 +156,14 @@ pub async fn http_api_under_the_stage_refuses_admin_routes_without_the_role(stac
     let alice = login_at(stack, &gw, ALICE).await;
     let mut routes = vec![(ME, 200)];
     routes.extend(ADMIN_ROUTES.iter().map(|r| (*r, 403)));
+    routes.extend(SPELLED_ADMIN_ROUTES.iter().map(|r| (*r, 403)));
     // Twice: the second round is answered from the cache, the same way.
     for _ in 0..2 {
         expect(stack, &gw, &alice, &routes, &forbidden, &json!([])).await;
     }
     let admin = login_at(stack, &gw, ADMIN).await;
     let mut routes: Vec<_> = ADMIN_ROUTES.iter().map(|r| (*r, 200)).collect();
+    routes.extend(SPELLED_ADMIN_ROUTES.iter().map(|r| (*r, 200)));
     routes.push((ME, 200));
     for _ in 0..2 {
         expect(stack, &gw, &admin, &routes, &forbidden, &json!(["admin"])).await;
@@ -158,10 +172,10 @@ pub async fn http_api_under_the_stage_refuses_admin_routes_without_the_role(stac
     let log = gw.log_text();
     assert_eq!(
         count(&log, "authorizer_invoked"),
-        8,
+        16,
         "one per token and route\n{log}"
     );
-    assert_eq!(count(&log, "authorizer_cache_hit"), 8, "{log}");
+    assert_eq!(count(&log, "authorizer_cache_hit"), 16, "{log}");
 }
 
 /// DynamoDB down: the authorizer fails closed, and the REST API answers with the template's

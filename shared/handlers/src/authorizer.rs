@@ -234,7 +234,17 @@ impl Authorizer {
                     vec![[base, "/*"].concat()],
                 )];
                 if !denied.is_empty() {
-                    let denied = denied.iter().map(|d| [base, "/", d].concat()).collect();
+                    // A pattern that starts with `*` matches only paths wherever it is
+                    // anchored (see `policy::canonical::iam_patterns`): the short anchor
+                    // keeps a token's policy well under 8 KB.
+                    let service = arn.service.as_str();
+                    let denied = denied
+                        .iter()
+                        .map(|d| match d.starts_with('*') {
+                            true => [service, d].concat(),
+                            false => [base, "/", d].concat(),
+                        })
+                        .collect();
                     s.push(statement(IamPolicyEffect::Deny, denied));
                 }
                 s

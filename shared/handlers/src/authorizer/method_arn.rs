@@ -9,6 +9,8 @@ use super::{unsupported, AuthorizerError};
 pub(super) struct MethodArn {
     /// `arn:…:API_ID/STAGE`
     pub(super) base: String,
+    /// `arn:PARTITION:execute-api:`, the start of every method ARN of the partition.
+    pub(super) service: String,
     pub(super) method: String,
     pub(super) path: String,
 }
@@ -44,6 +46,7 @@ impl MethodArn {
         let path = parts.next().unwrap_or("");
         Ok(Self {
             base: format!("{prefix}:{api}/{stage}"),
+            service: format!("arn:{partition}:{service}:"),
             method: method.to_owned(),
             path: format!("/{path}"),
         })
