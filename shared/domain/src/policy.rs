@@ -138,7 +138,10 @@ impl RoutePolicy {
             return Some(Vec::new());
         }
         // Every spelling a backend could read as another path, then the rules' own routes.
-        let mut denied: Vec<&str> = canonical::iam_patterns().iter().map(String::as_str).collect();
+        let mut denied: Vec<&str> = canonical::iam_patterns()
+            .iter()
+            .map(String::as_str)
+            .collect();
         for (i, rule) in self.rules.iter().enumerate() {
             if rule.satisfied_by(roles) {
                 continue;
@@ -246,7 +249,10 @@ impl Rule {
             (true, false) => vec![prefix.clone(), format!("{prefix}/*")],
             (false, _) => vec![prefix.clone()],
         };
-        for (i, c) in prefix.char_indices().filter(|(_, c)| c.is_ascii_lowercase()) {
+        for (i, c) in prefix
+            .char_indices()
+            .filter(|(_, c)| c.is_ascii_lowercase())
+        {
             paths.push(format!("{}{}*", &prefix[..i], c.to_ascii_uppercase()));
         }
         Some(
@@ -310,7 +316,14 @@ mod tests {
         for m in ["???", "????", "PATCH", "DELETE", "OPTIONS"] {
             expected.extend([format!("{m}/api/admin"), format!("{m}/api/admin/*")]);
             for upper in [
-                "/A", "/aP", "/apI", "/api/A", "/api/aD", "/api/adM", "/api/admI", "/api/admiN",
+                "/A",
+                "/aP",
+                "/apI",
+                "/api/A",
+                "/api/aD",
+                "/api/adM",
+                "/api/admI",
+                "/api/admiN",
             ] {
                 expected.push(format!("{m}{upper}*"));
             }

@@ -212,14 +212,20 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
                     prop_assert!(
                         !permitted || policy.permits(&pm, &pp, &roles),
                         "{} reads as {} {}, which the rules refuse: {}",
-                        p, pm, pp, context
+                        p,
+                        pm,
+                        pp,
+                        context
                     );
                     let plain_allowed =
                         iam::evaluate(&answer, &arn(&pm, &pp)) == Some(Decision::Allow);
                     prop_assert!(
                         !covers_api || !decided || plain_allowed,
                         "cache: {} reads as {} {}, which the policy refuses: {}",
-                        p, pm, pp, context
+                        p,
+                        pm,
+                        pp,
+                        context
                     );
                 }
             }

@@ -12,7 +12,9 @@ pub fn backend_reading(method: &str, path: &str) -> (String, String) {
     let mut rest = path;
     while let Some(at) = rest.find('%') {
         decoded.push_str(&rest[..at]);
-        let escape = rest.get(at + 1..at + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let escape = rest
+            .get(at + 1..at + 3)
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match escape {
             Some(c) if c.is_ascii_alphanumeric() || b"-._~".contains(&c) => {
                 decoded.push(char::from(c));
@@ -46,7 +48,12 @@ mod tests {
     fn readings() {
         for (m, p, rm, rp) in [
             ("HEAD", "/API/Admin/", "GET", "/api/admin"),
-            ("GET", "/api/me/../%61dmin;x//users", "GET", "/api/admin/users"),
+            (
+                "GET",
+                "/api/me/../%61dmin;x//users",
+                "GET",
+                "/api/admin/users",
+            ),
             ("PUT", "/a/./b/%2e%2E/c", "PUT", "/a/c"),
             ("GET", "/a%2Fb/%zz", "GET", "/a%2fb/%zz"),
             ("GET", "/", "GET", "/"),

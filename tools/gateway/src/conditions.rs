@@ -65,7 +65,10 @@ fn eval(v: &Value, conditions: Option<&Value>, params: &Parameters) -> anyhow::R
 /// The function name (without `!` or `Fn::`) and argument of an intrinsic in either spelling.
 fn intrinsic(v: &Value) -> Option<(String, &Value)> {
     match v {
-        Value::Tagged(t) => Some((t.tag.to_string().trim_start_matches('!').to_owned(), &t.value)),
+        Value::Tagged(t) => Some((
+            t.tag.to_string().trim_start_matches('!').to_owned(),
+            &t.value,
+        )),
         Value::Mapping(m) if m.len() == 1 => {
             let (k, arg) = m.iter().next()?;
             let k = k.as_str()?;

@@ -645,10 +645,15 @@ Resources:
             }
         );
         assert_eq!(spec.cache_ttl_secs, 60);
-        assert!(Api::deployed_with(template, "AuthorizerCache=nonsense").is_ok_and(|api| {
-            // CloudFormation refuses a value outside AllowedValues; the condition is false.
-            matches!(api.authorizers["TokengateAuthorizer"].kind, AuthorizerKind::Token { .. })
-        }));
+        assert!(
+            Api::deployed_with(template, "AuthorizerCache=nonsense").is_ok_and(|api| {
+                // CloudFormation refuses a value outside AllowedValues; the condition is false.
+                matches!(
+                    api.authorizers["TokengateAuthorizer"].kind,
+                    AuthorizerKind::Token { .. }
+                )
+            })
+        );
     }
 
     #[test]

@@ -84,8 +84,7 @@ fn spell_patterns() -> Vec<String> {
         "*//*", // an empty segment anywhere
         // A trailing slash after at least one character: `GET/` (the root) stays. Relative
         // to the stage only (`?` for the method): `…/v1/GET/` ends with `/1/GET/` too.
-        "?*/?*/",
-        "*/.",  // a dot segment at the end …
+        "?*/?*/", "*/.",   // a dot segment at the end …
         "*/./*", // … or before another segment
         "*/..", "*/../*", "*;*",
     ]
@@ -94,7 +93,10 @@ fn spell_patterns() -> Vec<String> {
     .collect();
     const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
     for c in (0u8..128).filter(|&c| is_unreserved(c)) {
-        let (hi, lo) = (HEX_UPPER[usize::from(c >> 4)], HEX_UPPER[usize::from(c & 15)]);
+        let (hi, lo) = (
+            HEX_UPPER[usize::from(c >> 4)],
+            HEX_UPPER[usize::from(c & 15)],
+        );
         let mut spellings = vec![[hi, lo]];
         // Either hex case decodes alike: `%4A` and `%4a` are both `J`.
         if lo.is_ascii_alphabetic() {

@@ -103,7 +103,10 @@ async fn non_canonical_spellings_of_a_refused_route_are_refused_on_rest_fresh_an
             .await
             .unwrap();
         assert!(gateway_allows(&fresh, method, path), "REST {method} {path}");
-        assert!(gateway_allows(&cached, method, path), "cache {method} {path}");
+        assert!(
+            gateway_allows(&cached, method, path),
+            "cache {method} {path}"
+        );
         assert_eq!(http_api(&auth, &token, method, path).await, true);
     }
 }
