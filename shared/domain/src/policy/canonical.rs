@@ -79,18 +79,25 @@ pub fn iam_patterns() -> &'static [String] {
     PATTERNS.get_or_init(spell_patterns)
 }
 
+/// Empty segments, a trailing slash, dot segments and `;`, relative to the stage ARN.
+#[rustfmt::skip]
+const SEGMENT_PATTERNS: [&str; 7] = [
+    // An empty segment anywhere.
+    "*//*",
+    // A trailing slash after at least one character: `GET/` (the root) stays. Relative to the
+    // stage only (`?` for the method): `…/v1/GET/` ends with `/1/GET/` too.
+    "?*/?*/",
+    // A dot segment at the end, or before another segment.
+    "*/.",
+    "*/./*",
+    "*/..",
+    "*/../*",
+    // A `;` parameter.
+    "*;*",
+];
+
 fn spell_patterns() -> Vec<String> {
-    let mut patterns: Vec<String> = [
-        "*//*", // an empty segment anywhere
-        // A trailing slash after at least one character: `GET/` (the root) stays. Relative
-        // to the stage only (`?` for the method): `…/v1/GET/` ends with `/1/GET/` too.
-        "?*/?*/", "*/.",   // a dot segment at the end …
-        "*/./*", // … or before another segment
-        "*/..", "*/../*", "*;*",
-    ]
-    .iter()
-    .map(|p| (*p).to_owned())
-    .collect();
+    let mut patterns: Vec<String> = SEGMENT_PATTERNS.iter().map(|p| (*p).to_owned()).collect();
     const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
     for c in (0u8..128).filter(|&c| is_unreserved(c)) {
         let (hi, lo) = (
