@@ -221,7 +221,8 @@ impl Rule {
         }
     }
 
-    /// IAM patterns (`METHOD/path`) covering every request the rule matches (case-blind); `None` if a `{param}` keeps them from being written.
+    /// IAM patterns (`METHOD/path`) covering every request the rule matches (case-blind);
+    /// `None` if a `{param}` keeps them from being written.
     ///
     /// IAM matches case-sensitively and has no letter classes, so the case-blind spellings of
     /// a literal path of n letters are not enumerated (2^n) but covered by n + 1 patterns: the

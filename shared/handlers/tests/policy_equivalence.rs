@@ -1,13 +1,17 @@
 //! The authorizer's answer means on API Gateway exactly what the route rules say.
 //!
-//! For random rule sets (literals, `{param}`, a final `*`, method `*`, empty-role exceptions
-//! before wider rules), random token roles and random requests (colons, empty segments, bare
-//! prefixes, extra segments), the decision API Gateway takes from the authorizer's answer —
-//! the IAM policy evaluated by [`iam::evaluate`], or the HTTP API simple response — must be
-//! `RoutePolicy::permits` for the request: no bypass and no over-deny. A REST policy is also
-//! evaluated for *other* routes, as API Gateway does when it serves the token's cached policy:
-//! it may never allow what the rules forbid, and when it claims to cover the whole API
-//! (`Allow …/*`) it must answer every route exactly.
+//! For random rule sets (literals in either case, `{param}`, a final `*`, method `*`, empty-role
+//! exceptions before wider rules), random token roles and random requests (colons, bare
+//! prefixes, extra segments, and the spellings a backend reads as another path: letter case,
+//! trailing and doubled `/`, dot segments plain and escaped, `;`, escapes, HEAD), the decision
+//! API Gateway takes from the authorizer's answer — the IAM policy evaluated by
+//! [`iam::evaluate`], or the HTTP API simple response keyed by the route or by the token alone
+//! — must be `RoutePolicy::permits` for the request: no bypass and no over-deny. A REST policy
+//! is also evaluated for *other* routes, as API Gateway does when it serves the token's cached
+//! policy: it may never allow what the rules forbid, and when it claims to cover the whole API
+//! (`Allow …/*`) it must answer every route exactly, but for paths with an upper-case letter,
+//! which it may refuse (README, Route rules). Apart from `permits`, a reference reading of each
+//! request ([`backend_reading`]) must be allowed wherever its spelling is.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
