@@ -16,6 +16,14 @@ makes of template.yaml's API, checked rule by rule (README "Deploy"):
   one-stage                 exactly one stage, and no deployment that creates another (SAM adds
                             a stage named `Stage` unless `OpenApiVersion` is set), so the API
                             answers under one prefix only.
+  authorizer-cache-key      with AuthorizerCache=token the authorizer is a TOKEN one on the
+                            Authorization header; with AuthorizerCache=route a REQUEST one whose
+                            identity sources (its cache key) are that header, context.httpMethod
+                            and context.path (README "Route rules").
+
+Every check runs once per AuthorizerCache value. SAM resolves no intrinsic in `Auth`; the
+template's AWS::LanguageExtensions transform, which runs first on deploy, resolves the `Fn::If`
+of that switch, and so does `language_extensions` here before SAM's transform.
 
 Usage: check-sam-transform.py [--self-test] [TEMPLATE]   (default template.yaml)
 --self-test also breaks a copy of the template once per rule and fails unless that rule, and
@@ -65,6 +73,46 @@ def translate(template):
     return transform(template, {"AWS::Region": "us-east-1"}, NoPolicies())
 
 
+def condition(name, template, params):
+    """A condition of the template over its parameters (`Fn::Equals`, `Not`, `And`, `Or`)."""
+    def value(v):
+        if isinstance(v, dict) and "Ref" in v:
+            return params[v["Ref"]]
+        return v
+
+    def holds(c):
+        (fn, arg), = c.items()
+        if fn == "Fn::Equals":
+            return value(arg[0]) == value(arg[1])
+        if fn == "Fn::Not":
+            return not holds(arg[0])
+        if fn == "Fn::And":
+            return all(holds(a) for a in arg)
+        if fn == "Fn::Or":
+            return any(holds(a) for a in arg)
+        if fn == "Condition":
+            return holds(template["Conditions"][arg])
+        raise ValueError(f"condition function {fn}")
+
+    return holds(template["Conditions"][name])
+
+
+def language_extensions(template, overrides):
+    """The template as AWS::LanguageExtensions hands it to SAM for these parameter values: the
+    `Fn::If` of each API authorizer chosen (the only intrinsic in `Auth`)."""
+    template = copy.deepcopy(template)
+    params = {n: str(p.get("Default", "")) for n, p in template.get("Parameters", {}).items()}
+    params.update(overrides)
+    for resource in template["Resources"].values():
+        auth = resource.get("Properties", {}).get("Auth", {})
+        authorizers = auth.get("Authorizers", {}) if resource["Type"] == "AWS::Serverless::Api" else {}
+        for name, spec in authorizers.items():
+            if isinstance(spec, dict) and "Fn::If" in spec:
+                cond, then, other = spec["Fn::If"]
+                authorizers[name] = then if condition(cond, template, params) else other
+    return template
+
+
 def rest_apis(output):
     return {
         name: resource["Properties"]["Body"]
@@ -74,6 +122,13 @@ def rest_apis(output):
 
 
 def check(template):
+    found = []
+    for cache in ["token", "route"]:
+        found += check_deployed(language_extensions(template, {"AuthorizerCache": cache}), cache)
+    return found
+
+
+def check_deployed(template, cache):
     output = translate(template)
     found = []
     for api, body in rest_apis(output).items():
@@ -82,6 +137,8 @@ def check(template):
         authorizers = {
             name for name, s in schemes.items() if "x-amazon-apigateway-authorizer" in s
         }
+        for name in sorted(authorizers):
+            found += cache_key_problems(api, name, schemes[name], cache)
         for path, methods in body.get("paths", {}).items():
             for method, op in methods.items():
                 if method not in METHODS:
@@ -101,6 +158,21 @@ def check(template):
         if r["Type"] == "AWS::ApiGateway::Deployment" and r["Properties"].get("StageName"):
             found.append(("one-stage", f"{name} creates stage {r['Properties']['StageName']!r}"))
     return found
+
+
+def cache_key_problems(api, name, scheme, cache):
+    spec = scheme["x-amazon-apigateway-authorizer"]
+    kind = spec.get("type")
+    if cache == "token":
+        ok = kind == "token" and scheme.get("name") == "Authorization"
+    else:
+        sources = {s.strip() for s in spec.get("identitySource", "").split(",")}
+        ok = kind == "request" and sources == {
+            "method.request.header.Authorization", "context.httpMethod", "context.path"}
+    if ok:
+        return []
+    return [("authorizer-cache-key", f"{api} {name} with AuthorizerCache={cache}: {kind} "
+             f"keyed by {spec.get('identitySource') or scheme.get('name')}")]
 
 
 def gateway_response_problems(api, responses):
@@ -155,8 +227,14 @@ def breakages():
         e["Properties"]["Path"] = "/auth/login2"
         t["Resources"]["LoginFunction"]["Properties"]["Events"]["Login2"] = e
 
+    def route_cache_by_method(t):
+        switch = t["Resources"]["TokengateApi"]["Properties"]["Auth"]["Authorizers"][
+            "TokengateAuthorizer"]["Fn::If"]
+        switch[1]["Identity"]["Context"] = ["httpMethod"]
+
     return [
         ("authorizer-on-protected", unprotect_me),
+        ("authorizer-cache-key", route_cache_by_method),
         ("public-without-authorizer", protect_preflight),
         ("one-stage", second_stage),
         ("gateway-responses", bare_unauthorized),
