@@ -93,6 +93,19 @@ impl Authorizer {
         method: &str,
         path: &str,
     ) -> Result<Verdict, PortError> {
+        self.decide_for(authorization, method, path, false).await
+    }
+
+    /// [`decide`](Self::decide), for an answer that may also be served for any other route
+    /// (`for_any_route`: an HTTP API cache not keyed by the route): then only a token no rule
+    /// refuses anywhere is allowed, whatever this one route would allow.
+    async fn decide_for(
+        &self,
+        authorization: Option<&str>,
+        method: &str,
+        path: &str,
+        for_any_route: bool,
+    ) -> Result<Verdict, PortError> {
         let Some(token) = authorization.and_then(strip_bearer) else {
             record_outcome("unauthorized");
             return Ok(Verdict::Unauthorized);
@@ -136,7 +149,9 @@ impl Authorizer {
             record_outcome("revoked");
             return Ok(Verdict::Unauthorized);
         }
-        if self.policy.permits(method, path, &claims.roles) {
+        let permitted = self.policy.permits(method, path, &claims.roles)
+            && (!for_any_route || self.policy.satisfied_everywhere(&claims.roles));
+        if permitted {
             record_outcome("allow");
             Ok(Verdict::Allow(claims))
         } else {
@@ -168,12 +183,16 @@ impl Authorizer {
                     .headers
                     .get("authorization")
                     .and_then(|v| v.to_str().ok());
-                let verdict = self.decide(header, &method, &path).await;
-                if cache::keyed_by_route(&ev) {
-                    simple_response(verdict)
-                } else {
-                    simple_response(self.for_any_route(verdict))
+                let keyed_by_route = cache::keyed_by_route(&ev);
+                if !keyed_by_route {
+                    if let Some(advice) = self.advice.note(CacheKind::HttpApi) {
+                        tracing::warn!(event = "authorizer_cache_not_keyed_by_route", "{advice}");
+                    }
                 }
+                let verdict = self
+                    .decide_for(header, &method, &path, !keyed_by_route)
+                    .await;
+                simple_response(verdict)
             }
             ("REQUEST", _) => {
                 let ev: ApiGatewayCustomAuthorizerRequestTypeRequest =
@@ -187,22 +206,6 @@ impl Authorizer {
                 self.rest_response(verdict, &arn)
             }
             _ => Err(unsupported()),
-        }
-    }
-
-    /// An answer HTTP API may cache and serve for any route the token calls next: `true` only
-    /// to a token no rule refuses anywhere, whatever this one route would allow.
-    fn for_any_route(&self, verdict: Result<Verdict, PortError>) -> Result<Verdict, PortError> {
-        if let Some(advice) = self.advice.note(CacheKind::HttpApi) {
-            tracing::warn!(event = "authorizer_cache_not_keyed_by_route", "{advice}");
-        }
-        match verdict {
-            Ok(Verdict::Allow(c)) if !self.policy.satisfied_everywhere(&c.roles) => {
-                tracing::info!(event = "authorizer_refused_for_cache", jti = %c.jti);
-                record_outcome("forbidden");
-                Ok(Verdict::Forbidden(c))
-            }
-            other => other,
         }
     }
 
