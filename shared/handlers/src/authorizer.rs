@@ -227,30 +227,36 @@ impl Authorizer {
             Ok(Verdict::Unauthorized) => return Err(AuthorizerError::Unauthorized),
             Err(e) => return Err(fail_closed(e)),
         };
+        // The Deny of a whole-API answer goes into the response as built: dozens of
+        // resources, each allocated once rather than again by `to_value`.
+        let mut deny = None;
         let statements = match self.policy.api_wide_denials(&claims.roles) {
             Some(denied) => {
-                // Plain concatenation: one allocation per resource, and a token without a
-                // role can be denied a dozen of them on every request.
                 let base = arn.base.as_str();
-                let mut s = vec![statement(
-                    IamPolicyEffect::Allow,
-                    vec![[base, "/*"].concat()],
-                )];
                 if !denied.is_empty() {
                     // A pattern that starts with `*` matches only paths wherever it is
                     // anchored (see `policy::canonical::iam_patterns`): the short anchor
                     // keeps a token's policy well under 8 KB.
                     let service = arn.service.as_str();
-                    let denied = denied
+                    let resources = denied
                         .iter()
-                        .map(|d| match d.starts_with('*') {
-                            true => [service, d].concat(),
-                            false => [base, "/", d].concat(),
+                        .map(|d| {
+                            Value::String(match d.starts_with('*') {
+                                true => [service, d].concat(),
+                                false => [base, "/", d].concat(),
+                            })
                         })
                         .collect();
-                    s.push(statement(IamPolicyEffect::Deny, denied));
+                    deny = Some(json!({
+                        "Action": ["execute-api:Invoke"],
+                        "Effect": "Deny",
+                        "Resource": Value::Array(resources),
+                    }));
                 }
-                s
+                vec![statement(
+                    IamPolicyEffect::Allow,
+                    vec![[base, "/*"].concat()],
+                )]
             }
             None => {
                 if let Some(advice) = self.advice.note(CacheKind::RestRouteScoped) {
@@ -281,7 +287,13 @@ impl Authorizer {
         resp.principal_id = Some(claims.sub.clone());
         resp.policy_document = policy;
         resp.context = context(&claims);
-        serde_json::to_value(resp).map_err(|_| AuthorizerError::Unavailable)
+        let mut answer = serde_json::to_value(resp).map_err(|_| AuthorizerError::Unavailable)?;
+        if let (Some(deny), Some(list)) =
+            (deny, answer["policyDocument"]["Statement"].as_array_mut())
+        {
+            list.push(deny);
+        }
+        Ok(answer)
     }
 }
 
