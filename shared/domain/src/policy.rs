@@ -226,11 +226,12 @@ impl Rule {
     ///
     /// IAM matches case-sensitively and has no letter classes, so the case-blind spellings of
     /// a literal path of n letters are not enumerated (2^n) but covered by n + 1 patterns: the
-    /// lower-case path, and for each letter position the lower-case path up to it, that letter
-    /// in upper case, then `*`. Exact for lower-case requests; a request holding an upper-case
-    /// letter may be refused beyond the rule (`/api/Axyz` for a rule on `/api/admin`): never
-    /// a bypass, and only for spellings no client of a lower-case API sends (README, Route
-    /// rules).
+    /// lower-case path, and for each letter position `?*` (any method, and any path before
+    /// it), the lower-case path up to that letter, the letter in upper case, then `*`. Exact
+    /// for lower-case requests; a request holding an upper-case letter may be refused beyond
+    /// the rule (`/api/Axyz`, `POST /x/api/Admin` for a rule `GET /api/admin`): never a
+    /// bypass, and only for spellings no client of a lower-case API sends (README, Route
+    /// rules). Writing the method as `?*` keeps them n, not n for each method.
     fn deny_patterns(&self) -> Option<Vec<String>> {
         let mut prefix = String::new();
         let mut rest = false;
@@ -244,24 +245,26 @@ impl Rule {
                 Segment::Rest => rest = true,
             }
         }
-        let mut paths = match (rest, prefix.is_empty()) {
+        let paths = match (rest, prefix.is_empty()) {
             // The rest, including nothing: the prefix itself and everything below it.
             (true, true) => vec!["/*".to_owned()],
             (true, false) => vec![prefix.clone(), format!("{prefix}/*")],
             (false, _) => vec![prefix.clone()],
         };
+        let mut patterns: Vec<String> = self
+            .method_patterns()
+            .iter()
+            .flat_map(|m| paths.iter().map(move |p| format!("{m}{p}")))
+            .collect();
         for (i, c) in prefix
             .char_indices()
             .filter(|(_, c)| c.is_ascii_lowercase())
         {
-            paths.push(format!("{}{}*", &prefix[..i], c.to_ascii_uppercase()));
+            // `?*`, not `*`: a pattern starting with `*` is anchored before the stage (see
+            // `canonical::iam_patterns`), where the stage's own name could match it.
+            patterns.push(format!("?*{}{}*", &prefix[..i], c.to_ascii_uppercase()));
         }
-        Some(
-            self.method_patterns()
-                .iter()
-                .flat_map(|m| paths.iter().map(move |p| format!("{m}{p}")))
-                .collect(),
-        )
+        Some(patterns)
     }
 
     /// Whether some request matches both rules.

@@ -27,23 +27,22 @@ fn denials_cover_methods_by_length_the_bare_prefix_head_and_upper_case_spellings
     let mut expected = Vec::new();
     for m in ["???", "????", "PATCH", "DELETE", "OPTIONS"] {
         expected.extend([format!("{m}/api/admin"), format!("{m}/api/admin/*")]);
-        for upper in [
-            "/A",
-            "/aP",
-            "/apI",
-            "/api/A",
-            "/api/aD",
-            "/api/adM",
-            "/api/admI",
-            "/api/admiN",
-        ] {
-            expected.push(format!("{m}{upper}*"));
-        }
     }
-    for m in ["GET", "HEAD"] {
-        for path in ["/api/me", "/A*", "/aP*", "/apI*", "/api/M*", "/api/mE*"] {
-            expected.push(format!("{m}{path}"));
-        }
+    for upper in [
+        "/A",
+        "/aP",
+        "/apI",
+        "/api/A",
+        "/api/aD",
+        "/api/adM",
+        "/api/admI",
+        "/api/admiN",
+    ] {
+        expected.push(format!("?*{upper}*"));
+    }
+    expected.extend(["GET/api/me".to_owned(), "HEAD/api/me".to_owned()]);
+    for upper in ["/A", "/aP", "/apI", "/api/M", "/api/mE"] {
+        expected.push(format!("?*{upper}*"));
     }
     assert_eq!(own, expected);
     assert_eq!(p.api_wide_denials(&roles(&["admin"])), Some(vec![]));
