@@ -217,11 +217,14 @@ impl Login {
             created_at: now,
             expires_at: now + self.config.refresh_ttl_secs,
             last_used_at: now,
+            family_hash: refresh.family_hash(),
             current_hash: refresh.hash(),
             previous_hash: None,
             rotated_at: now,
             generation: 0,
             revoked: false,
+            window_start: 0,
+            window_hits: 0,
         };
         let subject = Subject {
             user_id: &user.user_id,

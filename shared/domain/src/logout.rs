@@ -99,7 +99,7 @@ impl Logout {
         // A session counts only if it accepts the presented token: knowing a session id (it
         // is in access tokens) must not be enough to end a session, nor holding a dead token.
         let session: Option<Session> = match (session?, &refresh) {
-            (Some(s), Some(t)) if s.standing(&t.hash(), now, &self.config).accepts() => Some(s),
+            (Some(s), Some(t)) if s.standing(t, now, &self.config).accepts() => Some(s),
             _ => None,
         };
         let access_live = access_live?;

@@ -170,6 +170,9 @@ pub struct Session {
     pub expires_at: i64,
     /// Last successful refresh or login; with the idle timeout bounds inactivity.
     pub last_used_at: i64,
+    /// Hash of the family secret every token of the session carries: tells a replayed token
+    /// of the family (reuse) from a made-up one, without storing any spent token.
+    pub family_hash: TokenHash,
     /// Hash of the current (unspent) refresh token.
     pub current_hash: TokenHash,
     /// Hash of the immediate predecessor, for the grace window.
@@ -180,9 +183,38 @@ pub struct Session {
     pub generation: u64,
     /// Revoked by logout or reuse detection.
     pub revoked: bool,
+    /// When the session's current refresh-limit window opened (0 before the first refresh).
+    pub window_start: i64,
+    /// Refreshes counted in that window.
+    pub window_hits: u64,
 }
 
-/// One rotation step: `from` (current) becomes spent, `to` becomes current.
+/// One refresh counted in the session's own limit, written by the rotation or reissue that
+/// answers it, on condition that the stored counter is still what the read decided from:
+/// - `window_start == seen_window_start` (the window is still open): adds one, and commits only
+///   while the stored window is that one and its count is below `limit`, so concurrent
+///   refreshes never count past it;
+/// - otherwise (the read's window has ended): opens the window at `window_start` with one
+///   refresh, and commits only if the stored window is still the read's, so of two concurrent
+///   openers one commits and the other reads again and adds to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshCount {
+    /// The window this refresh counts in.
+    pub window_start: i64,
+    /// The window the read showed.
+    pub seen_window_start: i64,
+    /// Refreshes allowed per window.
+    pub limit: u64,
+}
+
+impl RefreshCount {
+    /// The read's window is still open: the write adds to it.
+    pub fn continues_window(&self) -> bool {
+        self.window_start == self.seen_window_start
+    }
+}
+
+/// One rotation step: `from` (current) becomes the predecessor, `to` becomes current.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotation {
     /// Session id.
@@ -197,6 +229,8 @@ pub struct Rotation {
     pub to: TokenHash,
     /// Now (rotated_at, last_used_at).
     pub now: i64,
+    /// This refresh in the session's own limit.
+    pub count: RefreshCount,
 }
 
 /// A grace-window answer: the family's current token is handed out again, and the session is
@@ -213,6 +247,8 @@ pub struct Reissue {
     pub current: TokenHash,
     /// Now (last_used_at).
     pub now: i64,
+    /// This refresh in the session's own limit.
+    pub count: RefreshCount,
 }
 
 /// Result of a conditional session write.
@@ -235,16 +271,19 @@ pub trait SessionStore: Send + Sync {
     /// Reads a session with a strongly consistent read.
     async fn find_session(&self, sid: &str) -> PortResult<Option<Session>>;
     /// One conditional write: succeeds only if the session is not revoked, `from` is current,
-    /// and the owner's token version equals `token_version` and the owner is active. Records
-    /// `from` as spent.
+    /// the stored refresh counter allows `rotation.count` (see [`RefreshCount`]), and the
+    /// owner's token version equals `token_version` and the owner is active. `from` becomes the
+    /// predecessor and the count is recorded; the item keeps its size (no spent token is kept).
     async fn rotate(&self, rotation: &Rotation) -> PortResult<WriteOutcome>;
-    /// Grace-window answer: marks the session used if `reissue.current` is still current and
-    /// the owner unchanged; nothing else changes.
+    /// Grace-window answer: marks the session used and records `reissue.count` if
+    /// `reissue.current` is still current, the counter allows it and the owner is unchanged;
+    /// nothing else changes.
     async fn reissue_current(&self, reissue: &Reissue) -> PortResult<WriteOutcome>;
     /// Revokes the whole family. Idempotent; a session that does not exist stays absent.
     async fn revoke_family(&self, sid: &str) -> PortResult<()>;
-    /// Revokes the family if `hash` is one of its spent tokens (reuse); `true` if it was.
-    async fn revoke_family_if_spent(&self, sid: &str, hash: &TokenHash) -> PortResult<bool>;
+    /// Reuse: revokes the family if its family hash is `family` (the replayed token was issued
+    /// to this family); `true` if it was. A session that does not exist stays absent.
+    async fn revoke_family_on_reuse(&self, sid: &str, family: &TokenHash) -> PortResult<bool>;
     /// Deletes a family again: the undo of a grant whose access token could not be signed.
     async fn cancel_grant(&self, sid: &str) -> PortResult<()>;
 }

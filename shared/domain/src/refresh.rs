@@ -10,6 +10,13 @@
 //!   the family's current token by recomputing it, although only hashes are stored.
 //! - An SDK retry of a rotation that already committed finds the successor installed and is
 //!   answered as a success, not mistaken for reuse.
+//!
+//! # Why the session item keeps its size
+//! Every token of a session carries the family secret drawn at login, and the session stores
+//! its hash (`family_hash`) beside the current and previous token hashes. A token of the
+//! family that is neither current nor in grace can only be an earlier one replayed (or made by
+//! someone who held one): reuse, recognised without a list of spent tokens. A token whose
+//! family secret does not match was made up from the public session id and changes nothing.
 
 use std::sync::Arc;
 
@@ -19,9 +26,9 @@ use crate::error::{AuthError, ErrorCode};
 use crate::issuer::{AccessTokenIssuer, Subject};
 use crate::login::Grant;
 use crate::ports::{
-    RateLimiter, RefreshMac, Reissue, Rotation, Session, SessionStore, WriteOutcome,
+    RateLimiter, RefreshCount, RefreshMac, Reissue, Rotation, Session, SessionStore, WriteOutcome,
 };
-use crate::refresh_token::{RefreshToken, TokenHash};
+use crate::refresh_token::RefreshToken;
 use crate::session::Standing;
 use crate::source_limit;
 
@@ -49,12 +56,12 @@ pub struct Refresh {
 /// What to do with a presented token, given the session as stored and the token's successor.
 #[derive(Debug, PartialEq, Eq)]
 enum Step {
-    /// It is current: rotate to its successor.
-    Rotate,
+    /// It is current: rotate to its successor, counting the refresh.
+    Rotate(RefreshCount),
     /// It is the immediate predecessor inside the grace window and its successor is current:
-    /// hand out the current token again.
-    Grace,
-    /// Anything else: reuse if it is one of the family's spent tokens.
+    /// hand out the current token again, counting the refresh.
+    Grace(RefreshCount),
+    /// A token of the family that the session no longer accepts: reuse.
     Reuse,
 }
 
@@ -63,7 +70,6 @@ impl Refresh {
     /// `source_ip` is API Gateway's `sourceIp`; its network is what the per-source limit counts.
     pub async fn refresh(&self, presented: &str, source_ip: &str) -> Result<Grant, AuthError> {
         let token = RefreshToken::parse(presented).ok_or(ErrorCode::InvalidRefreshToken)?;
-        let presented_hash = token.hash();
         let now = self.clock.now();
 
         let (admitted, session) = tokio::join!(
@@ -76,19 +82,23 @@ impl Refresh {
         // KMS quotas are per account: a request for a session that does not exist, is dead, or
         // does not know this token must not cost one, or a flood of made-up tokens turns every
         // login and refresh into a 503. So the session is read first, and only a token it
-        // accepts is worth the MAC and the signature.
-        match session.standing(&presented_hash, now, &self.config) {
-            Standing::Revoked => return Err(ErrorCode::InvalidRefreshToken.into()),
+        // accepts, within the session's own refresh limit, is worth the MAC and the signature.
+        match session.standing(&token, now, &self.config) {
+            Standing::Foreign | Standing::Revoked => {
+                return Err(ErrorCode::InvalidRefreshToken.into())
+            }
             Standing::Expired => return Err(ErrorCode::SessionExpired.into()),
-            Standing::Other => return Err(self.reuse(&session, &presented_hash).await),
-            Standing::Current | Standing::InGrace => {}
+            Standing::Spent => return Err(self.reuse(&session, &token).await),
+            Standing::Current | Standing::InGrace => {
+                self.count(&session, now)?;
+            }
         }
         // The access token depends only on the session's fixed fields (owner, roles, version,
         // id), so it is signed while the successor is derived and written: the happy path waits
         // for the read, then for the longer of Sign and GenerateMac + the write.
         let (access, rotated) = tokio::join!(
             self.issuer.issue(subject(&session), now),
-            self.derive_and_write(&token, &presented_hash, session.clone(), now),
+            self.derive_and_write(&token, session.clone(), now),
         );
         let (successor, expires_at) = rotated?;
         tracing::info!(event = "refresh_succeeded", sid = %session.sid);
@@ -106,29 +116,29 @@ impl Refresh {
     async fn derive_and_write(
         &self,
         token: &RefreshToken,
-        presented_hash: &TokenHash,
         mut session: Session,
         now: i64,
     ) -> Result<(RefreshToken, i64), AuthError> {
         let successor_secret = self.mac.mac(&token.successor_mac_input()).await?;
-        let successor = RefreshToken::with_secret(token.sid(), successor_secret);
+        let successor = token.successor(successor_secret);
         let successor_hash = successor.hash();
 
         for _ in 0..MAX_ATTEMPTS {
-            let outcome = match self.step(&session, presented_hash, &successor_hash, now)? {
-                Step::Rotate => {
+            let outcome = match self.step(&session, token, &successor, now)? {
+                Step::Rotate(count) => {
                     self.sessions
                         .rotate(&Rotation {
                             sid: session.sid.clone(),
                             user_id: session.user_id.clone(),
                             token_version: session.token_version,
-                            from: presented_hash.clone(),
+                            from: token.hash(),
                             to: successor_hash.clone(),
                             now,
+                            count,
                         })
                         .await?
                 }
-                Step::Grace => {
+                Step::Grace(count) => {
                     self.sessions
                         .reissue_current(&Reissue {
                             sid: session.sid.clone(),
@@ -136,10 +146,11 @@ impl Refresh {
                             token_version: session.token_version,
                             current: successor_hash.clone(),
                             now,
+                            count,
                         })
                         .await?
                 }
-                Step::Reuse => return Err(self.reuse(&session, presented_hash).await),
+                Step::Reuse => return Err(self.reuse(&session, token).await),
             };
             match outcome {
                 WriteOutcome::Written => return Ok((successor, session.expires_at)),
@@ -154,7 +165,8 @@ impl Refresh {
                     tracing::info!(event = "refresh_principal_changed", sid = %session.sid);
                     return Err(ErrorCode::SessionExpired.into());
                 }
-                // A concurrent refresh (or our own retried write) moved the session: look again.
+                // A concurrent refresh (or our own retried write) moved the session, or filled
+                // its refresh window: look again.
                 WriteOutcome::SessionChanged => {
                     session = self
                         .sessions
@@ -171,27 +183,37 @@ impl Refresh {
     fn step(
         &self,
         session: &Session,
-        presented: &TokenHash,
-        successor: &TokenHash,
+        presented: &RefreshToken,
+        successor: &RefreshToken,
         now: i64,
     ) -> Result<Step, AuthError> {
         match session.standing(presented, now, &self.config) {
-            Standing::Revoked => Err(ErrorCode::InvalidRefreshToken.into()),
+            Standing::Foreign | Standing::Revoked => Err(ErrorCode::InvalidRefreshToken.into()),
             Standing::Expired => Err(ErrorCode::SessionExpired.into()),
-            Standing::Current => Ok(Step::Rotate),
+            Standing::Current => Ok(Step::Rotate(self.count(session, now)?)),
             // The predecessor's successor must still be current: never a second branch.
-            Standing::InGrace if &session.current_hash == successor => Ok(Step::Grace),
-            Standing::InGrace | Standing::Other => Ok(Step::Reuse),
+            Standing::InGrace if session.current_hash == successor.hash() => {
+                Ok(Step::Grace(self.count(session, now)?))
+            }
+            Standing::InGrace | Standing::Spent => Ok(Step::Reuse),
         }
     }
 
-    /// A token that is neither current nor a graceful retry. If it is one of the family's
-    /// spent tokens, someone replayed it: the thief or the victim holds the current one, and
-    /// we cannot tell which, so the whole family dies.
-    async fn reuse(&self, session: &Session, presented: &TokenHash) -> AuthError {
+    /// This refresh in the session's own limit, or 429 once the session's window is full.
+    fn count(&self, session: &Session, now: i64) -> Result<RefreshCount, AuthError> {
+        session.count_refresh(now, &self.config).inspect_err(|_| {
+            tracing::info!(event = "session_rate_limited", sid = %session.sid);
+        })
+    }
+
+    /// A token of the family that is neither current nor a graceful retry: someone replayed
+    /// an earlier token. The thief or the victim holds the current one, and we cannot tell
+    /// which, so the whole family dies. The revocation is conditional on the family hash the
+    /// read showed, so it can only hit the family the token was issued to.
+    async fn reuse(&self, session: &Session, presented: &RefreshToken) -> AuthError {
         match self
             .sessions
-            .revoke_family_if_spent(&session.sid, presented)
+            .revoke_family_on_reuse(&session.sid, &presented.family_hash())
             .await
         {
             Ok(true) => {

@@ -59,8 +59,8 @@ impl SessionStore for Slow<MemoryBackend> {
     async fn revoke_family(&self, sid: &str) -> PortResult<()> {
         self.inner.revoke_family(sid).await
     }
-    async fn revoke_family_if_spent(&self, sid: &str, h: &TokenHash) -> PortResult<bool> {
-        self.inner.revoke_family_if_spent(sid, h).await
+    async fn revoke_family_on_reuse(&self, sid: &str, h: &TokenHash) -> PortResult<bool> {
+        self.inner.revoke_family_on_reuse(sid, h).await
     }
     async fn cancel_grant(&self, sid: &str) -> PortResult<()> {
         self.inner.cancel_grant(sid).await

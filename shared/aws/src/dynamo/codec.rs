@@ -126,8 +126,9 @@ pub(super) fn principal_username(item: &Item) -> PortResult<Username> {
     Username::parse(&get_s(item, "username")?).ok_or_else(|| corrupt("username"))
 }
 
-/// `session#<sid>`; its TTL is the session's absolute end. The `spent` set is not part of the
-/// record: rotations add to it.
+/// `session#<sid>`; its TTL is the session's absolute end. Every attribute is written at
+/// login and only overwritten after, so the item keeps its size: strings of fixed length, and
+/// numbers that grow by digits only (README "Scaling").
 pub(super) fn session_item(x: &Session) -> Item {
     let mut item = HashMap::from([
         ("pk".to_owned(), s(format!("session#{}", x.sid))),
@@ -137,10 +138,13 @@ pub(super) fn session_item(x: &Session) -> Item {
         ("created_at".to_owned(), n(x.created_at)),
         ("expires_at".to_owned(), n(x.expires_at)),
         ("last_used_at".to_owned(), n(x.last_used_at)),
+        ("family_hash".to_owned(), s(x.family_hash.as_str())),
         ("current_hash".to_owned(), s(x.current_hash.as_str())),
         ("rotated_at".to_owned(), n(x.rotated_at)),
         ("generation".to_owned(), n(x.generation)),
         ("revoked".to_owned(), AttributeValue::Bool(x.revoked)),
+        ("window_start".to_owned(), n(x.window_start)),
+        ("window_hits".to_owned(), n(x.window_hits)),
         ("ttl".to_owned(), n(x.expires_at)),
     ]);
     if let Some(p) = &x.previous_hash {
@@ -149,7 +153,8 @@ pub(super) fn session_item(x: &Session) -> Item {
     item
 }
 
-/// Session attributes read back (everything but the growing `spent` set).
+/// Session attributes read back (not the `spent` set that items written before families
+/// carry: nothing reads it).
 pub(super) const SESSION_ATTRS: &[&str] = &[
     "pk",
     "user_id",
@@ -158,16 +163,26 @@ pub(super) const SESSION_ATTRS: &[&str] = &[
     "created_at",
     "expires_at",
     "last_used_at",
+    "family_hash",
     "current_hash",
     "previous_hash",
     "rotated_at",
     "generation",
     "revoked",
+    "window_start",
+    "window_hits",
 ];
 
-/// The session `sid` from its `session#` item (read with [`SESSION_ATTRS`]).
-pub(super) fn session_from(sid: &str, i: &Item) -> PortResult<Session> {
-    Ok(Session {
+/// The session `sid` from its `session#` item (read with [`SESSION_ATTRS`]), or `None` for an
+/// item written before sessions had a family (no `family_hash`). Its tokens, of the earlier
+/// two-part form, no longer parse, so the only token that can name it is one made up from its
+/// session id: to that it is a session that does not exist, not a corrupt item (a 503). Its
+/// owner signs in again; the item expires with its TTL.
+pub(super) fn session_from(sid: &str, i: &Item) -> PortResult<Option<Session>> {
+    if !i.contains_key("family_hash") {
+        return Ok(None);
+    }
+    Ok(Some(Session {
         sid: sid.to_owned(),
         user_id: get_s(i, "user_id")?,
         roles: get_list(i, "roles")?,
@@ -175,6 +190,7 @@ pub(super) fn session_from(sid: &str, i: &Item) -> PortResult<Session> {
         created_at: get_n(i, "created_at")?,
         expires_at: get_n(i, "expires_at")?,
         last_used_at: get_n(i, "last_used_at")?,
+        family_hash: TokenHash::from_stored(get_s(i, "family_hash")?),
         current_hash: TokenHash::from_stored(get_s(i, "current_hash")?),
         previous_hash: match i.get("previous_hash") {
             Some(AttributeValue::S(h)) => Some(TokenHash::from_stored(h.clone())),
@@ -183,7 +199,9 @@ pub(super) fn session_from(sid: &str, i: &Item) -> PortResult<Session> {
         rotated_at: get_n(i, "rotated_at")?,
         generation: get_n(i, "generation")?,
         revoked: matches!(i.get("revoked"), Some(AttributeValue::Bool(true))),
-    })
+        window_start: get_n(i, "window_start")?,
+        window_hits: get_n(i, "window_hits")?,
+    }))
 }
 
 /// One lockout counter from a `lock#` or `lock-src#` item. A `lock#` item written before

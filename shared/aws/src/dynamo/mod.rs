@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `user#<username>` | `user_id`, `password_hash`, `roles` (L of S), `status`, `token_version`, `created_at` |
 //! | `principal#<user_id>` | `username`, `token_version`, `status` — what the authorizer reads |
-//! | `session#<sid>` | `user_id`, `roles`, `token_version`, `created_at`, `expires_at`, `last_used_at`, `current_hash`, `previous_hash`, `rotated_at`, `generation`, `revoked`, `spent` (SS), `ttl` |
+//! | `session#<sid>` | `user_id`, `roles`, `token_version`, `created_at`, `expires_at`, `last_used_at`, `family_hash`, `current_hash`, `previous_hash`, `rotated_at`, `generation`, `revoked`, `window_start`, `window_hits`, `ttl` (a fixed size: no spent token is kept) |
 //! | `deny#<jti>` | `ttl` (the token's `exp + leeway + 1`: the first second no verifier accepts it) |
 //! | `lock#<username>` | `failures`, `last_failure_at`, `locked_until`, `ttl` — failures of the account from every source (the ceiling) |
 //! | `lock-src#<network>#<username>` | `failures`, `last_failure_at`, `locked_until`, `ttl` — failures of the account from one source network (IPv4 address or IPv6 /64) |

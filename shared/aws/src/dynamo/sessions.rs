@@ -1,11 +1,16 @@
-//! [`SessionStore`] on DynamoDB: one `session#<sid>` item per refresh-token family. Every
-//! write that hands out a token (rotation, grace reissue) is one transaction with a condition
-//! check on the owner's `principal#` item, so a sign-out everywhere or a disable between the
-//! read and the write is seen.
+//! [`SessionStore`] on DynamoDB: one `session#<sid>` item per refresh-token family, of a fixed
+//! size however often it rotates (only the current and previous token hashes, the family hash
+//! and counters: no spent token is kept). Every write that hands out a token (rotation, grace
+//! reissue) is one transaction with a condition check on the owner's `principal#` item, so a
+//! sign-out everywhere or a disable between the read and the write is seen, and it counts the
+//! refresh in the session's own limit in the same update.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
-use tokengate_domain::ports::{Reissue, Rotation, Session, SessionStore, UserStatus, WriteOutcome};
+use tokengate_domain::ports::{
+    RefreshCount, Reissue, Rotation, Session, SessionStore, UserStatus, WriteOutcome,
+};
 use tokengate_domain::{PortResult, TokenHash};
 
 use super::codec::{key, n, principal_from, s, session_from, session_item, SESSION_ATTRS};
@@ -61,6 +66,38 @@ impl DynamoStore {
                     WriteOutcome::PrincipalChanged
                 })
             }
+        }
+    }
+
+    /// A session update that sets `set` and counts `count` in the session's refresh window,
+    /// on condition `condition` and that the stored counter allows `count` (see
+    /// [`RefreshCount`]): in the open window, add one while below the limit; past it, open the
+    /// next window only if no concurrent refresh opened it first.
+    fn counted_update(
+        &self,
+        sid: &str,
+        set: &str,
+        condition: &str,
+        count: &RefreshCount,
+    ) -> UpdateBuilder {
+        let (window_set, window_condition) = if count.continues_window() {
+            (
+                "window_hits = window_hits + :one",
+                "window_start = :ws AND window_hits < :limit",
+            )
+        } else {
+            ("window_start = :ws, window_hits = :one", "window_start = :seen")
+        };
+        let update = self
+            .update(format!("session#{sid}"))
+            .update_expression(format!("SET {set}, {window_set}"))
+            .condition_expression(format!("{condition} AND {window_condition}"))
+            .expression_attribute_values(":ws", n(count.window_start))
+            .expression_attribute_values(":one", n(1));
+        if count.continues_window() {
+            update.expression_attribute_values(":limit", n(count.limit))
+        } else {
+            update.expression_attribute_values(":seen", n(count.seen_window_start))
         }
     }
 
@@ -123,26 +160,22 @@ impl SessionStore for DynamoStore {
             .send()
             .await
             .map_err(|e| classify(e, "read session"))?;
-        out.item.map(|i| session_from(sid, &i)).transpose()
+        out.item.map_or(Ok(None), |i| session_from(sid, &i))
     }
 
     async fn rotate(&self, r: &Rotation) -> PortResult<WriteOutcome> {
         let update = self
-            .update(format!("session#{}", r.sid))
-            .update_expression(
-                "SET previous_hash = :from, current_hash = :to, rotated_at = :now, \
-                 last_used_at = :now, generation = generation + :one ADD spent :spent",
+            .counted_update(
+                &r.sid,
+                "previous_hash = :from, current_hash = :to, rotated_at = :now, \
+                 last_used_at = :now, generation = generation + :one",
+                "current_hash = :from AND revoked = :no",
+                &r.count,
             )
-            .condition_expression("current_hash = :from AND revoked = :no")
             .expression_attribute_values(":from", s(r.from.as_str()))
             .expression_attribute_values(":to", s(r.to.as_str()))
             .expression_attribute_values(":now", n(r.now))
-            .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":no", AttributeValue::Bool(false))
-            .expression_attribute_values(
-                ":spent",
-                AttributeValue::Ss(vec![r.from.as_str().to_owned()]),
-            )
             .build()
             .map_err(build_err)?;
         self.session_write(&r.user_id, r.token_version, update, "rotate session")
@@ -151,9 +184,12 @@ impl SessionStore for DynamoStore {
 
     async fn reissue_current(&self, r: &Reissue) -> PortResult<WriteOutcome> {
         let update = self
-            .update(format!("session#{}", r.sid))
-            .update_expression("SET last_used_at = :now")
-            .condition_expression("current_hash = :current AND revoked = :no")
+            .counted_update(
+                &r.sid,
+                "last_used_at = :now",
+                "current_hash = :current AND revoked = :no",
+                &r.count,
+            )
             .expression_attribute_values(":now", n(r.now))
             .expression_attribute_values(":current", s(r.current.as_str()))
             .expression_attribute_values(":no", AttributeValue::Bool(false))
@@ -171,9 +207,9 @@ impl SessionStore for DynamoStore {
             .map(drop)
     }
 
-    async fn revoke_family_if_spent(&self, sid: &str, hash: &TokenHash) -> PortResult<bool> {
-        let spent = [(":h", s(hash.as_str()))];
-        self.revoke_if(sid, "contains(spent, :h)", &spent, "revoke reused session")
+    async fn revoke_family_on_reuse(&self, sid: &str, family: &TokenHash) -> PortResult<bool> {
+        let family = [(":f", s(family.as_str()))];
+        self.revoke_if(sid, "family_hash = :f", &family, "revoke reused session")
             .await
     }
 

@@ -174,6 +174,13 @@ pub struct AuthConfig {
     pub refresh_ip_limit: u64,
     /// Window of the refresh/logout limit (`TOKENGATE_REFRESH_IP_WINDOW_SECONDS`, default 60).
     pub refresh_ip_window_secs: i64,
+    /// Refreshes one session may make per window (`TOKENGATE_SESSION_REFRESH_LIMIT`, default
+    /// 10), on top of the per-network limit: a client refreshes about once per access-token
+    /// lifetime and on page loads, so 10 a minute is room for a burst of tabs, while a stolen
+    /// token replayed from many networks still costs KMS at most 10 times a minute.
+    pub session_refresh_limit: u64,
+    /// Window of the per-session limit (`TOKENGATE_SESSION_REFRESH_WINDOW_SECONDS`, default 60).
+    pub session_refresh_window_secs: i64,
     /// Argon2id parameters (`TOKENGATE_ARGON2_MEMORY_KIB` 19456, `_ITERATIONS` 2, `_PARALLELISM` 1).
     pub hash_params: HashParams,
     /// Clock skew tolerated on `exp`/`nbf` by verifiers (`TOKENGATE_LEEWAY_SECONDS`, default
@@ -211,6 +218,8 @@ impl AuthConfig {
             ip_window_secs: 60,
             refresh_ip_limit: 120,
             refresh_ip_window_secs: 60,
+            session_refresh_limit: 10,
+            session_refresh_window_secs: 60,
             hash_params: HashParams::default(),
             leeway_secs: Validation::DEFAULT_LEEWAY_SECS,
             keyring_refresh_secs: 60,
@@ -248,6 +257,12 @@ impl AuthConfig {
                 "TOKENGATE_REFRESH_IP_WINDOW_SECONDS",
                 d.refresh_ip_window_secs,
             )?,
+            session_refresh_limit: env
+                .parse_or("TOKENGATE_SESSION_REFRESH_LIMIT", d.session_refresh_limit)?,
+            session_refresh_window_secs: env.parse_or(
+                "TOKENGATE_SESSION_REFRESH_WINDOW_SECONDS",
+                d.session_refresh_window_secs,
+            )?,
             hash_params: hash_params(env)?,
             leeway_secs: env.parse_or("TOKENGATE_LEEWAY_SECONDS", d.leeway_secs)?,
             keyring_refresh_secs: env
@@ -275,6 +290,10 @@ impl AuthConfig {
                 "TOKENGATE_KEYRING_REFRESH_SECONDS",
                 cfg.keyring_refresh_secs,
             ),
+            (
+                "TOKENGATE_SESSION_REFRESH_WINDOW_SECONDS",
+                cfg.session_refresh_window_secs,
+            ),
         ] {
             anyhow::ensure!(v > 0, "environment variable {name} must be positive");
         }
@@ -282,6 +301,11 @@ impl AuthConfig {
             (1..=MAX_DEVICE_TTL_SECS).contains(&cfg.device_ttl_secs),
             "environment variable TOKENGATE_DEVICE_TTL_SECONDS must be between 1 and \
              {MAX_DEVICE_TTL_SECS} (400 days: browsers cap a cookie's Max-Age there)"
+        );
+        anyhow::ensure!(
+            cfg.session_refresh_limit > 0,
+            "environment variable TOKENGATE_SESSION_REFRESH_LIMIT must be positive (0 would \
+             refuse every refresh)"
         );
         anyhow::ensure!(
             cfg.leeway_secs >= 0,

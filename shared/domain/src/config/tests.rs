@@ -193,6 +193,56 @@ fn the_keyring_refresh_interval_is_read_and_must_be_positive() {
 }
 
 #[test]
+fn the_session_refresh_limit_defaults_to_10_a_minute_and_must_be_positive() {
+    let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
+    let cfg = Config::read(&env(&base)).unwrap();
+    assert_eq!(
+        (
+            cfg.auth.session_refresh_limit,
+            cfg.auth.session_refresh_window_secs
+        ),
+        (10, 60)
+    );
+    let cfg = Config::read(&env(&[
+        base[0],
+        base[1],
+        ("TOKENGATE_SESSION_REFRESH_LIMIT", "4"),
+        ("TOKENGATE_SESSION_REFRESH_WINDOW_SECONDS", "30"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        (
+            cfg.auth.session_refresh_limit,
+            cfg.auth.session_refresh_window_secs
+        ),
+        (4, 30)
+    );
+    for (name, value, message) in [
+        (
+            "TOKENGATE_SESSION_REFRESH_LIMIT",
+            "0",
+            "environment variable TOKENGATE_SESSION_REFRESH_LIMIT must be positive (0 would \
+             refuse every refresh)",
+        ),
+        (
+            "TOKENGATE_SESSION_REFRESH_WINDOW_SECONDS",
+            "0",
+            "environment variable TOKENGATE_SESSION_REFRESH_WINDOW_SECONDS must be positive",
+        ),
+    ] {
+        let err = Config::read(&env(&[base[0], base[1], (name, value)])).unwrap_err();
+        assert_eq!(err.to_string(), message);
+    }
+    let err = Config::read(&env(&[
+        base[0],
+        base[1],
+        ("TOKENGATE_SESSION_REFRESH_LIMIT", "-1"),
+    ]))
+    .unwrap_err();
+    assert!(err.to_string().contains("TOKENGATE_SESSION_REFRESH_LIMIT"));
+}
+
+#[test]
 fn the_old_key_retires_after_one_reread_one_token_lifetime_the_leeway_and_the_cache() {
     let timing = super::RotationTiming::from_env(&env(&[
         ("TOKENGATE_ACCESS_TTL_SECONDS", "600"),

@@ -19,6 +19,7 @@ pub mod lockout;
 pub mod lockout_device;
 pub mod rate_limiter;
 pub mod revocation;
+pub mod session_counts;
 pub mod sessions;
 pub mod users;
 
@@ -119,11 +120,17 @@ macro_rules! port_contracts {
             reissue_marks_the_current_token_used_and_nothing_else,
             reissue_refuses_a_stale_hash_a_revoked_family_and_a_changed_owner,
             revoking_a_family_is_idempotent_and_creates_nothing,
-            only_a_spent_hash_revokes_the_family,
+            only_the_familys_own_hash_revokes_it_on_reuse,
             a_cancelled_grant_is_gone,
             two_rotations_from_one_hash_race_and_exactly_one_wins,
             a_retried_rotation_to_the_same_successor_is_written_once,
             a_rotation_racing_a_revocation_leaves_the_family_revoked,
+        ]);
+        $crate::port_contracts!(@port $fresh, session_counts: [
+            a_window_counts_up_to_its_limit_and_no_further,
+            a_count_decided_from_a_window_that_moved_on_changes_nothing,
+            twenty_racing_refreshes_in_one_window_stop_at_the_limit,
+            of_two_refreshes_opening_one_window_one_commits,
         ]);
         $crate::port_contracts!(@port $fresh, denylist: [
             a_denylist_entry_reads_as_absent_from_its_ttl,

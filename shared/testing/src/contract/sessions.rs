@@ -1,21 +1,45 @@
 //! [`SessionStore`] contract: a family is granted once and reads back as written; a rotation
 //! commits only from the current hash of a live family whose owner is unchanged, and of two
-//! racing rotations exactly one commits; the grace reissue touches nothing but `last_used_at`;
-//! revocation is idempotent and creates nothing; only a spent hash revokes on reuse.
+//! racing rotations exactly one commits; the grace reissue touches nothing but `last_used_at`
+//! and the refresh count; revocation is idempotent and creates nothing; only the family's own
+//! hash revokes it on reuse. The refresh count's own rules are in [`super::session_counts`].
 
-use tokengate_domain::ports::{Reissue, Rotation, Session, SessionStore, UserStatus, WriteOutcome};
+use tokengate_domain::ports::{
+    RefreshCount, Reissue, Rotation, Session, SessionStore, UserStatus, WriteOutcome,
+};
 use tokengate_domain::{Clock, ManualClock, PortError, TokenHash, Username};
 
 use super::{create, Stores};
 
-const SID: &str = "sid-contract";
+pub(crate) const SID: &str = "sid-contract";
+/// Refreshes per window in these cases.
+pub(crate) const LIMIT: u64 = 10;
 
-fn hash(label: &str) -> TokenHash {
+pub(crate) fn hash(label: &str) -> TokenHash {
     TokenHash::from_stored(format!("hash-{label}"))
 }
 
-/// A live family of the owner `u-1` (version 1) whose current hash is `hash("a")`.
-fn family(now: i64) -> Session {
+/// A refresh that opens a new window at `now`, the read having shown the window `seen`.
+pub(crate) fn opening(now: i64, seen: i64) -> RefreshCount {
+    RefreshCount {
+        window_start: now,
+        seen_window_start: seen,
+        limit: LIMIT,
+    }
+}
+
+/// A refresh counted in the open window that started at `start`.
+pub(crate) fn within(start: i64) -> RefreshCount {
+    RefreshCount {
+        window_start: start,
+        seen_window_start: start,
+        limit: LIMIT,
+    }
+}
+
+/// A live family of the owner `u-1` (version 1) whose current hash is `hash("a")`, no refresh
+/// counted yet.
+pub(crate) fn family(now: i64) -> Session {
     Session {
         sid: SID.to_owned(),
         user_id: "u-1".to_owned(),
@@ -24,23 +48,28 @@ fn family(now: i64) -> Session {
         created_at: now,
         expires_at: now + 7 * 24 * 3600,
         last_used_at: now,
+        family_hash: hash("family"),
         current_hash: hash("a"),
         previous_hash: None,
         rotated_at: now,
         generation: 0,
         revoked: false,
+        window_start: 0,
+        window_hits: 0,
     }
 }
 
 /// The owner `u-1` and its granted family.
-async fn granted<S: Stores>(store: &S, clock: &ManualClock) -> Session {
+pub(crate) async fn granted<S: Stores>(store: &S, clock: &ManualClock) -> Session {
     create(store, "owner", "u-1").await;
     let session = family(clock.now());
     store.grant(&session).await.expect("the store answers");
     session
 }
 
-fn rotation(from: &str, to: &str, now: i64) -> Rotation {
+/// The rotation `from` → `to` at `now`, the first refresh of a granted family (it opens the
+/// window at `now`).
+pub(crate) fn rotation(from: &str, to: &str, now: i64) -> Rotation {
     Rotation {
         sid: SID.to_owned(),
         user_id: "u-1".to_owned(),
@@ -48,31 +77,36 @@ fn rotation(from: &str, to: &str, now: i64) -> Rotation {
         from: hash(from),
         to: hash(to),
         now,
+        count: opening(now, 0),
     }
 }
 
-fn reissue(current: &str, token_version: u64, now: i64) -> Reissue {
+pub(crate) fn reissue(current: &str, token_version: u64, now: i64, count: RefreshCount) -> Reissue {
     Reissue {
         sid: SID.to_owned(),
         user_id: "u-1".to_owned(),
         token_version,
         current: hash(current),
         now,
+        count,
     }
 }
 
-async fn stored<S: SessionStore + ?Sized>(store: &S) -> Option<Session> {
+pub(crate) async fn stored<S: SessionStore + ?Sized>(store: &S) -> Option<Session> {
     store.find_session(SID).await.expect("the store answers")
 }
 
-/// `session` after the rotation `from` → `to` at `now`.
-fn rotated(session: &Session, from: &str, to: &str, now: i64) -> Session {
+/// `session` (never refreshed) after the rotation `from` → `to` at `now`, which opened the
+/// refresh window.
+pub(crate) fn rotated(session: &Session, from: &str, to: &str, now: i64) -> Session {
     Session {
         current_hash: hash(to),
         previous_hash: Some(hash(from)),
         rotated_at: now,
         last_used_at: now,
         generation: session.generation + 1,
+        window_start: now,
+        window_hits: 1,
         ..session.clone()
     }
 }
@@ -128,7 +162,12 @@ pub async fn rotation_from_a_stale_hash_changes_nothing<S: Stores>(store: &S, cl
     assert_eq!(first.expect("answers"), WriteOutcome::Written);
     clock.advance(1);
 
-    let stale = store.rotate(&rotation("a", "c", now + 1)).await;
+    // Counted in the window the first rotation opened, so only the hash is stale.
+    let stale = Rotation {
+        count: within(now),
+        ..rotation("a", "c", now + 1)
+    };
+    let stale = store.rotate(&stale).await;
 
     assert_eq!(stale.expect("answers"), WriteOutcome::SessionChanged);
     assert_eq!(stored(store).await, Some(rotated(&session, "a", "b", now)));
@@ -188,7 +227,8 @@ pub async fn rotation_after_the_owner_changed_reports_the_principal<S: Stores>(
     assert_eq!(stored(store).await, Some(session));
 }
 
-/// The grace reissue of the current hash marks the family used and changes nothing else.
+/// The grace reissue of the current hash marks the family used, counts the refresh and
+/// changes nothing else.
 pub async fn reissue_marks_the_current_token_used_and_nothing_else<S: Stores>(
     store: &S,
     clock: &ManualClock,
@@ -199,11 +239,12 @@ pub async fn reissue_marks_the_current_token_used_and_nothing_else<S: Stores>(
     assert_eq!(first.expect("answers"), WriteOutcome::Written);
     clock.advance(3);
 
-    let outcome = store.reissue_current(&reissue("b", 1, t + 3)).await;
+    let outcome = store.reissue_current(&reissue("b", 1, t + 3, within(t))).await;
 
     assert_eq!(outcome.expect("answers"), WriteOutcome::Written);
     let touched = Session {
         last_used_at: t + 3,
+        window_hits: 2,
         ..rotated(&session, "a", "b", t)
     };
     assert_eq!(stored(store).await, Some(touched));
@@ -218,13 +259,14 @@ pub async fn reissue_refuses_a_stale_hash_a_revoked_family_and_a_changed_owner<S
     let session = granted(store, clock).await;
     let now = clock.now();
 
-    let stale = store.reissue_current(&reissue("b", 1, now + 1)).await;
+    let count = opening(now + 1, 0);
+    let stale = store.reissue_current(&reissue("b", 1, now + 1, count)).await;
     assert_eq!(stale.expect("answers"), WriteOutcome::SessionChanged);
     store.sign_out_everywhere("u-1").await.expect("answers");
-    let old_owner = store.reissue_current(&reissue("a", 1, now + 1)).await;
+    let old_owner = store.reissue_current(&reissue("a", 1, now + 1, count)).await;
     assert_eq!(old_owner.expect("answers"), WriteOutcome::PrincipalChanged);
     store.revoke_family(SID).await.expect("answers");
-    let revoked = store.reissue_current(&reissue("a", 2, now + 1)).await;
+    let revoked = store.reissue_current(&reissue("a", 2, now + 1, count)).await;
     assert_eq!(revoked.expect("answers"), WriteOutcome::SessionChanged);
 
     let expected = Session {
@@ -254,28 +296,31 @@ pub async fn revoking_a_family_is_idempotent_and_creates_nothing<S: Stores>(
     assert_eq!(unknown, None);
 }
 
-/// Neither the current hash nor an unknown one revokes on reuse; a spent one does.
-pub async fn only_a_spent_hash_revokes_the_family<S: Stores>(store: &S, clock: &ManualClock) {
+/// Reuse revokes a family only under its own family hash: another hash (a made-up token's)
+/// changes nothing, an unknown session stays absent, and the family's hash revokes it, however
+/// often it rotated.
+pub async fn only_the_familys_own_hash_revokes_it_on_reuse<S: Stores>(
+    store: &S,
+    clock: &ManualClock,
+) {
     let session = granted(store, clock).await;
     let now = clock.now();
-    let unspent = store.revoke_family_if_spent(SID, &hash("a")).await;
-    assert!(!unspent.expect("answers"), "the current hash is not spent");
     let first = store.rotate(&rotation("a", "b", now)).await;
     assert_eq!(first.expect("answers"), WriteOutcome::Written);
 
-    let current = store.revoke_family_if_spent(SID, &hash("b")).await;
-    let unknown = store.revoke_family_if_spent(SID, &hash("z")).await;
+    let foreign = store.revoke_family_on_reuse(SID, &hash("made-up")).await;
+    let current = store.revoke_family_on_reuse(SID, &hash("b")).await;
     let elsewhere = store
-        .revoke_family_if_spent("sid-unknown", &hash("a"))
+        .revoke_family_on_reuse("sid-unknown", &hash("family"))
         .await;
     assert_eq!(
-        [current, unknown, elsewhere].map(|r| r.expect("answers")),
+        [foreign, current, elsewhere].map(|r| r.expect("answers")),
         [false; 3]
     );
     assert_eq!(stored(store).await, Some(rotated(&session, "a", "b", now)));
-    let spent = store.revoke_family_if_spent(SID, &hash("a")).await;
+    let reused = store.revoke_family_on_reuse(SID, &hash("family")).await;
 
-    assert!(spent.expect("answers"), "a spent hash is reuse");
+    assert!(reused.expect("answers"), "the family's own hash is reuse");
     let expected = Session {
         revoked: true,
         ..rotated(&session, "a", "b", now)

@@ -12,7 +12,7 @@ mod crypto;
 mod rig;
 mod stores;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -20,7 +20,6 @@ use tokengate_domain::clock::Clock;
 use tokengate_domain::error::{PortError, PortResult};
 use tokengate_domain::lockout::LockState;
 use tokengate_domain::ports::{Session, User};
-use tokengate_domain::refresh_token::TokenHash;
 
 pub use crypto::{MemoryMac, MemorySigner};
 pub use rig::{MemoryRig, RIG_EPOCH};
@@ -28,7 +27,7 @@ pub use rig::{MemoryRig, RIG_EPOCH};
 #[derive(Default)]
 struct State {
     users: HashMap<String, User>,
-    sessions: HashMap<String, (Session, HashSet<TokenHash>)>,
+    sessions: HashMap<String, Session>,
     /// `jti` → the entry's TTL.
     denied: HashMap<String, i64>,
     /// Counter key → (state, the record's TTL).
@@ -81,7 +80,7 @@ impl MemoryBackend {
 
     /// A copy of a stored session, for assertions.
     pub fn session(&self, sid: &str) -> Option<Session> {
-        self.lock().sessions.get(sid).map(|(s, _)| s.clone())
+        self.lock().sessions.get(sid).cloned()
     }
 
     /// Whether a `jti` is denylisted now (its entry exists and its TTL has not passed).

@@ -1,8 +1,6 @@
 //! The ports on [`MemoryBackend`]: each conditional write checks what the adapter's condition
 //! expression checks, under one lock, so a race has the outcome DynamoDB gives it.
 
-use std::collections::HashSet;
-
 use async_trait::async_trait;
 use tokengate_domain::error::{PortError, PortResult};
 use tokengate_domain::keyring::Keyring;
@@ -10,9 +8,9 @@ use tokengate_domain::lockout::{
     Admission, Counters, DeviceCounter, DeviceReservation, LockState, LockStates, Reservation,
 };
 use tokengate_domain::ports::{
-    Denylist, KeyringStore, LockoutStore, Principal, RateLimiter, Reissue, RevocationSource,
-    RevocationStatus, Rotation, Session, SessionStore, User, UserStatus, UserStore, Window,
-    WriteOutcome,
+    Denylist, KeyringStore, LockoutStore, Principal, RateLimiter, RefreshCount, Reissue,
+    RevocationSource, RevocationStatus, Rotation, Session, SessionStore, User, UserStatus,
+    UserStore, Window, WriteOutcome,
 };
 use tokengate_domain::refresh_token::TokenHash;
 use tokengate_domain::username::Username;
@@ -226,6 +224,26 @@ impl RateLimiter for MemoryBackend {
     }
 }
 
+/// Whether the stored refresh counter allows `count`: the adapter's condition on
+/// `window_start` (and, in an open window, `window_hits < limit`).
+fn count_allowed(session: &Session, count: &RefreshCount) -> bool {
+    if count.continues_window() {
+        session.window_start == count.window_start && session.window_hits < count.limit
+    } else {
+        session.window_start == count.seen_window_start
+    }
+}
+
+/// Records `count`: one more in the open window, or a new window with one refresh.
+fn record(session: &mut Session, count: &RefreshCount) {
+    if count.continues_window() {
+        session.window_hits += 1;
+    } else {
+        session.window_start = count.window_start;
+        session.window_hits = 1;
+    }
+}
+
 #[async_trait]
 impl SessionStore for MemoryBackend {
     async fn grant(&self, session: &Session) -> PortResult<()> {
@@ -235,30 +253,30 @@ impl SessionStore for MemoryBackend {
                 "session id collision"
             )));
         }
-        s.sessions
-            .insert(session.sid.clone(), (session.clone(), HashSet::new()));
+        s.sessions.insert(session.sid.clone(), session.clone());
         Ok(())
     }
     async fn find_session(&self, sid: &str) -> PortResult<Option<Session>> {
-        Ok(self.enter()?.sessions.get(sid).map(|(s, _)| s.clone()))
+        Ok(self.enter()?.sessions.get(sid).cloned())
     }
     async fn rotate(&self, r: &Rotation) -> PortResult<WriteOutcome> {
         let mut s = self.enter()?;
         if !principal_ok(&s, &r.user_id, r.token_version) {
             return Ok(WriteOutcome::PrincipalChanged);
         }
-        let Some((session, spent)) = s.sessions.get_mut(&r.sid) else {
+        let Some(session) = s.sessions.get_mut(&r.sid) else {
             return Ok(WriteOutcome::SessionChanged);
         };
-        if session.revoked || session.current_hash != r.from {
+        if session.revoked || session.current_hash != r.from || !count_allowed(session, &r.count)
+        {
             return Ok(WriteOutcome::SessionChanged);
         }
-        spent.insert(r.from.clone());
         session.previous_hash = Some(r.from.clone());
         session.current_hash = r.to.clone();
         session.rotated_at = r.now;
         session.last_used_at = r.now;
         session.generation += 1;
+        record(session, &r.count);
         Ok(WriteOutcome::Written)
     }
     async fn reissue_current(&self, r: &Reissue) -> PortResult<WriteOutcome> {
@@ -267,22 +285,27 @@ impl SessionStore for MemoryBackend {
             return Ok(WriteOutcome::PrincipalChanged);
         }
         match s.sessions.get_mut(&r.sid) {
-            Some((session, _)) if !session.revoked && session.current_hash == r.current => {
+            Some(session)
+                if !session.revoked
+                    && session.current_hash == r.current
+                    && count_allowed(session, &r.count) =>
+            {
                 session.last_used_at = r.now;
+                record(session, &r.count);
                 Ok(WriteOutcome::Written)
             }
             _ => Ok(WriteOutcome::SessionChanged),
         }
     }
     async fn revoke_family(&self, sid: &str) -> PortResult<()> {
-        if let Some((session, _)) = self.enter()?.sessions.get_mut(sid) {
+        if let Some(session) = self.enter()?.sessions.get_mut(sid) {
             session.revoked = true;
         }
         Ok(())
     }
-    async fn revoke_family_if_spent(&self, sid: &str, hash: &TokenHash) -> PortResult<bool> {
+    async fn revoke_family_on_reuse(&self, sid: &str, family: &TokenHash) -> PortResult<bool> {
         match self.enter()?.sessions.get_mut(sid) {
-            Some((session, spent)) if spent.contains(hash) => {
+            Some(session) if &session.family_hash == family => {
                 session.revoked = true;
                 Ok(true)
             }
