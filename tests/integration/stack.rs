@@ -1,7 +1,10 @@
 //! The token operations wired to the real adapters on an emulator, as the functions wire them:
 //! `tokengate_aws::connect` per function, then the one composition root (`App::build`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use tokengate_aws::{connect, Clients, DynamoStore, Function};
 use tokengate_claims::{Algorithm, Verifier};
@@ -169,4 +172,28 @@ impl Stack {
             .expect("get item")
             .item
     }
+}
+
+/// The item's size as DynamoDB counts it ("DynamoDB item sizes and formats", Amazon DynamoDB
+/// Developer Guide): each attribute's name in UTF-8 bytes plus its value — a string's UTF-8
+/// bytes; a number's significant digits (leading and trailing zeros trimmed), one byte per
+/// two, plus one; a Boolean one byte; a list 3 bytes plus each element and one byte per
+/// element; a string set its strings.
+pub fn dynamodb_item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    fn number(n: &str) -> usize {
+        let digits: String = n.chars().filter(char::is_ascii_digit).collect();
+        let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+        significant.div_ceil(2) + 1
+    }
+    fn value(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) => s.len(),
+            AttributeValue::N(n) => number(n),
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            AttributeValue::L(l) => 3 + l.iter().map(|e| value(e) + 1).sum::<usize>(),
+            AttributeValue::Ss(ss) => ss.iter().map(String::len).sum(),
+            other => panic!("no size rule for {other:?}"),
+        }
+    }
+    item.iter().map(|(k, v)| k.len() + value(v)).sum()
 }

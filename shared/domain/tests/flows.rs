@@ -137,7 +137,7 @@ async fn refresh_token_older_than_the_predecessor_is_reuse_even_within_grace() {
 async fn forged_refresh_token_for_a_known_session_revokes_nothing() {
     let app = app().await;
     let g0 = login(&app).await;
-    let forged = tokengate_domain::RefreshToken::with_secret(g0.refresh.sid(), [7u8; 32]);
+    let forged = tokengate_domain::RefreshToken::from_parts(g0.refresh.sid(), [7; 16], [7; 32]);
     let e = refresh(&app, &forged.expose()).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidRefreshToken);
     assert!(!app.store.session(g0.refresh.sid()).unwrap().revoked);
@@ -154,11 +154,25 @@ async fn concurrent_refreshes_of_one_token_yield_one_successor() {
         tasks.push(tokio::spawn(async move { refresh(&app, &token).await }));
     }
     let mut successors = std::collections::HashSet::new();
+    let mut limited = 0;
     for t in tasks {
-        successors.insert(t.await.unwrap().unwrap().refresh.expose());
+        match t.await.unwrap() {
+            Ok(g) => {
+                successors.insert(g.refresh.expose());
+            }
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::RateLimited, "{e:?}");
+                assert_eq!(e.retry_after, Some(60));
+                limited += 1;
+            }
+        }
     }
+    // One rotation and nine grace answers fill the session's window (10 a minute): every
+    // answer carries the one successor, and the rest wait for the next window.
     assert_eq!(successors.len(), 1);
-    assert_eq!(app.store.session(g0.refresh.sid()).unwrap().generation, 1);
+    assert_eq!(limited, 40);
+    let s = app.store.session(g0.refresh.sid()).unwrap();
+    assert_eq!((s.generation, s.window_hits), (1, 10));
 }
 
 #[tokio::test]

@@ -53,7 +53,7 @@ async fn made_up_refresh_tokens_cost_no_kms_request_and_the_source_limit_answers
         } else {
             let mut secret = [0u8; 32];
             secret[..4].copy_from_slice(&i.to_be_bytes());
-            RefreshToken::with_secret(g.refresh.sid(), secret)
+            RefreshToken::from_parts(g.refresh.sid(), [7; 16], secret)
         };
         let e = rig
             .refresh
@@ -333,7 +333,7 @@ async fn logout_is_limited_per_source_network_apart_from_refresh() {
 async fn logout_with_a_session_id_but_wrong_secret_ends_nothing() {
     let rig = MemoryRig::new().await;
     let g = rig.login_alice().await;
-    let forged = RefreshToken::with_secret(g.refresh.sid(), [1u8; 32]).expose();
+    let forged = RefreshToken::from_parts(g.refresh.sid(), [1; 16], [1; 32]).expose();
     logout(&rig, Some(&forged), None, true).await;
     assert!(!rig.store.session(g.refresh.sid()).unwrap().revoked);
     assert_eq!(version(&rig).await, 1);
