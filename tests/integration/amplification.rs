@@ -48,7 +48,11 @@ async fn a_thousand_made_up_refresh_tokens_cost_no_kms_request_and_then_429() {
         let token = if i % 2 == 0 {
             RefreshToken::generate()
         } else {
-            RefreshToken::from_parts(g.refresh.sid(), [(i % 251) as u8; 16], [(i % 251) as u8; 32])
+            RefreshToken::from_parts(
+                g.refresh.sid(),
+                [(i % 251) as u8; 16],
+                [(i % 251) as u8; 32],
+            )
         };
         let e = stack
             .refresh
@@ -272,7 +276,10 @@ async fn refresh_calls_no_kms_for_a_token_it_refuses() {
         stack.kms_calls.by_operation()
     );
     let legacy = stack.item(&format!("session#{legacy_sid}")).await.unwrap();
-    assert!(!legacy["revoked"].as_bool().unwrap(), "the old item is untouched");
+    assert!(
+        !legacy["revoked"].as_bool().unwrap(),
+        "the old item is untouched"
+    );
 }
 
 /// A session item as written before families: no `family_hash` and no refresh window, and

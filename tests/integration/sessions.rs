@@ -171,7 +171,11 @@ async fn fifty_concurrent_refreshes_produce_one_successor_and_no_5xx() {
                 successors.insert(g.refresh.expose());
             }
             Err(e) => {
-                assert_eq!(e.code, ErrorCode::RateLimited, "no 5xx under the race: {e:?}");
+                assert_eq!(
+                    e.code,
+                    ErrorCode::RateLimited,
+                    "no 5xx under the race: {e:?}"
+                );
                 limited += 1;
             }
         }
@@ -240,7 +244,11 @@ async fn a_session_item_keeps_its_size_over_300_rotations_and_any_replay_is_reus
         .refresh(&token.expose(), SOURCE_IP)
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::InvalidRefreshToken, "the current one died too");
+    assert_eq!(
+        e.code,
+        ErrorCode::InvalidRefreshToken,
+        "the current one died too"
+    );
 }
 
 #[tokio::test]

@@ -42,14 +42,20 @@ async fn a_replay_of_any_earlier_token_of_the_family_is_reuse_and_revokes_it() {
     let current = &grants[20].refresh;
 
     // The fourth token of the family: not the previous one, and long out of any grace window.
-    let e = refresh(&rig, &grants[3].refresh.expose()).await.unwrap_err();
+    let e = refresh(&rig, &grants[3].refresh.expose())
+        .await
+        .unwrap_err();
 
     assert_eq!(e.code, ErrorCode::RefreshTokenReused);
     let s = rig.store.session(sid).unwrap();
     assert!(s.revoked);
     assert_eq!(s.generation, 20);
     let e = refresh(&rig, &current.expose()).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::InvalidRefreshToken, "the newest died too");
+    assert_eq!(
+        e.code,
+        ErrorCode::InvalidRefreshToken,
+        "the newest died too"
+    );
 }
 
 #[tokio::test]
@@ -145,7 +151,9 @@ async fn made_up_tokens_for_a_victims_sid_do_not_consume_the_victims_refresh_lim
     assert_eq!((s.window_start, s.window_hits), (0, 0), "nothing counted");
     let mut token = victim.refresh.expose();
     for i in 0..10 {
-        let g = refresh(&rig, &token).await.unwrap_or_else(|e| panic!("{i}: {e:?}"));
+        let g = refresh(&rig, &token)
+            .await
+            .unwrap_or_else(|e| panic!("{i}: {e:?}"));
         token = g.refresh.expose();
     }
     assert_eq!(rig.store.session(&sid).unwrap().window_hits, 10);
@@ -208,7 +216,12 @@ async fn refresh_calls_no_kms_for_a_token_it_refuses() {
         codes.push(refresh(&rig, &token).await.unwrap_err().code);
     }
     rig.clock.advance(24 * 3600 + 1);
-    codes.push(refresh(&rig, &idle.refresh.expose()).await.unwrap_err().code);
+    codes.push(
+        refresh(&rig, &idle.refresh.expose())
+            .await
+            .unwrap_err()
+            .code,
+    );
 
     assert_eq!(
         codes,

@@ -86,7 +86,10 @@ impl DynamoStore {
                 "window_start = :ws AND window_hits < :limit",
             )
         } else {
-            ("window_start = :ws, window_hits = :one", "window_start = :seen")
+            (
+                "window_start = :ws, window_hits = :one",
+                "window_start = :seen",
+            )
         };
         let update = self
             .update(format!("session#{sid}"))

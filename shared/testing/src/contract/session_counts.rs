@@ -32,7 +32,11 @@ pub async fn a_window_counts_up_to_its_limit_and_no_further<S: Stores>(
     let (after_rotation, t) = rotated_once(store, clock).await;
     for hits in 2..=LIMIT {
         let outcome = store.reissue_current(&grace(t + 1, within(t))).await;
-        assert_eq!(outcome.expect("answers"), WriteOutcome::Written, "hit {hits}");
+        assert_eq!(
+            outcome.expect("answers"),
+            WriteOutcome::Written,
+            "hit {hits}"
+        );
     }
     let full = stored(store).await;
 
@@ -59,7 +63,9 @@ pub async fn a_count_decided_from_a_window_that_moved_on_changes_nothing<S: Stor
     let later = clock.now();
 
     // Decided from the read before the rotation (no window yet): the window has moved on.
-    let stale_opening = store.reissue_current(&grace(later, opening(later, 0))).await;
+    let stale_opening = store
+        .reissue_current(&grace(later, opening(later, 0)))
+        .await;
     // Counted in a window that was never stored.
     let wrong_window = store.reissue_current(&grace(later, within(t + 1))).await;
 
@@ -68,7 +74,9 @@ pub async fn a_count_decided_from_a_window_that_moved_on_changes_nothing<S: Stor
         [WriteOutcome::SessionChanged; 2]
     );
     assert_eq!(stored(store).await, Some(after_rotation.clone()));
-    let next = store.reissue_current(&grace(later, opening(later, t))).await;
+    let next = store
+        .reissue_current(&grace(later, opening(later, t)))
+        .await;
     assert_eq!(next.expect("answers"), WriteOutcome::Written);
     let expected = Session {
         last_used_at: later,
@@ -88,8 +96,7 @@ pub async fn twenty_racing_refreshes_in_one_window_stop_at_the_limit<S: Stores>(
     let (after_rotation, t) = rotated_once(store, clock).await;
     let writes: Vec<Reissue> = (0..20).map(|_| grace(t + 1, within(t))).collect();
 
-    let outcomes =
-        futures::future::join_all(writes.iter().map(|r| store.reissue_current(r))).await;
+    let outcomes = futures::future::join_all(writes.iter().map(|r| store.reissue_current(r))).await;
 
     let written = outcomes
         .into_iter()

@@ -239,7 +239,9 @@ pub async fn reissue_marks_the_current_token_used_and_nothing_else<S: Stores>(
     assert_eq!(first.expect("answers"), WriteOutcome::Written);
     clock.advance(3);
 
-    let outcome = store.reissue_current(&reissue("b", 1, t + 3, within(t))).await;
+    let outcome = store
+        .reissue_current(&reissue("b", 1, t + 3, within(t)))
+        .await;
 
     assert_eq!(outcome.expect("answers"), WriteOutcome::Written);
     let touched = Session {
@@ -260,13 +262,19 @@ pub async fn reissue_refuses_a_stale_hash_a_revoked_family_and_a_changed_owner<S
     let now = clock.now();
 
     let count = opening(now + 1, 0);
-    let stale = store.reissue_current(&reissue("b", 1, now + 1, count)).await;
+    let stale = store
+        .reissue_current(&reissue("b", 1, now + 1, count))
+        .await;
     assert_eq!(stale.expect("answers"), WriteOutcome::SessionChanged);
     store.sign_out_everywhere("u-1").await.expect("answers");
-    let old_owner = store.reissue_current(&reissue("a", 1, now + 1, count)).await;
+    let old_owner = store
+        .reissue_current(&reissue("a", 1, now + 1, count))
+        .await;
     assert_eq!(old_owner.expect("answers"), WriteOutcome::PrincipalChanged);
     store.revoke_family(SID).await.expect("answers");
-    let revoked = store.reissue_current(&reissue("a", 2, now + 1, count)).await;
+    let revoked = store
+        .reissue_current(&reissue("a", 2, now + 1, count))
+        .await;
     assert_eq!(revoked.expect("answers"), WriteOutcome::SessionChanged);
 
     let expected = Session {

@@ -267,8 +267,7 @@ impl SessionStore for MemoryBackend {
         let Some(session) = s.sessions.get_mut(&r.sid) else {
             return Ok(WriteOutcome::SessionChanged);
         };
-        if session.revoked || session.current_hash != r.from || !count_allowed(session, &r.count)
-        {
+        if session.revoked || session.current_hash != r.from || !count_allowed(session, &r.count) {
             return Ok(WriteOutcome::SessionChanged);
         }
         session.previous_hash = Some(r.from.clone());
