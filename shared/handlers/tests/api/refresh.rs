@@ -1,6 +1,6 @@
 //! `POST /auth/refresh` (`events/refresh-cookie.json`, `events/refresh-body.json`): rotation on
-//! the channel the token came in, CSRF, missing and mistyped tokens, and the per-source-network
-//! limit counted on `sourceIp`, never on `X-Forwarded-For`.
+//! the channel the token came in, CSRF, missing and mistyped tokens, the per-source-network
+//! limit counted on `sourceIp`, never on `X-Forwarded-For`, and the per-session limit.
 
 use lambda_http::http::header::{RETRY_AFTER, SET_COOKIE};
 use lambda_http::{Body, Request, Response};
@@ -212,4 +212,29 @@ async fn refresh_answers_429_with_retry_after_per_source_ip_not_per_forwarded_fo
     let resp = refresh::handle(&rig.refresh, req).await.unwrap();
     assert_eq!(resp.status(), 200, "{:?}", resp.body());
     assert_eq!(rig.store.session(g.refresh.sid()).unwrap().generation, 1);
+}
+
+#[tokio::test]
+async fn refresh_answers_429_with_retry_after_past_the_session_limit_from_any_network() {
+    let rig = MemoryRig::new().await;
+    let mut token = rig.login_alice().await.refresh.expose();
+    // Ten refreshes of one session, each from a network of its own: the per-network limit
+    // never sees more than one.
+    for i in 0..10 {
+        let ip = format!("198.51.100.{i}");
+        let req = request_from(event!("refresh-body.json"), "", &token, &ip, &ip);
+        let resp = refresh::handle(&rig.refresh, req).await.unwrap();
+        assert_eq!(resp.status(), 200, "{i}: {:?}", resp.body());
+        let body: Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
+        token = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    let macs = rig.mac.calls();
+
+    let req = request_from(event!("refresh-body.json"), "", &token, "192.0.2.1", "");
+    let resp = refresh::handle(&rig.refresh, req).await.unwrap();
+
+    assert_eq!(resp.status(), 429);
+    assert_eq!(error_code(&resp), "rate_limited");
+    assert_eq!(resp.headers().get(RETRY_AFTER).unwrap(), "60");
+    assert_eq!(rig.mac.calls(), macs, "refused before KMS");
 }
