@@ -175,9 +175,7 @@ pub struct AuthConfig {
     /// Window of the refresh/logout limit (`TOKENGATE_REFRESH_IP_WINDOW_SECONDS`, default 60).
     pub refresh_ip_window_secs: i64,
     /// Refreshes one session may make per window (`TOKENGATE_SESSION_REFRESH_LIMIT`, default
-    /// 10), on top of the per-network limit: a client refreshes about once per access-token
-    /// lifetime and on page loads, so 10 a minute is room for a burst of tabs, while a stolen
-    /// token replayed from many networks still costs KMS at most 10 times a minute.
+    /// 10), on top of the per-network limit (README, Configuration).
     pub session_refresh_limit: u64,
     /// Window of the per-session limit (`TOKENGATE_SESSION_REFRESH_WINDOW_SECONDS`, default 60).
     pub session_refresh_window_secs: i64,
@@ -304,8 +302,7 @@ impl AuthConfig {
         );
         anyhow::ensure!(
             cfg.session_refresh_limit > 0,
-            "environment variable TOKENGATE_SESSION_REFRESH_LIMIT must be positive (0 would \
-             refuse every refresh)"
+            "environment variable TOKENGATE_SESSION_REFRESH_LIMIT must be positive"
         );
         anyhow::ensure!(
             cfg.leeway_secs >= 0,
