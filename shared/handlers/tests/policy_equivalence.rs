@@ -6,24 +6,28 @@
 //! trailing and doubled `/`, dot segments plain and escaped, `;`, escapes, HEAD), the decision
 //! API Gateway takes from the authorizer's answer — the IAM policy evaluated by
 //! [`iam::evaluate`], or the HTTP API simple response keyed by the route or by the token alone
-//! — must be `RoutePolicy::permits` for the request: no bypass and no over-deny. A REST policy
+//! — must be what the route rules say for the request: no bypass and no over-deny. A REST policy
 //! is also evaluated for *other* routes, as API Gateway does when it serves the token's cached
 //! policy: it may never allow what the rules forbid, and when it claims to cover the whole API
 //! (`Allow …/*`) it must answer every route exactly, but for paths with an upper-case letter,
-//! which it may refuse (README, Route rules). Apart from `permits`, a reference reading of each
-//! request ([`backend_reading`]) must be allowed wherever its spelling is.
+//! which it may refuse (README, Route rules). A reference reading of each request
+//! ([`backend_reading`]) must be allowed wherever its spelling is.
+//!
+//! What "the route rules say" is decided by [`RuleOracle`], a plain reference implementation of
+//! the documented grammar kept in `tokengate-testing`, never by `RoutePolicy::permits`: the
+//! authorizer's own decision cannot be its judge.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
 use tokengate_domain::login::LoginAttempt;
 use tokengate_domain::password::{HashParams, Password, PasswordHasher};
-use tokengate_domain::policy::RoutePolicy;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::username::Username;
 use tokengate_handlers::iam::{self, Decision};
 use tokengate_testing::memory::MemoryRig;
 use tokengate_testing::paths::backend_reading;
+use tokengate_testing::rule_oracle::RuleOracle;
 
 const BASE: &str = "arn:aws:execute-api:eu-west-1:123456789012:api123/v1";
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
@@ -166,7 +170,7 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
     runner()
         .run(&case(), |(rules, who, requests)| {
             let spec = rules.join("; ");
-            let policy = RoutePolicy::parse(&spec).expect("generated rules parse");
+            let rules = RuleOracle::parse(&spec).expect("generated rules parse");
             let authorizer = fx.rig.authorizer(&spec);
             let roles = Fixture::roles(who);
             let (method, path) = &requests[0];
@@ -184,7 +188,7 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
             api_wide.set(api_wide.get() + usize::from(covers_api));
             for (i, (m, p)) in requests.iter().enumerate() {
                 let decided = iam::evaluate(&answer, &arn(m, p)) == Some(Decision::Allow);
-                let permitted = policy.permits(m, p, &roles);
+                let permitted = rules.allows(m, p, &roles);
                 let context = format!(
                     "rules {spec:?}, roles {roles:?}, policy for {method} {path}, request {m} {p}: \
                      gateway {decided}, rules {permitted}\n{answer:#}"
@@ -209,12 +213,12 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
                     }
                 }
                 checked.set(checked.get() + 1);
-                // Independently of `permits`: a spelling a backend reads as a refused request
+                // A spelling a backend reads as a refused request
                 // is refused, fresh and (for a whole-API policy) from the cache.
                 let (pm, pp) = backend_reading(m, p);
                 if (pm.as_str(), pp.as_str()) != (m.as_str(), p.as_str()) {
                     prop_assert!(
-                        !permitted || policy.permits(&pm, &pp, &roles),
+                        !permitted || rules.allows(&pm, &pp, &roles),
                         "{} reads as {} {}, which the rules refuse: {}",
                         p,
                         pm,
@@ -262,7 +266,7 @@ fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template
             ),
             |((rules, who, requests), route_key, named_stage)| {
                 let spec = rules.join("; ");
-                let policy = RoutePolicy::parse(&spec).expect("generated rules parse");
+                let rules = RuleOracle::parse(&spec).expect("generated rules parse");
                 let authorizer = fx.rig.authorizer(&spec);
                 let roles = Fixture::roles(who);
                 for (m, p) in &requests {
@@ -287,8 +291,8 @@ fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template
                         .runtime
                         .block_on(authorizer.handle(event))
                         .map_err(|e| TestCaseError::fail(format!("{spec}: {m} {p}: {e}")))?;
-                    let expected = policy.permits(m, p, &roles)
-                        && (keyed_by_route || policy.satisfied_everywhere(&roles));
+                    let expected = rules.allows(m, p, &roles)
+                        && (keyed_by_route || rules.refuses_nowhere(&roles));
                     prop_assert_eq!(
                         answer["isAuthorized"].as_bool(),
                         Some(expected),

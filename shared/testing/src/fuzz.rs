@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use crate::memory::MemoryRig;
 use crate::paths::backend_reading;
+use crate::rule_oracle::RuleOracle;
 use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine;
 use serde_json::{json, Value};
@@ -47,8 +48,11 @@ pub struct Harness {
     pub runtime: tokio::runtime::Runtime,
     /// Login, refresh, logout and their stores.
     pub rig: MemoryRig,
-    /// The authorizer trusting the rig's signer.
+    /// The authorizer trusting the rig's signer, with [`ROUTE_RULES`].
     pub authorizer: Authorizer,
+    /// [`ROUTE_RULES`] as the reference implementation reads them: the oracle's judge of what
+    /// the authorizer may allow (never the authorizer's own `RoutePolicy`).
+    pub rules: RuleOracle,
     /// A valid access token for `alice`.
     pub access_token: String,
     /// A valid refresh token of `alice`'s session (it rotates as inputs use it).
@@ -67,13 +71,15 @@ impl Harness {
             let grant = rig.login_alice().await;
             (rig, grant)
         });
-        let authorizer = rig.authorizer("GET /api/me=; * /api/admin/*=admin");
+        let authorizer = rig.authorizer(ROUTE_RULES);
+        let rules = RuleOracle::parse(ROUTE_RULES).expect("the harness's rules parse");
         Self {
             runtime,
             access_token: grant.access.token,
             refresh_token: grant.refresh.expose(),
             rig,
             authorizer,
+            rules,
         }
     }
 
@@ -90,6 +96,9 @@ impl Default for Harness {
         Self::new()
     }
 }
+
+/// The route rules of the harness's authorizer.
+pub const ROUTE_RULES: &str = "GET /api/me=; * /api/admin/*=admin";
 
 /// The harness of a fuzzing process, built on first use and kept for every input.
 pub fn harness() -> &'static Harness {
@@ -233,7 +242,7 @@ pub fn http_request(h: &Harness, data: &[u8]) {
 /// Oracles: never a panic; never an allowing answer (`isAuthorized: true`, or a REST policy
 /// with a principal) unless the event carries a token that verifies; a REST policy that API
 /// Gateway ([`iam::evaluate`]) reads as an Allow of the event's own method ARN only when the
-/// route rules permit that route, and the route a backend reads it as
+/// route rules ([`RuleOracle`]) allow that route, and the route a backend reads it as
 /// ([`backend_reading`]), to the token's roles; the same policy, served from the cache for
 /// other spellings of the admin routes, allows none a backend reads as a refused route; an
 /// HTTP API `true` whose identity sources lack the method and path only for a token no rule
@@ -265,12 +274,12 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
             if iam::evaluate(&resp, &event_arn) == Some(Decision::Allow) {
                 let roles = answer_roles(&resp);
                 assert!(
-                    h.authorizer.policy.permits(method, path, &roles),
+                    h.rules.allows(method, path, &roles),
                     "policy allows {method} {path} to roles {roles:?}: {resp}"
                 );
                 let (rm, rp) = backend_reading(method, path);
                 assert!(
-                    h.authorizer.policy.permits(&rm, &rp, &roles),
+                    h.rules.allows(&rm, &rp, &roles),
                     "policy allows {method} {path}, read as {rm} {rp}, to roles {roles:?}: {resp}"
                 );
             }
@@ -281,7 +290,7 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
                     let (rm, rp) = backend_reading(m, p);
                     assert!(
                         cached != Some(Decision::Allow)
-                            || h.authorizer.policy.permits(&rm, &rp, &roles),
+                            || h.rules.allows(&rm, &rp, &roles),
                         "cached policy allows {m} {p} (read as {rm} {rp}) to {roles:?}: {resp}"
                     );
                 }
@@ -290,7 +299,7 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
         if resp["isAuthorized"] == Value::Bool(true) && !keyed {
             let roles = answer_roles(&resp);
             assert!(
-                h.authorizer.policy.satisfied_everywhere(&roles),
+                h.rules.refuses_nowhere(&roles),
                 "HTTP API true, cached by token alone, for roles {roles:?}: {resp}"
             );
         }
