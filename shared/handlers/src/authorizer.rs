@@ -236,13 +236,17 @@ impl Authorizer {
                 if !denied.is_empty() {
                     // A pattern that starts with `*` matches only paths wherever it is
                     // anchored (see `policy::canonical::iam_patterns`): the short anchor
-                    // keeps a token's policy well under 8 KB.
+                    // keeps a token's policy well under 8 KB. It is `…:execute-api:*:`, not
+                    // `…:execute-api:`, because only a `*` that ends an ARN segment may match
+                    // across `:` (IAM, "Policy elements: Resource"): the first `*` spans
+                    // region, account and any `:` of the path, the pattern's own `*` the rest
+                    // of the path after the last `:` before the defect.
                     let service = arn.service.as_str();
                     let resources = denied
                         .iter()
                         .map(|d| {
                             Value::String(match d.starts_with('*') {
-                                true => [service, d].concat(),
+                                true => [service, "*:", d].concat(),
                                 false => [base, "/", d].concat(),
                             })
                         })

@@ -1,12 +1,22 @@
 //! How API Gateway applies a Lambda authorizer's IAM policy to a request: the one evaluator the
-//! local gateway runs and the policy property tests check the authorizer against.
+//! local gateway runs and the policy property tests check the authorizer against. Its own
+//! test vectors, each quoted from AWS's documentation, are in `tests/iam_vectors.rs`.
 //!
-//! Rules (IAM policy evaluation, restricted to what an authorizer policy can say): a statement
-//! applies when one of its `Action`s is `execute-api:Invoke`, `execute-api:*` or `*` and one of
-//! its `Resource`s matches the method ARN; an applicable `Deny` wins; otherwise an applicable
-//! `Allow` is needed; nothing applicable is an implicit deny. In resources, `*` matches any run
-//! of characters and `?` exactly one — both cross `/` and `:`, as in IAM. Matching is
-//! case-sensitive.
+//! Rules (IAM policy evaluation logic, restricted to what an authorizer policy can say): a
+//! statement applies when one of its `Action`s is `execute-api:Invoke`, `execute-api:*` or `*`
+//! and one of its `Resource`s matches the method ARN; an applicable `Deny` wins (an explicit
+//! deny); otherwise an applicable `Allow` is needed; nothing applicable is an implicit deny.
+//! API Gateway tells the two apart in its 403 message (AWS Knowledge Center, "How do I
+//! troubleshoot HTTP 403 Forbidden errors when using a Lambda authorizer with an API Gateway
+//! REST API?").
+//!
+//! Wildcards, as IAM's "Policy elements: Resource" page words them: "You can use wildcard
+//! characters (* and ?) within the individual segments of an ARN (the parts separated by
+//! colons)", `*` any combination of characters, `?` any single character, and "If the *
+//! wildcard is the last character of a resource ARN segment, it can expand to match beyond the
+//! colon boundaries". So here `?` and a `*` inside a segment never match a `:`; a `*` that
+//! ends a segment (before a `:` or at the end) matches anything; both cross `/` ("including
+//! characters like a forward slash (/)"). Matching is case-sensitive.
 
 use serde_json::Value;
 
@@ -15,8 +25,11 @@ use serde_json::Value;
 pub enum Decision {
     /// An Allow applies and no Deny does.
     Allow,
-    /// An explicit Deny applies, or no Allow does (API Gateway answers 403).
-    Deny,
+    /// A Deny applies (API Gateway: 403 "User is not authorized to access this resource with
+    /// an explicit deny").
+    ExplicitDeny,
+    /// Neither applies (API Gateway: 403 "User is not authorized to access this resource").
+    ImplicitDeny,
 }
 
 /// Evaluates an authorizer response's `policyDocument` for `method_arn`; `None` when the
@@ -36,10 +49,12 @@ pub fn evaluate(response: &Value, method_arn: &str) -> Option<Decision> {
                 && strings(s.get("Resource")).any(|r| matches(r, method_arn))
         })
     };
-    Some(if applies("Deny") || !applies("Allow") {
-        Decision::Deny
-    } else {
+    Some(if applies("Deny") {
+        Decision::ExplicitDeny
+    } else if applies("Allow") {
         Decision::Allow
+    } else {
+        Decision::ImplicitDeny
     })
 }
 
@@ -53,29 +68,44 @@ fn strings(v: Option<&Value>) -> impl Iterator<Item = &str> {
     list.into_iter()
 }
 
-/// IAM wildcard match of a whole `text` against `pattern`: `*` is any run of characters
-/// (`/` and `:` included), `?` exactly one character.
+/// IAM wildcard match of a whole ARN `text` against `pattern` (see the module docs): `?` is one
+/// character other than `:`, `*` any run of characters — without `:` unless the `*` ends its
+/// segment.
 pub fn matches(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // Greedy with backtracking to the last `*`: linear in practice, no recursion.
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
+    glob(&p, &t)
+}
+
+fn glob(mut p: &[char], mut t: &[char]) -> bool {
+    // Literals and `?` one by one; recursion only at a `*`.
+    loop {
+        match p.first() {
+            None => return t.is_empty(),
+            Some('*') => break,
+            Some('?') if t.first().is_some_and(|&c| c != ':') => {}
+            Some(&c) if t.first() == Some(&c) => {}
+            Some(_) => return false,
+        }
+        (p, t) = (&p[1..], &t[1..]);
+    }
+    let rest = &p[1..];
+    let Some(&next) = rest.first() else {
+        // A `*` at the end ends its segment: it matches the rest, colons included.
+        return true;
+    };
+    let crosses_colons = next == ':';
+    // Try each length for the `*`; only where the next literal matches can the rest succeed,
+    // which keeps authorizer policies (a literal after each `*`) about linear.
+    for k in 0..=t.len() {
+        let fits = matches!(next, '*' | '?') || t.get(k) == Some(&next);
+        if fits && glob(rest, &t[k..]) {
+            return true;
+        }
+        if k == t.len() || (t[k] == ':' && !crosses_colons) {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    false
 }
 
 /// Whether `text` holds a character IAM may read as more than itself in a resource: the
@@ -97,13 +127,16 @@ mod tests {
     }
 
     #[test]
-    fn wildcards_cross_slashes_and_colons() {
+    fn wildcards_cross_slashes_and_only_a_segment_final_star_crosses_colons() {
         assert!(matches("a*c", "abbbc"));
         assert!(matches("a/*/*", "a/GET/api/me"));
         assert!(matches("a/*/api/admin/*", "a/GET/x/api/admin/y"));
         assert!(matches("a/GET/*", "a/GET/x:y/z"));
         assert!(matches("a?c", "a/c"));
         assert!(matches("a*", "a"));
+        assert!(matches("a*:c", "ab:b:c"));
+        assert!(!matches("a*c", "a:c"));
+        assert!(!matches("a?c", "a:c"));
         assert!(!matches("a/GET/x", "a/GET/xy"));
         assert!(!matches("a/GET/x/*", "a/GET/x"));
         assert!(!matches("a?c", "ac"));
@@ -122,20 +155,26 @@ mod tests {
         );
         assert_eq!(
             evaluate(&policy(json!([allow_all, deny_api])), &arn),
-            Some(Decision::Deny)
+            Some(Decision::ExplicitDeny)
         );
         assert_eq!(
             evaluate(&policy(json!([allow_post])), &arn),
-            Some(Decision::Deny)
+            Some(Decision::ImplicitDeny)
         );
-        assert_eq!(evaluate(&policy(json!([])), &arn), Some(Decision::Deny));
+        assert_eq!(
+            evaluate(&policy(json!([])), &arn),
+            Some(Decision::ImplicitDeny)
+        );
     }
 
     #[test]
     fn statements_for_other_actions_do_not_apply() {
         let arn = format!("{BASE}/GET/api/me");
         let other = json!([{ "Effect": "Allow", "Action": "execute-api:ManageConnections", "Resource": "*" }]);
-        assert_eq!(evaluate(&policy(other), &arn), Some(Decision::Deny));
+        assert_eq!(
+            evaluate(&policy(other), &arn),
+            Some(Decision::ImplicitDeny)
+        );
         let single = json!({ "Effect": "Allow", "Action": "*", "Resource": "*" });
         assert_eq!(evaluate(&policy(single), &arn), Some(Decision::Allow));
     }

@@ -215,7 +215,7 @@ fn policy_response(answer: &Value, method_arn: &str) -> Gate {
     };
     match iam::evaluate(answer, method_arn) {
         None => Gate::Refuse(Refusal::ConfigurationError),
-        Some(Decision::Deny) => Gate::Refuse(Refusal::Forbidden),
+        Some(Decision::ExplicitDeny | Decision::ImplicitDeny) => Gate::Refuse(Refusal::Forbidden),
         Some(Decision::Allow) => {
             let mut ctx = context;
             ctx.insert("principalId".to_owned(), principal.clone());
