@@ -17,6 +17,12 @@
 //! colon boundaries". So here `?` and a `*` inside a segment never match a `:`; a `*` that
 //! ends a segment (before a `:` or at the end) matches anything; both cross `/` ("including
 //! characters like a forward slash (/)"). Matching is case-sensitive.
+//!
+//! The page leaves one point open: whether a wildcard inside the resource part of an ARN (after
+//! the fifth `:`, where a path may hold `:`) stops at `:` — another reading counts only the
+//! first five fields as segments. [`Reading::Widest`] is that reading at its widest (every
+//! wildcard crosses `:`, as this evaluator once had it); the property tests hold the authorizer
+//! to both, so its policies mean the same on AWS whichever is true.
 
 use serde_json::Value;
 
@@ -32,9 +38,24 @@ pub enum Decision {
     ImplicitDeny,
 }
 
-/// Evaluates an authorizer response's `policyDocument` for `method_arn`; `None` when the
-/// response has no readable policy (API Gateway treats that as an authorizer failure).
+/// How IAM's wildcards treat `:` (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// The page's words: `?` and a `*` inside a segment stop at `:`; a segment-final `*` does not.
+    Documented,
+    /// Every `*` and `?` matches `:` too.
+    Widest,
+}
+
+/// Evaluates an authorizer response's `policyDocument` for `method_arn` as IAM's page reads
+/// wildcards; `None` when the response has no readable policy (API Gateway treats that as an
+/// authorizer failure).
 pub fn evaluate(response: &Value, method_arn: &str) -> Option<Decision> {
+    evaluate_as(response, method_arn, Reading::Documented)
+}
+
+/// [`evaluate`] with the wildcards read as `reading` says.
+pub fn evaluate_as(response: &Value, method_arn: &str, reading: Reading) -> Option<Decision> {
     let statements = response.get("policyDocument")?.get("Statement")?;
     let statements: Vec<&Value> = match statements {
         Value::Array(a) => a.iter().collect(),
@@ -46,7 +67,7 @@ pub fn evaluate(response: &Value, method_arn: &str) -> Option<Decision> {
             s.get("Effect").and_then(Value::as_str) == Some(effect)
                 && strings(s.get("Action"))
                     .any(|a| matches!(a, "execute-api:Invoke" | "execute-api:*" | "*"))
-                && strings(s.get("Resource")).any(|r| matches(r, method_arn))
+                && strings(s.get("Resource")).any(|r| matches_as(r, method_arn, reading))
         })
     };
     Some(if applies("Deny") {
@@ -72,17 +93,23 @@ fn strings(v: Option<&Value>) -> impl Iterator<Item = &str> {
 /// character other than `:`, `*` any run of characters — without `:` unless the `*` ends its
 /// segment.
 pub fn matches(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    glob(&p, &t)
+    matches_as(pattern, text, Reading::Documented)
 }
 
-fn glob(mut p: &[char], mut t: &[char]) -> bool {
+/// [`matches`] with the wildcards read as `reading` says.
+pub fn matches_as(pattern: &str, text: &str, reading: Reading) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    glob(&p, &t, reading == Reading::Widest)
+}
+
+/// `wide`: every wildcard matches `:` ([`Reading::Widest`]).
+fn glob(mut p: &[char], mut t: &[char], wide: bool) -> bool {
     // Literals and `?` one by one; recursion only at a `*`.
     loop {
         match p.first() {
             None => return t.is_empty(),
             Some('*') => break,
-            Some('?') if t.first().is_some_and(|&c| c != ':') => {}
+            Some('?') if t.first().is_some_and(|&c| wide || c != ':') => {}
             Some(&c) if t.first() == Some(&c) => {}
             Some(_) => return false,
         }
@@ -93,12 +120,12 @@ fn glob(mut p: &[char], mut t: &[char]) -> bool {
         // A `*` at the end ends its segment: it matches the rest, colons included.
         return true;
     };
-    let crosses_colons = next == ':';
+    let crosses_colons = wide || next == ':';
     // Try each length for the `*`; only where the next literal matches can the rest succeed,
     // which keeps authorizer policies (a literal after each `*`) about linear.
     for k in 0..=t.len() {
         let fits = matches!(next, '*' | '?') || t.get(k) == Some(&next);
-        if fits && glob(rest, &t[k..]) {
+        if fits && glob(rest, &t[k..], wide) {
             return true;
         }
         if k == t.len() || (t[k] == ':' && !crosses_colons) {
@@ -141,6 +168,8 @@ mod tests {
         assert!(!matches("a/GET/x/*", "a/GET/x"));
         assert!(!matches("a?c", "ac"));
         assert!(!matches("A", "a"));
+        assert!(matches_as("a*c", "a:c", Reading::Widest));
+        assert!(matches_as("a?c", "a:c", Reading::Widest));
     }
 
     #[test]
@@ -171,10 +200,7 @@ mod tests {
     fn statements_for_other_actions_do_not_apply() {
         let arn = format!("{BASE}/GET/api/me");
         let other = json!([{ "Effect": "Allow", "Action": "execute-api:ManageConnections", "Resource": "*" }]);
-        assert_eq!(
-            evaluate(&policy(other), &arn),
-            Some(Decision::ImplicitDeny)
-        );
+        assert_eq!(evaluate(&policy(other), &arn), Some(Decision::ImplicitDeny));
         let single = json!({ "Effect": "Allow", "Action": "*", "Resource": "*" });
         assert_eq!(evaluate(&policy(single), &arn), Some(Decision::Allow));
     }

@@ -193,14 +193,22 @@ mod tests {
         let none = roles(&[]);
         assert!(o.allows("GET", "/api/admin/health", &none));
         assert!(!o.allows("POST", "/api/admin/health", &none));
-        for p in ["/api/admin", "/api/admin/", "/api/admin/x:a/b/c", "/API/Admin"] {
+        for p in [
+            "/api/admin",
+            "/api/admin/",
+            "/api/admin/x:a/b/c",
+            "/API/Admin",
+        ] {
             assert!(!o.allows("GET", p, &none), "{p}");
             assert!(o.allows("GET", p, &roles(&["admin"])), "{p}");
         }
         assert!(!o.allows("DELETE", "/api/items/7", &none));
         assert!(o.allows("DELETE", "/api/items/7", &roles(&["ops"])));
         for p in ["/api/items/", "/api/items", "/api/items/7/x"] {
-            assert!(o.allows("DELETE", p, &roles(&["x"])) == !p.ends_with('/'), "{p}");
+            assert!(
+                o.allows("DELETE", p, &roles(&["x"])) == !p.ends_with('/'),
+                "{p}"
+            );
         }
         assert!(o.allows("GET", "/", &none));
     }
@@ -230,7 +238,15 @@ mod tests {
         ] {
             assert!(!is_canonical(p), "{p}");
         }
-        for p in ["/", "/api/me", "/a/%2F/%20/%C3%A9", "/%", "/a%4", "/a%zz", "/a/.b"] {
+        for p in [
+            "/",
+            "/api/me",
+            "/a/%2F/%20/%C3%A9",
+            "/%",
+            "/a%4",
+            "/a%zz",
+            "/a/.b",
+        ] {
             assert!(is_canonical(p), "{p}");
         }
     }
