@@ -102,7 +102,11 @@ pub async fn rest_api_under_the_stage_refuses_admin_routes_without_the_role(stac
     );
     assert_eq!(anonymous.headers["www-authenticate"], "Bearer");
 
-    let denied = json!({"message": "User is not authorized to access this resource"});
+    // The policy's Deny statements refuse the admin routes: an explicit deny, which API
+    // Gateway words apart from an implicit one (AWS Knowledge Center, "How do I troubleshoot
+    // HTTP 403 Forbidden errors when using a Lambda authorizer with an API Gateway REST API?").
+    let denied =
+        json!({"message": "User is not authorized to access this resource with an explicit deny"});
     // Alice's first call is allowed and caches her policy; the admin routes after it are
     // answered from that cached policy, and must be refused as a fresh decision would.
     let alice = login_at(stack, &gw, ALICE).await;

@@ -22,8 +22,12 @@ pub enum ResponseType {
     MissingAuthenticationToken,
     /// The authorizer said `Unauthorized`, or the identity source is missing (401).
     Unauthorized,
-    /// The authorizer's policy does not allow the method ARN (403).
+    /// The authorizer's policy does not allow the method ARN (403): no statement applies.
     AccessDenied,
+    /// `ACCESS_DENIED` too, but a `Deny` statement applies: API Gateway's message says so (AWS
+    /// Knowledge Center, "How do I troubleshoot HTTP 403 Forbidden errors when using a Lambda
+    /// authorizer with an API Gateway REST API?", which shows both messages).
+    ExplicitDeny,
     /// The authorizer returned another error, or an unusable answer (500).
     AuthorizerConfigurationError,
     /// The authorizer could not be reached or timed out (500).
@@ -38,7 +42,7 @@ impl ResponseType {
         match self {
             Self::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
             Self::Unauthorized => "UNAUTHORIZED",
-            Self::AccessDenied => "ACCESS_DENIED",
+            Self::AccessDenied | Self::ExplicitDeny => "ACCESS_DENIED",
             Self::AuthorizerConfigurationError => "AUTHORIZER_CONFIGURATION_ERROR",
             Self::AuthorizerFailure => "AUTHORIZER_FAILURE",
             Self::RequestTooLarge => "REQUEST_TOO_LARGE",
@@ -48,7 +52,7 @@ impl ResponseType {
     /// API Gateway's default status code for the type.
     pub fn default_status(self) -> u16 {
         match self {
-            Self::MissingAuthenticationToken | Self::AccessDenied => 403,
+            Self::MissingAuthenticationToken | Self::AccessDenied | Self::ExplicitDeny => 403,
             Self::Unauthorized => 401,
             Self::AuthorizerConfigurationError | Self::AuthorizerFailure => 500,
             Self::RequestTooLarge => 413,
@@ -62,6 +66,9 @@ impl ResponseType {
             Self::MissingAuthenticationToken => Some("Missing Authentication Token"),
             Self::Unauthorized => Some("Unauthorized"),
             Self::AccessDenied => Some("User is not authorized to access this resource"),
+            Self::ExplicitDeny => {
+                Some("User is not authorized to access this resource with an explicit deny")
+            }
             Self::AuthorizerConfigurationError | Self::AuthorizerFailure => None,
             Self::RequestTooLarge => Some("Request Too Long"),
         }
@@ -249,6 +256,11 @@ mod tests {
                 r#"{"message":"User is not authorized to access this resource"}"#,
             ),
             (
+                ResponseType::ExplicitDeny,
+                403,
+                r#"{"message":"User is not authorized to access this resource with an explicit deny"}"#,
+            ),
+            (
                 ResponseType::AuthorizerConfigurationError,
                 500,
                 r#"{"message":null}"#,
@@ -428,6 +440,7 @@ DEFAULT_5XX:
         for (kind, status) in [
             (ResponseType::Unauthorized, 401),
             (ResponseType::AccessDenied, 403),
+            (ResponseType::ExplicitDeny, 403),
             (ResponseType::MissingAuthenticationToken, 403),
             (ResponseType::RequestTooLarge, 413),
             (ResponseType::AuthorizerConfigurationError, 503),
