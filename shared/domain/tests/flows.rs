@@ -10,6 +10,7 @@ use tokengate_domain::password::HashParams;
 use tokengate_domain::ports::{UserStatus, UserStore};
 use tokengate_domain::{AuthError, ErrorCode, Password, PasswordHasher, Username};
 use tokengate_testing::memory::{self, MemoryRig};
+use tokengate_testing::race::RacingSessions;
 
 const T0: i64 = memory::RIG_EPOCH;
 /// Where the tests' refresh and logout requests come from (API Gateway's `sourceIp`).
@@ -144,19 +145,22 @@ async fn forged_refresh_token_for_a_known_session_revokes_nothing() {
 }
 
 /// Fifty refreshes of one token at once, on worker threads, every one of them reading the
-/// session before any writes (the twin holds the reads: a twin that never waits would run each
-/// request from read to write before the next one reads, and nothing would race).
+/// session before any writes ([`RacingSessions`]: the twin never waits, so without it each
+/// request would run from read to write before the next one reads, and nothing would race).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_refreshes_of_one_token_yield_one_successor() {
     const RACERS: usize = 50;
     let app = Arc::new(app().await);
     let g0 = login(&app).await;
     let token = g0.refresh.expose();
-    app.store.hold_session_reads(RACERS);
+    let race = RacingSessions::new(app.store.clone(), RACERS);
+    let racing = Arc::new(race.refresh(&app.refresh));
     let mut tasks = Vec::new();
     for _ in 0..RACERS {
-        let (app, token) = (app.clone(), token.clone());
-        tasks.push(tokio::spawn(async move { refresh(&app, &token).await }));
+        let (racing, token) = (racing.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            racing.refresh(&token, SOURCE_IP).await
+        }));
     }
     let mut successors = std::collections::HashSet::new();
     let (mut granted, mut limited) = (0, 0);
@@ -175,9 +179,9 @@ async fn concurrent_refreshes_of_one_token_yield_one_successor() {
     }
     // The race happened: every racer read generation 0 and tried to rotate, one won.
     assert!(
-        app.store.lost_session_writes() >= RACERS - 1,
+        race.lost_writes() >= RACERS - 1,
         "only {} writes lost a race",
-        app.store.lost_session_writes()
+        race.lost_writes()
     );
     // One rotation and nine grace answers fill the session's window (10 a minute): every
     // answer carries the one successor, and the rest wait for the next window.

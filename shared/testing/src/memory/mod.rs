@@ -44,10 +44,6 @@ pub struct MemoryBackend {
     unavailable: AtomicBool,
     calls: AtomicUsize,
     clock: Arc<dyn Clock>,
-    /// Session reads still to hold, and where they wait ([`MemoryBackend::hold_session_reads`]).
-    held_reads: Mutex<Option<(Arc<tokio::sync::Barrier>, usize)>>,
-    /// Session writes whose condition failed ([`MemoryBackend::lost_session_writes`]).
-    lost_writes: AtomicUsize,
 }
 
 /// An item with TTL `ttl` still exists at `now`: the DynamoDB adapter's rule, to the second.
@@ -64,36 +60,7 @@ impl MemoryBackend {
             unavailable: AtomicBool::new(false),
             calls: AtomicUsize::new(0),
             clock,
-            held_reads: Mutex::default(),
-            lost_writes: AtomicUsize::new(0),
         }
-    }
-
-    /// Holds each of the next `n` session reads, after it has read, until all `n` have read:
-    /// `n` concurrent requests then all act on the same item before any of them writes, as
-    /// Lambda instances racing on one DynamoDB item may — without it the twin, which never
-    /// waits, lets each request run from read to write before the next one reads.
-    pub fn hold_session_reads(&self, n: usize) {
-        let barrier = Arc::new(tokio::sync::Barrier::new(n));
-        *self.held_reads.lock().unwrap_or_else(|p| p.into_inner()) = Some((barrier, n));
-    }
-
-    /// The barrier the current session read must wait at, if it is one of the held ones.
-    fn held_read(&self) -> Option<Arc<tokio::sync::Barrier>> {
-        let mut held = self.held_reads.lock().unwrap_or_else(|p| p.into_inner());
-        let (barrier, left) = held.as_mut()?;
-        let barrier = barrier.clone();
-        *left -= 1;
-        if *left == 0 {
-            *held = None;
-        }
-        Some(barrier)
-    }
-
-    /// Number of session rotations and reissues refused because the item had changed since
-    /// the read they were based on (lost races), so far.
-    pub fn lost_session_writes(&self) -> usize {
-        self.lost_writes.load(Ordering::SeqCst)
     }
 
     /// Makes every following call fail with [`PortError::Unavailable`] (or succeed again).
