@@ -98,7 +98,7 @@ impl Default for Harness {
 }
 
 /// The route rules of the harness's authorizer.
-pub const ROUTE_RULES: &str = "GET /api/me=; * /api/admin/*=admin";
+pub const ROUTE_RULES: &str = "GET /api/me=; GET /api/report=admin; * /api/admin/*=admin";
 
 /// The harness of a fuzzing process, built on first use and kept for every input.
 pub fn harness() -> &'static Harness {
@@ -245,8 +245,8 @@ pub fn http_request(h: &Harness, data: &[u8]) {
 /// route rules ([`RuleOracle`]) allow that route, and the route a backend reads it as
 /// ([`backend_reading`]), to the token's roles; the same policy, served from the cache for
 /// other spellings of the admin routes, allows none a backend reads as a refused route; an
-/// HTTP API `true` whose identity sources lack the method and path only for a token no rule
-/// refuses.
+/// HTTP API `true` only when the rules allow the request to the token's roles, and, when its
+/// identity sources lack the method and path, only for a token no rule refuses.
 pub fn authorizer_event(h: &Harness, data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -295,12 +295,18 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
                 }
             }
         }
-        if resp["isAuthorized"] == Value::Bool(true) && !keyed {
+        if resp["isAuthorized"] == Value::Bool(true) {
             let roles = answer_roles(&resp);
             assert!(
-                h.rules.refuses_nowhere(&roles),
+                keyed || h.rules.refuses_nowhere(&roles),
                 "HTTP API true, cached by token alone, for roles {roles:?}: {resp}"
             );
+            if let Some((method, path)) = http_api_request(&event) {
+                assert!(
+                    h.rules.allows(&method, &path, &roles),
+                    "HTTP API true for {method} {path} to roles {roles:?}: {resp}"
+                );
+            }
         }
     }
 }
@@ -349,6 +355,28 @@ fn keyed_by_route(event: &Value) -> bool {
     let http = &event["requestContext"]["http"];
     let has = |v: &Value| v.as_str().is_some_and(|s| values.contains(&s));
     has(&http["method"]) && (has(&http["path"]) || has(&event["rawPath"]))
+}
+
+/// The request an HTTP API event is about, read from the JSON apart from the authorizer's own
+/// parsing (README, Route rules): the client's method and path, less a named stage's first
+/// segment on the execute-api domain. `None` when the event does not say.
+fn http_api_request(event: &Value) -> Option<(String, String)> {
+    let ctx = &event["requestContext"];
+    let method = ctx["http"]["method"].as_str()?.to_ascii_uppercase();
+    let path = ctx["http"]["path"].as_str().or(event["rawPath"].as_str())?;
+    let stage = ctx["stage"].as_str().unwrap_or("$default");
+    if stage == "$default" {
+        return Some((method, path.to_owned()));
+    }
+    let (api, domain) = (ctx["apiId"].as_str()?, ctx["domainName"].as_str()?);
+    if !domain.starts_with(&format!("{api}.execute-api.")) {
+        return Some((method, path.to_owned()));
+    }
+    match path.strip_prefix(&format!("/{stage}"))? {
+        "" => Some((method, "/".to_owned())),
+        rest if rest.starts_with('/') => Some((method, rest.to_owned())),
+        _ => None,
+    }
 }
 
 /// Method and path of a REST method ARN (`arn:…:API/STAGE/METHOD/path`, the path holding any
