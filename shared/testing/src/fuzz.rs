@@ -257,6 +257,7 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
     let presented = presented_tokens(&event);
     let event_arn = event["methodArn"].as_str().unwrap_or_default().to_owned();
     let keyed = keyed_by_route(&event);
+    let request = http_api_request(&event);
     let answer = h.runtime.block_on(h.authorizer.handle(event));
     if let Ok(resp) = answer {
         let allowed = resp["isAuthorized"] == Value::Bool(true) || resp["principalId"].is_string();
@@ -301,9 +302,9 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
                 keyed || h.rules.refuses_nowhere(&roles),
                 "HTTP API true, cached by token alone, for roles {roles:?}: {resp}"
             );
-            if let Some((method, path)) = http_api_request(&event) {
+            if let Some((method, path)) = &request {
                 assert!(
-                    h.rules.allows(&method, &path, &roles),
+                    h.rules.allows(method, path, &roles),
                     "HTTP API true for {method} {path} to roles {roles:?}: {resp}"
                 );
             }
