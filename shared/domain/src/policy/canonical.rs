@@ -73,7 +73,8 @@ fn hex_value(c: u8) -> Option<u8> {
 /// leading `*` standing for it (and any part of the path before the defect) is exact. Those
 /// that start with `*` match only paths even against the whole method ARN (its fixed part,
 /// `arn:…:API/STAGE/METHOD`, holds no `//`, `/.`, `;` or `%`), so the authorizer may write them
-/// after `arn:PARTITION:execute-api:*:` instead of the stage ARN: 16 Denies, half as long.
+/// after `arn:PARTITION:execute-api:*:` instead of the stage ARN (the `*:` because IAM's `*`
+/// crosses a `:` only where it ends an ARN segment): 15 of the 17 Denies, half as long.
 pub fn iam_patterns() -> &'static [String] {
     static PATTERNS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     PATTERNS.get_or_init(spell_patterns)
