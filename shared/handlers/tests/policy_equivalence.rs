@@ -320,6 +320,51 @@ fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template
         .unwrap();
 }
 
+/// The whole-API policy's Denies of non-canonical spellings are written so that they match
+/// whether IAM lets a mid-segment `*` cross `:` or not (IAM, "Policy elements: Resource": only a
+/// `*` that ends an ARN segment is said to cross colons): as first written, after the anchor
+/// `arn:aws:execute-api:`, they matched nothing under the page's reading.
+#[test]
+fn a_cached_policy_refuses_every_non_canonical_spelling_under_either_reading_of_iam_wildcards() {
+    let fx = Fixture::new();
+    let authorizer = fx.rig.authorizer("* /api/admin/*=admin");
+    let event = json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {}", fx.tokens[0]),
+        "methodArn": arn("GET", "/api/me"),
+    });
+    let answer = fx
+        .runtime
+        .block_on(authorizer.handle(event))
+        .expect("answer");
+    assert!(allows_every_route(&answer), "{answer:#}");
+    for (m, p) in [
+        ("GET", "/api//admin"),
+        ("GET", "/x:y/api//admin"),
+        ("GET", "/api/me/../admin"),
+        ("DELETE", "/x:y/./admin"),
+        ("GET", "/api/admin;x"),
+        ("GET", "/api/%61dmin"),
+        ("GET", "/x:a/"),
+        ("GET", "/x:a/b:c/"),
+        ("GET", "/api/me/"),
+    ] {
+        for reading in READINGS {
+            assert_ne!(
+                iam::evaluate_as(&answer, &arn(m, p), reading),
+                Some(Decision::Allow),
+                "{m} {p} ({reading:?})\n{answer:#}"
+            );
+        }
+    }
+    for reading in READINGS {
+        let me = iam::evaluate_as(&answer, &arn("GET", "/api/me"), reading);
+        assert_eq!(me, Some(Decision::Allow), "{reading:?}");
+        let colon = iam::evaluate_as(&answer, &arn("GET", "/x:a/b"), reading);
+        assert_eq!(colon, Some(Decision::Allow), "{reading:?}");
+    }
+}
+
 /// Whether the answer's Allow covers every method ARN of the API (a cache-wide policy).
 fn allows_every_route(answer: &Value) -> bool {
     answer["policyDocument"]["Statement"]
