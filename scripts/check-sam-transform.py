@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What SAM's own transform (aws-sam-translator, the code `sam deploy` and CloudFormation run)
-makes of template.yaml's API, checked rule by rule (README "Deploy"):
+makes of template.yaml's API, checked rule by rule (docs/testing.md, "What make test runs"):
 
   authorizer-on-protected   every method of the REST API but the public ones (PUBLIC below, and
                             OPTIONS) carries one of the template's authorizers (OpenAPI
@@ -19,7 +19,7 @@ makes of template.yaml's API, checked rule by rule (README "Deploy"):
   authorizer-cache-key      with AuthorizerCache=token the authorizer is a TOKEN one on the
                             Authorization header; with AuthorizerCache=route a REQUEST one whose
                             identity sources (its cache key) are that header, context.httpMethod
-                            and context.path (README "Route rules").
+                            and context.path (docs/route-rules.md).
 
 Every check runs once per AuthorizerCache value. SAM resolves no intrinsic in `Auth`; the
 template's AWS::LanguageExtensions transform, which runs first on deploy, resolves the `Fn::If`
