@@ -48,6 +48,8 @@ phase format bash -c 'cargo fmt --all -- --check && cargo fmt --manifest-path fu
 # Every link of README.md and docs/ into the repository, anchors included (offline), after the
 # checker's self-test shows it catches a missing file and a missing heading.
 phase doc_links scripts/check-doc-links.sh --self-test
+# The README's first flow is the curl lines `make dev` prints.
+phase readme_flow scripts/check-readme-flow.sh
 phase one_feature_set one_feature_set
 phase clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 phase dependency_policy cargo deny --locked check licenses bans sources
