@@ -59,7 +59,8 @@ $(FUZZ_TOOLS):
 
 ## test: formatting, one feature set (cargo hakari), lints, dependency policy, unit and twin
 ## tests with the fuzz seed replay, emulator tests, end-to-end tests (attack suite, browser demo,
-## log checks), template lint and checks, SAM's transform; a table of each phase's seconds at the end (scripts/test.sh)
+## log checks), template lint and checks, SAM's transform, the docs' links and the README's
+## first flow; a table of each phase's seconds at the end (scripts/test.sh)
 test:
 	scripts/test.sh
 
