@@ -27,7 +27,8 @@ transform): the very output the local gateway reads its API from.
 
 Usage: check-sam-transform.py [--self-test] [TEMPLATE]   (default template.yaml)
 --self-test also breaks a copy of the template once per rule and fails unless that rule, and
-only that rule, catches it: a check that cannot fail checks nothing.
+only that rule, catches it: a check that cannot fail checks nothing; and it runs
+sam_transform.py's own cases of parameter resolution.
 """
 
 import copy
@@ -35,6 +36,7 @@ import logging
 import sys
 
 from sam_transform import deployed, load
+from sam_transform import self_test as resolver_self_test
 
 # Reached without an access token: credentials come in the body or the refresh cookie, or the
 # route publishes public keys.
@@ -193,6 +195,10 @@ def main(args):
     if found:
         return 1
     if self_test:
+        for problem in resolver_self_test():
+            print(f"self-test failed: {problem}", file=sys.stderr)
+            return 1
+        print("self-test ok: parameters resolve as CloudFormation resolves them")
         for rule, breaks in breakages():
             broken = copy.deepcopy(template)
             breaks(broken)

@@ -121,7 +121,10 @@ def resolve(value, template, params):
         cond, then, otherwise = arg
         return resolve(then if condition(cond, template, params) else otherwise, template, params)
     arg = resolve(arg, template, params)
-    literal = lambda v: isinstance(v, str)  # noqa: E731
+
+    def literal(v):
+        return isinstance(v, str)
+
     if fn == "Fn::Sub":
         pattern, own = (arg, {}) if isinstance(arg, str) else arg
         known = {**params, **own}
@@ -175,6 +178,49 @@ def deployed(template, overrides=""):
     """What CloudFormation holds after both transforms, with `overrides` as deployed."""
     params = parameters(template, overrides)
     return translate(language_extensions(template, params), params)
+
+
+def self_test():
+    """What `resolve` and `parameters` must do, as CloudFormation does it ("Intrinsic function
+    reference"; "Parameters"): the problems found, empty when all hold."""
+    template = {
+        "Parameters": {
+            "Origins": {"Type": "String", "Default": "https://a.test,https://b.test"},
+            "Mode": {"Type": "String", "Default": "token", "AllowedValues": ["token", "route"]},
+            "Ttl": {"Type": "Number", "Default": 60, "MinValue": 0, "MaxValue": 3600},
+            "Path": {"Type": "String", "Default": "", "AllowedPattern": "^(/[a-z]*)?$"},
+        },
+        "Conditions": {
+            "ByRoute": {"Fn::Equals": [{"Ref": "Mode"}, "route"]},
+            "NotByRoute": {"Fn::Not": [{"Condition": "ByRoute"}]},
+        },
+    }
+    first = {"Fn::Select": [0, {"Fn::Split": [",", {"Ref": "Origins"}]}]}
+    cases = [
+        ("", {"Fn::Sub": ["'${O}'", {"O": first}]}, "'https://a.test'"),
+        ("Origins=http://x,http://y", {"Fn::Sub": ["'${O}'", {"O": first}]}, "'http://x'"),
+        ("", {"Fn::Sub": "ttl=${Ttl} ${!Literal}"}, "ttl=60 ${Literal}"),
+        ("", {"Fn::Join": ["-", [{"Ref": "Mode"}, "x"]]}, "token-x"),
+        ("Mode=route", {"Fn::If": ["ByRoute", "r", "t"]}, "r"),
+        ("", {"Fn::If": ["NotByRoute", "t", "r"]}, "t"),
+        # What only a stack knows stays, its resolvable arguments resolved.
+        ("", {"Fn::Sub": "${AWS::Region}:${Ttl}"}, {"Fn::Sub": "${AWS::Region}:${Ttl}"}),
+        ("", {"Fn::GetAtt": ["Fn", "Arn"]}, {"Fn::GetAtt": ["Fn", "Arn"]}),
+        ("", {"Fn::Sub": ["${A}", {"A": {"Ref": "Table"}}]},
+         {"Fn::Sub": ["${A}", {"A": {"Ref": "Table"}}]}),
+    ]
+    found = []
+    for overrides, value, want in cases:
+        got = resolve(value, template, parameters(template, overrides))
+        if got != want:
+            found.append(f"{value} with {overrides!r}: {got!r}, expected {want!r}")
+    for overrides in ["Nope=1", "Mode", "Mode=other", "Ttl=x", "Ttl=3601", "Path=nope"]:
+        try:
+            parameters(template, overrides)
+            found.append(f"parameters {overrides!r} accepted")
+        except ValueError:
+            pass
+    return found
 
 
 def main(args):

@@ -260,8 +260,8 @@ fn route_authorizer(
 fn authorizer(scheme: &Value, resources: &Map<String, Value>) -> anyhow::Result<AuthorizerSpec> {
     let spec = &scheme["x-amazon-apigateway-authorizer"];
     let function = function_of(&spec["authorizerUri"], resources)?;
-    // API Gateway's default when `authorizerResultTtlInSeconds` is absent ("x-amazon-apigateway-
-    // authorizer object", API Gateway Developer Guide).
+    // API Gateway's default when the TTL is not set ("AWS::ApiGateway::Authorizer",
+    // AuthorizerResultTtlInSeconds: "If this field is not set, the default value is 300").
     let cache_ttl_secs = match spec.get("authorizerResultTtlInSeconds") {
         None => 300,
         Some(Value::Number(n)) => n.as_u64().context("authorizerResultTtlInSeconds")?,

@@ -11,11 +11,13 @@ use serde_json::{json, Value};
 use super::*;
 use crate::routes::Resolution;
 
+/// One transform's output: the JSON, or its error.
+type Run = Arc<OnceLock<Result<String, String>>>;
+
 /// `template.yaml` through `scripts/sam_transform.py` with `overrides`: the JSON, or its error.
 fn transform(overrides: &str) -> Result<String, String> {
     // One run per parameter set for the whole test binary (a run takes about a second).
-    static RUNS: OnceLock<Mutex<HashMap<String, Arc<OnceLock<Result<String, String>>>>>> =
-        OnceLock::new();
+    static RUNS: OnceLock<Mutex<HashMap<String, Run>>> = OnceLock::new();
     let run = RUNS
         .get_or_init(Default::default)
         .lock()
@@ -160,7 +162,8 @@ fn reads_stage_routes_and_authorizers_from_the_openapi_body() {
 
 #[test]
 fn what_the_gateway_does_not_model_is_refused() {
-    let breaks: [(&str, fn(&mut Value)); 6] = [
+    type Break = fn(&mut Value);
+    let breaks: [(&str, Break); 6] = [
         ("Nobody", |t| {
             body(t)["paths"]["/api/other"]["x-amazon-apigateway-any-method"]["security"] =
                 json!([{"Nobody": []}]);
