@@ -32,6 +32,18 @@ ROUTE_ROLES=${TOKENGATE_ROUTE_ROLES:-"GET /api/me=;* /api/admin/*=admin"}
 ALLOWED_ORIGINS="http://localhost:${APP_ADDR##*:},http://${APP_ADDR},http://localhost:${GATEWAY_ADDR##*:},http://$GATEWAY_ADDR"
 
 mkdir -p "$STATE"
+
+# The API as CloudFormation deploys it, read by both gateways: template.yaml through SAM's own
+# transform with the template's parameters as deployed here (the allowed origins above, then any
+# of yours in TOKENGATE_GATEWAY_PARAMETERS, e.g. `AuthorizerCache=route`). First, so that a bad
+# parameter stops `make dev` at once.
+echo "transforming template.yaml with SAM's transform"
+"$VENV/bin/python3" scripts/sam_transform.py \
+  --parameter-overrides "AllowedOrigins=$ALLOWED_ORIGINS ${TOKENGATE_GATEWAY_PARAMETERS:-}" \
+  template.yaml > "$STATE/template.cfn.json"
+unset TOKENGATE_GATEWAY_PARAMETERS
+export TOKENGATE_GATEWAY_TEMPLATE="$STATE/template.cfn.json"
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
@@ -109,13 +121,12 @@ pids+=($!)
 wait_for_port 127.0.0.1 "$LAMBDA_PORT" "cargo lambda watch"
 
 # Two layouts of the one API, as a user deploys it (docs/browser-apps.md), in front of the same
-# functions, with the template's parameters as deployed here:
+# functions:
 # - at the root, as a custom domain with a root base-path mapping serves the API; the browser
 #   demo page there calls `/auth/...` on its own origin;
 # - under /v1 as the execute-api URL serves it (no TOKENGATE_GATEWAY_CUSTOM_DOMAIN), with the
 #   demo as an app on another origin (TOKENGATE_APP_ADDR) calling it with CORS.
 export TOKENGATE_LAMBDA_URL="http://127.0.0.1:$LAMBDA_PORT"
-export TOKENGATE_GATEWAY_PARAMETERS="AllowedOrigins=$ALLOWED_ORIGINS"
 echo "starting the local API gateway on http://$GATEWAY_ADDR (root) and http://$STAGE_GATEWAY_ADDR (/v1)"
 TOKENGATE_GATEWAY_ADDR=$GATEWAY_ADDR TOKENGATE_GATEWAY_CUSTOM_DOMAIN=localhost \
   target/debug/tokengate-gateway > "$STATE/gateway.log" 2>&1 &
