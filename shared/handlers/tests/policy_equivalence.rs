@@ -10,7 +10,7 @@
 //! is also evaluated for *other* routes, as API Gateway does when it serves the token's cached
 //! policy: it may never allow what the rules forbid, and when it claims to cover the whole API
 //! (`Allow …/*`) it must answer every route exactly, but for paths with an upper-case letter,
-//! which it may refuse (README, Route rules). A reference reading of each request
+//! which it may refuse (docs/route-rules.md). A reference reading of each request
 //! ([`backend_reading`]) must be allowed wherever its spelling is.
 //!
 //! What "the route rules say" is decided by [`RuleOracle`], a plain reference implementation of
@@ -205,7 +205,7 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
                 prop_assert!(!decided || permitted, "bypass: {}", context);
                 if i == 0 || covers_api {
                     // The route asked about is answered exactly; so is every route when the
-                    // policy claims the whole API. The exceptions (README, Route rules) may
+                    // policy claims the whole API. The exceptions (docs/route-rules.md) may
                     // only refuse: a route-scoped answer for a path holding an IAM wildcard,
                     // and a whole-API answer for a path holding an upper-case letter (IAM
                     // cannot say "this literal in any case" without 2^n patterns).

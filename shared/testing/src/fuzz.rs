@@ -359,7 +359,7 @@ fn keyed_by_route(event: &Value) -> bool {
 }
 
 /// The request an HTTP API event is about, read from the JSON apart from the authorizer's own
-/// parsing (README, Route rules): the client's method and path, less a named stage's first
+/// parsing (`docs/route-rules.md`, HTTP APIs): the client's method and path, less a named stage's first
 /// segment on the execute-api domain. `None` when the event does not say.
 fn http_api_request(event: &Value) -> Option<(String, String)> {
     let ctx = &event["requestContext"];

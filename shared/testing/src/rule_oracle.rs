@@ -1,10 +1,10 @@
 //! A plain reference implementation of the route-rule grammar, the oracle the policy property
 //! test and the fuzz oracle judge the authorizer by.
 //!
-//! Written from the documented grammar (README, "Route rules" and "Paths as backends read
-//! them"), not from `tokengate_domain::policy`, and deliberately naive — strings kept as
-//! written, a segment walk by index, the canonical-path refusals checked segment by segment —
-//! so that a slip in `RoutePolicy::permits` is not shared by its judge:
+//! Written from the documented grammar (`docs/route-rules.md`, "Grammar" and "Paths as
+//! backends read them"), not from `tokengate_domain::policy`, and deliberately naive — strings
+//! kept as written, a segment walk by index, the canonical-path refusals checked segment by
+//! segment — so that a slip in `RoutePolicy::permits` is not shared by its judge:
 //!
 //! - rules are `;`-separated `METHOD PATH=ROLES`; METHOD is a method (any case) or `*`;
 //! - a PATH segment is a literal (compared case-blind, ASCII), `{name}` (exactly one non-empty
@@ -139,8 +139,8 @@ impl OracleRule {
     }
 }
 
-/// Whether no backend could read `path` as another path (README, "Paths as backends read
-/// them"), checked segment by segment.
+/// Whether no backend could read `path` as another path (`docs/route-rules.md`, "Paths as
+/// backends read them"), checked segment by segment.
 pub fn is_canonical(path: &str) -> bool {
     if path == "/" {
         return true;
