@@ -337,8 +337,10 @@ async fn login_rehashes_passwords_made_with_weaker_parameters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_user_and_wrong_password_take_the_same_time() {
-    // Medians of interleaved runs at OWASP parameters, so the Argon2 work dominates as in
-    // production; an unknown user is checked against a dummy hash of the same cost.
+    // The fastest of interleaved runs at OWASP parameters, so the Argon2 work dominates as in
+    // production; an unknown user is checked against a dummy hash of the same cost. Minimums,
+    // not medians: load from other tests only ever adds time, so the fastest run of each is the
+    // one closest to the work itself (medians flaked on a loaded machine).
     let mut app = app().await;
     let hasher = PasswordHasher::default();
     let stored = hasher.hash(&Password::new("correct horse")).unwrap();
@@ -370,11 +372,10 @@ async fn unknown_user_and_wrong_password_take_the_same_time() {
             assert_eq!(e.code, ErrorCode::InvalidCredentials);
         }
     }
-    unknown.sort();
-    wrong.sort();
-    let (u, w) = (unknown[4].as_secs_f64(), wrong[4].as_secs_f64());
+    let fastest = |times: &[std::time::Duration]| times.iter().min().unwrap().as_secs_f64();
+    let (u, w) = (fastest(&unknown), fastest(&wrong));
     assert!(
-        u.max(w) / u.min(w) < 2.0,
-        "medians: unknown {u:.4}s, wrong password {w:.4}s"
+        u.max(w) / u.min(w) < 1.5,
+        "fastest runs: unknown {u:.4}s, wrong password {w:.4}s"
     );
 }
