@@ -42,7 +42,11 @@ impl SamConfig {
         for line in text.lines().map(str::trim) {
             if let Some(header) = line.strip_prefix('[') {
                 let header = header.split(']').next().unwrap_or_default();
-                section = header.split('.').map(str::trim).collect::<Vec<_>>().join(".");
+                section = header
+                    .split('.')
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(".");
                 continue;
             }
             let target = match section.as_str() {

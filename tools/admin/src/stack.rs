@@ -15,7 +15,10 @@ pub const SIGNING_KEY_OUTPUT: &str = "SigningKeyArn";
 /// (template.yaml's `Globals` and authorizer settings), for `keys create` and `keys promote`.
 const TIMING_PARAMETERS: [(&str, &str); 2] = [
     ("TOKENGATE_ACCESS_TTL_SECONDS", "AccessTokenTtlSeconds"),
-    ("TOKENGATE_AUTHORIZER_CACHE_TTL", "AuthorizerCacheTtlSeconds"),
+    (
+        "TOKENGATE_AUTHORIZER_CACHE_TTL",
+        "AuthorizerCacheTtlSeconds",
+    ),
 ];
 
 /// One stack's status, outputs and parameters.
@@ -143,9 +146,13 @@ mod tests {
         let err = s.output(TABLE_OUTPUT).unwrap_err().to_string();
         assert!(err.contains("stack s (CREATE_IN_PROGRESS) has no output TableName"));
         assert!(err.contains("wait until it is CREATE_COMPLETE"));
-        let err = stack("ROLLBACK_COMPLETE", &[]).output(TABLE_OUTPUT).unwrap_err();
+        let err = stack("ROLLBACK_COMPLETE", &[])
+            .output(TABLE_OUTPUT)
+            .unwrap_err();
         assert!(err.to_string().contains("its last deploy failed"));
-        let err = stack("CREATE_COMPLETE", &[]).output(TABLE_OUTPUT).unwrap_err();
+        let err = stack("CREATE_COMPLETE", &[])
+            .output(TABLE_OUTPUT)
+            .unwrap_err();
         assert!(err.to_string().contains("is it a tokengate stack?"));
         let s = stack("CREATE_COMPLETE", &[(TABLE_OUTPUT, "t")]);
         assert_eq!(s.output(TABLE_OUTPUT).unwrap(), "t");

@@ -106,7 +106,9 @@ pub fn choose(
         .table
         .clone()
         .map(|v| Sourced::new(v, Source::Flag("--table")))
-        .or_else(|| env("TOKENGATE_TABLE").map(|v| Sourced::new(v, Source::Env("TOKENGATE_TABLE"))));
+        .or_else(|| {
+            env("TOKENGATE_TABLE").map(|v| Sourced::new(v, Source::Env("TOKENGATE_TABLE")))
+        });
     // The SDK reads AWS_REGION, then AWS_DEFAULT_REGION, itself; only when neither is set does
     // samconfig.toml's region come before the profile's.
     let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
@@ -200,7 +202,10 @@ mod tests {
             table: None,
             region: Some("us-west-2".into()),
         };
-        let vars = [("TOKENGATE_STACK", "from-env"), ("AWS_REGION", "ap-south-1")];
+        let vars = [
+            ("TOKENGATE_STACK", "from-env"),
+            ("AWS_REGION", "ap-south-1"),
+        ];
         let c = choose_with(&flags, &vars, Some(&sam()));
         assert_eq!(
             c.stack,
