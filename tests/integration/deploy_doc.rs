@@ -17,9 +17,10 @@ use std::process::Output;
 use tokengate_aws::bootstrap::{create_signing_key, ensure_mac_key};
 use tokengate_aws::DynamoStore;
 use tokengate_claims::Algorithm;
+use tokengate_domain::keyring::KeyState;
 use tokengate_domain::login::LoginAttempt;
 use tokengate_domain::ports::{KeyringStore, UserStatus, UserStore};
-use tokengate_domain::{Password, SystemClock, Username};
+use tokengate_domain::{Clock, Password, SystemClock, Username};
 use tokengate_tests::binaries::{build_cli, debug_binary};
 use tokengate_tests::{Bootstrapped, Emulator};
 use tokio::io::AsyncWriteExt;
@@ -89,21 +90,40 @@ fn template_block(section: &str, key: &str) -> String {
 fn emulator_template() -> String {
     format!(
         "AWSTemplateFormatVersion: \"2010-09-09\"\nParameters:\n  SigningKeyArn:\n    Type: \
-         String\nResources:\n{}Outputs:\n{}  SigningKeyArn:\n    Value: !Ref SigningKeyArn\n",
+         String\n{}Resources:\n{}Outputs:\n{}  SigningKeyArn:\n    Value: !Ref SigningKeyArn\n",
+        template_block("Parameters", "AccessTokenTtlSeconds"),
         template_block("Resources", "TokengateTable"),
         template_block("Outputs", "TableName"),
     )
 }
 
-/// A fresh directory under the system's temporary one.
-fn scratch_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("tokengate-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory under the system's temporary one, removed on drop.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new(name: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("tokengate-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// `program args` in `dir`, with an environment of its own: the emulator's endpoint and test
@@ -144,21 +164,99 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-async fn create_stack(emulator: &Emulator, name: &str, body: &str, signing_key_arn: Option<&str>) {
+async fn create_stack(emulator: &Emulator, name: &str, body: &str, parameters: &[(&str, &str)]) {
     let cfn = aws_sdk_cloudformation::Client::new(&emulator.sdk_config().await);
-    let parameter = signing_key_arn.map(|arn| {
-        aws_sdk_cloudformation::types::Parameter::builder()
-            .parameter_key("SigningKeyArn")
-            .parameter_value(arn)
-            .build()
-    });
+    let parameters = parameters
+        .iter()
+        .map(|(key, value)| {
+            aws_sdk_cloudformation::types::Parameter::builder()
+                .parameter_key(*key)
+                .parameter_value(*value)
+                .build()
+        })
+        .collect();
     cfn.create_stack()
         .stack_name(name)
         .template_body(body)
-        .set_parameters(parameter.map(|p| vec![p]))
+        .set_parameters(Some(parameters))
         .send()
         .await
         .expect("the emulator creates the stack");
+}
+
+/// The stack after `sam deploy --guided`, as far as the emulator can hold it, and the project
+/// directory with the `samconfig.toml` the guided deploy saved.
+struct Deployed {
+    emulator: Emulator,
+    dir: ScratchDir,
+    /// The template's signing key (`SigningKeyArn`).
+    key_arn: String,
+    /// The stack's `TableName` output.
+    table: String,
+    /// The functions' MAC key (what `bootstrap` makes; not the CLI's business).
+    mac_key: String,
+}
+
+impl Deployed {
+    async fn start(name: &str, parameters: &[(&str, &str)]) -> Self {
+        build_cli().await;
+        let emulator = Emulator::start().await;
+        let sdk = emulator.sdk_config().await;
+        let kms = aws_sdk_kms::Client::new(&sdk);
+        let key_id = create_signing_key(&kms, Algorithm::ES256, STACK)
+            .await
+            .unwrap();
+        let key = kms.describe_key().key_id(&key_id).send().await.unwrap();
+        let key_arn = key.key_metadata.unwrap().arn.unwrap();
+        let mac_key = ensure_mac_key(&kms).await.unwrap();
+        let mut all = vec![("SigningKeyArn", key_arn.as_str())];
+        all.extend_from_slice(parameters);
+        create_stack(&emulator, STACK, &emulator_template(), &all).await;
+        let described = aws_sdk_cloudformation::Client::new(&sdk)
+            .describe_stacks()
+            .stack_name(STACK)
+            .send()
+            .await
+            .unwrap();
+        let table = described.stacks.unwrap()[0]
+            .outputs
+            .iter()
+            .flatten()
+            .find(|o| o.output_key.as_deref() == Some("TableName"))
+            .and_then(|o| o.output_value.clone())
+            .expect("the stack's TableName output");
+        let dir = ScratchDir::new(name);
+        // As `sam deploy --guided` saves its answers.
+        std::fs::write(
+            dir.join("samconfig.toml"),
+            format!(
+                "version = 0.1\n[default.deploy.parameters]\nstack_name = \"{STACK}\"\n\
+                 resolve_s3 = true\ns3_prefix = \"{STACK}\"\nregion = \"{REGION}\"\n\
+                 confirm_changeset = true\ncapabilities = \"CAPABILITY_IAM\"\n"
+            ),
+        )
+        .unwrap();
+        Self {
+            emulator,
+            dir,
+            key_arn,
+            table,
+            mac_key,
+        }
+    }
+
+    /// `tokengate args` in the project directory.
+    async fn tokengate(&self, args: &[&str]) -> Output {
+        let bin = debug_binary("tokengate");
+        let out = run(&self.dir, &self.emulator, bin.to_str().unwrap(), args, "").await;
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        out
+    }
+
+    async fn store(&self) -> DynamoStore {
+        let ddb = aws_sdk_dynamodb::Client::new(&self.emulator.sdk_config().await);
+        DynamoStore::new(ddb, self.table.clone(), std::sync::Arc::new(SystemClock))
+    }
 }
 
 #[test]
@@ -173,41 +271,12 @@ fn the_outputs_the_cli_reads_are_in_the_template_under_the_same_names() {
 #[tokio::test]
 async fn the_documented_post_deploy_commands_adopt_the_stacks_key_and_make_an_admin_who_can_log_in()
 {
-    build_cli().await;
-    let emulator = Emulator::start().await;
-    let sdk = emulator.sdk_config().await;
-    let kms = aws_sdk_kms::Client::new(&sdk);
-    let key_id = create_signing_key(&kms, Algorithm::ES256, STACK)
-        .await
-        .unwrap();
-    let key_arn = kms
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .arn
-        .unwrap();
-    let mac_key = ensure_mac_key(&kms).await.unwrap();
-    create_stack(&emulator, STACK, &emulator_template(), Some(&key_arn)).await;
-    let dir = scratch_dir("deploy-doc");
-    // As `sam deploy --guided` saves its answers.
-    std::fs::write(
-        dir.join("samconfig.toml"),
-        format!(
-            "version = 0.1\n[default.deploy.parameters]\nstack_name = \"{STACK}\"\n\
-             resolve_s3 = true\ns3_prefix = \"{STACK}\"\nregion = \"{REGION}\"\n\
-             confirm_changeset = true\ncapabilities = \"CAPABILITY_IAM\"\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(dir.join("post-deploy.sh"), post_deploy_script()).unwrap();
+    let deployed = Deployed::start("deploy-doc", &[]).await;
+    std::fs::write(deployed.dir.join("post-deploy.sh"), post_deploy_script()).unwrap();
 
     let out = run(
-        &dir,
-        &emulator,
+        &deployed.dir,
+        &deployed.emulator,
         "bash",
         &["-euo", "pipefail", "post-deploy.sh"],
         &format!("{ADMIN_PASSWORD}\n"),
@@ -216,33 +285,18 @@ async fn the_documented_post_deploy_commands_adopt_the_stacks_key_and_make_an_ad
 
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{}\n{stderr}", text(&out.stdout));
-    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
-    let described = cfn
-        .describe_stacks()
-        .stack_name(STACK)
-        .send()
-        .await
-        .unwrap();
-    let table = described.stacks.unwrap()[0]
-        .outputs
-        .iter()
-        .flatten()
-        .find(|o| o.output_key.as_deref() == Some("TableName"))
-        .and_then(|o| o.output_value.clone())
-        .expect("the stack's TableName output");
-    let table = table.as_str();
     assert!(
         stderr.contains(&format!(
             "tokengate: stack {STACK} (samconfig.toml), region {REGION} (samconfig.toml), \
-             table {table} (stack output TableName)"
+             table {} (stack output TableName)",
+            deployed.table
         )),
         "{stderr}"
     );
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    let store = DynamoStore::new(ddb, table.to_owned(), std::sync::Arc::new(SystemClock));
+    let store = deployed.store().await;
     let ring = store.read_keyring().await.unwrap();
     let current = ring.current().expect("the stack's key is current").clone();
-    assert_eq!(current.key_arn, key_arn);
+    assert_eq!(current.key_arn, deployed.key_arn);
     assert_eq!(ring.keys().len(), 1);
     let admin = store
         .find_user(&Username::parse("admin").unwrap())
@@ -253,11 +307,12 @@ async fn the_documented_post_deploy_commands_adopt_the_stacks_key_and_make_an_ad
     assert_eq!(admin.status, UserStatus::Active);
     // The admin logs in through the functions' own wiring, on the table and key the page set up.
     let boot = Bootstrapped {
-        table: table.to_owned(),
+        table: deployed.table.clone(),
         signing_key: current.kid.clone(),
-        mac_key,
+        mac_key: deployed.mac_key.clone(),
     };
-    let url = emulator.url.clone();
+    let url = deployed.emulator.url.clone();
+    let Deployed { emulator, .. } = deployed;
     let stack = Stack::wire(emulator, boot, &url).await;
     let grant = stack
         .login
@@ -275,7 +330,6 @@ async fn the_documented_post_deploy_commands_adopt_the_stacks_key_and_make_an_ad
         .unwrap();
     assert_eq!(claims.roles, ["admin"]);
     assert_eq!(claims.sub, admin.user_id);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -287,8 +341,8 @@ async fn the_cli_says_what_to_do_about_a_missing_stack_missing_outputs_or_no_reg
                 BillingMode: PAY_PER_REQUEST\n      AttributeDefinitions:\n        - \
                 AttributeName: pk\n          AttributeType: S\n      KeySchema:\n        - \
                 AttributeName: pk\n          KeyType: HASH\n";
-    create_stack(&emulator, "not-tokengate", bare, None).await;
-    let dir = scratch_dir("deploy-errors");
+    create_stack(&emulator, "not-tokengate", bare, &[]).await;
+    let dir = ScratchDir::new("deploy-errors");
     let tokengate = debug_binary("tokengate");
     let tokengate = tokengate.to_str().unwrap();
     let cases: [(&[&str], &str); 5] = [
@@ -338,5 +392,43 @@ async fn the_cli_says_what_to_do_about_a_missing_stack_missing_outputs_or_no_reg
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn keys_promote_keeps_the_old_key_trusted_as_long_as_the_stacks_parameters_say() {
+    // The stack was deployed with 10-minute access tokens; the CLI's environment says nothing.
+    let deployed = Deployed::start("deploy-timing", &[("AccessTokenTtlSeconds", "600")]).await;
+    deployed.tokengate(&["keys", "adopt"]).await;
+    deployed.tokengate(&["keys", "create"]).await;
+    let store = deployed.store().await;
+    let ring = store.read_keyring().await.unwrap();
+    let old = ring.current().unwrap().kid.clone();
+    let new = ring
+        .keys()
+        .iter()
+        .find(|k| k.kid != old)
+        .unwrap()
+        .kid
+        .clone();
+    let before = SystemClock.now();
+
+    deployed
+        .tokengate(&["keys", "promote", &new, "--force"])
+        .await;
+
+    let after = SystemClock.now();
+    let ring = store.read_keyring().await.unwrap();
+    let Some(KeyState::Retiring { until }) =
+        ring.keys().iter().find(|k| k.kid == old).map(|k| k.state)
+    else {
+        panic!("the old key is retiring: {ring:?}");
+    };
+    // One keyring re-read (60) + the stack's access-token lifetime (600) + the leeway (30) +
+    // the authorizer cache TTL (the template's default, 60).
+    let retiring = 60 + 600 + 30 + 60;
+    assert!(
+        (before + retiring..=after + retiring).contains(&until),
+        "until {until}, promoted between {before} and {after}"
+    );
+    assert_eq!(ring.current().unwrap().kid, new);
 }

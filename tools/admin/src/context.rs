@@ -90,8 +90,9 @@ impl Context {
             (None, None) => return Err(no_stack()),
         };
         let mut announce = String::from("tokengate:");
-        if let Some(stack) = &choice.stack {
-            announce += &format!(" stack {} ({}),", stack.value, stack.source);
+        // The stack is named when it was read; a table given explicitly reads none.
+        if let (Some(name), Some(_)) = (&choice.stack, &stack) {
+            announce += &format!(" stack {} ({}),", name.value, name.source);
         }
         announce += &format!(" region {region} ({}),", choice.region_source());
         announce += &format!(" table {} ({})", table.value, table.source);

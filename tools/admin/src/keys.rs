@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use tokengate_aws::bootstrap::{self, MAC_ALIAS};
+use tokengate_aws::bootstrap::{self, MAC_ALIAS, STACK_TAG};
 use tokengate_aws::{fetch_public_key, DynamoStore};
 use tokengate_claims::Algorithm;
 use tokengate_domain::config::RotationTiming;
@@ -80,9 +80,10 @@ impl Keys<'_> {
         let at = now();
         change_keyring(self.store, |ring| ring.add_next(key.clone(), at)).await?;
         println!(
-            "added {} ({}) as next: published and trusted, not signing yet. Every function \
-             knows it within {} s; promote it after that (and after the JWKS max-age, 300 s, \
-             if other services verify with the JWKS): tokengate keys promote {}",
+            "added {} ({}, tagged {STACK_TAG}={stack}) as next: published and trusted, not \
+             signing yet. Every function knows it within {} s; on AWS the tag lets them sign \
+             with it within 5 minutes. Promote it after that (and after the JWKS max-age, \
+             300 s, if other services verify with the JWKS): tokengate keys promote {}",
             key.kid,
             key.alg.as_str(),
             timing.keyring_refresh_secs,
