@@ -10,43 +10,19 @@ use tokengate_domain::ports::{KeyringStore, UserStatus, UserStore};
 use tokengate_domain::{Clock, Password, SystemClock, Username};
 use tokengate_tests::binaries::{build_cli, debug_binary};
 use tokengate_tests::deployed::{
-    create_stack, emulator_template, run, template_block, text, Deployed, ScratchDir, REGION, STACK,
+    create_stack, doc_blocks, emulator_template, run, template_block, text, Deployed, ScratchDir,
+    REGION, STACK,
 };
 use tokengate_tests::{Bootstrapped, Emulator};
 
 use crate::stack::{Stack, SOURCE_IP};
 
-const DOC: &str = include_str!("../../docs/deploy.md");
 /// The first line of a block of docs/deploy.md this test runs.
 const MARKER: &str = "# post-deploy";
 /// The outputs the CLI reads (tools/admin/src/stack.rs).
 const OUTPUTS_READ: [&str; 2] = ["TableName", "SigningKeyArn"];
 /// What the person deploying types when the page asks for the first admin's password.
 const ADMIN_PASSWORD: &str = "violet staple orbit canyon 42";
-
-/// The page's `# post-deploy` blocks, in order, as one bash script.
-fn post_deploy_script() -> String {
-    let mut script = String::new();
-    let mut lines = DOC.lines();
-    let mut blocks = 0;
-    while let Some(line) = lines.next() {
-        let fence = line.trim_start();
-        if !(fence.starts_with("```sh") || fence.starts_with("```bash")) {
-            continue;
-        }
-        let block: Vec<&str> = lines
-            .by_ref()
-            .take_while(|l| !l.trim_start().starts_with("```"))
-            .collect();
-        if block.first().is_some_and(|l| l.trim().starts_with(MARKER)) {
-            blocks += 1;
-            script.push_str(&block.join("\n"));
-            script.push('\n');
-        }
-    }
-    assert!(blocks >= 2, "docs/deploy.md lost its `{MARKER}` blocks");
-    script
-}
 
 #[test]
 fn the_outputs_the_cli_reads_are_in_the_template_under_the_same_names() {
@@ -61,11 +37,13 @@ fn the_outputs_the_cli_reads_are_in_the_template_under_the_same_names() {
 async fn the_documented_post_deploy_commands_adopt_the_stacks_key_and_make_an_admin_who_can_log_in()
 {
     let deployed = Deployed::start("deploy-doc", &[]).await;
-    std::fs::write(deployed.dir.join("post-deploy.sh"), post_deploy_script()).unwrap();
+    let script = doc_blocks(MARKER);
+    assert_eq!(script.matches("tokengate ").count(), 3, "{script}");
+    std::fs::write(deployed.dir.join("post-deploy.sh"), script).unwrap();
 
     let out = run(
         &deployed.dir,
-        &deployed.emulator,
+        &deployed.emulator.url,
         "bash",
         &["-euo", "pipefail", "post-deploy.sh"],
         &format!("{ADMIN_PASSWORD}\n"),
@@ -130,7 +108,7 @@ async fn the_cli_says_what_to_do_about_a_missing_stack_missing_outputs_or_no_reg
                 BillingMode: PAY_PER_REQUEST\n      AttributeDefinitions:\n        - \
                 AttributeName: pk\n          AttributeType: S\n      KeySchema:\n        - \
                 AttributeName: pk\n          KeyType: HASH\n";
-    create_stack(&emulator, "not-tokengate", bare, &[]).await;
+    create_stack(&emulator.url, "not-tokengate", bare, &[]).await;
     let dir = ScratchDir::new("deploy-errors");
     let tokengate = debug_binary("tokengate");
     let tokengate = tokengate.to_str().unwrap();
@@ -175,7 +153,7 @@ async fn the_cli_says_what_to_do_about_a_missing_stack_missing_outputs_or_no_reg
     ];
 
     for (args, expected) in cases {
-        let out = run(&dir, &emulator, tokengate, args, "").await;
+        let out = run(&dir, &emulator.url, tokengate, args, "").await;
 
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");

@@ -94,13 +94,7 @@ impl Drop for ScratchDir {
 
 /// `program args` in `dir`, with an environment of its own: the emulator's endpoint and test
 /// credentials, no region (only `samconfig.toml` may name one), no AWS configuration files.
-pub async fn run(
-    dir: &Path,
-    emulator: &Emulator,
-    program: &str,
-    args: &[&str],
-    stdin: &str,
-) -> Output {
+pub async fn run(dir: &Path, endpoint: &str, program: &str, args: &[&str], stdin: &str) -> Output {
     let bin = debug_binary("tokengate");
     let path = format!(
         "{}:/usr/local/bin:/usr/bin:/bin",
@@ -118,7 +112,7 @@ pub async fn run(
             ("AWS_EC2_METADATA_DISABLED", "true"),
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_ENDPOINT_URL", emulator.url.as_str()),
+            ("AWS_ENDPOINT_URL", endpoint),
         ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -136,13 +130,8 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-pub async fn create_stack(
-    emulator: &Emulator,
-    name: &str,
-    body: &str,
-    parameters: &[(&str, &str)],
-) {
-    let cfn = aws_sdk_cloudformation::Client::new(&emulator.sdk_config().await);
+pub async fn create_stack(endpoint: &str, name: &str, body: &str, parameters: &[(&str, &str)]) {
+    let cfn = aws_sdk_cloudformation::Client::new(&Emulator::sdk_config_for(endpoint).await);
     let parameters = parameters
         .iter()
         .map(|(key, value)| {
@@ -159,6 +148,46 @@ pub async fn create_stack(
         .send()
         .await
         .expect("the emulator creates the stack");
+}
+
+/// Writes `samconfig.toml` into `dir` as `sam deploy --guided` saves its answers for
+/// [`STACK`] in [`REGION`].
+pub fn write_samconfig(dir: &Path) {
+    std::fs::write(
+        dir.join("samconfig.toml"),
+        format!(
+            "version = 0.1\n[default.deploy.parameters]\nstack_name = \"{STACK}\"\n\
+             resolve_s3 = true\ns3_prefix = \"{STACK}\"\nregion = \"{REGION}\"\n\
+             confirm_changeset = true\ncapabilities = \"CAPABILITY_IAM\"\n"
+        ),
+    )
+    .expect("samconfig.toml written");
+}
+
+/// docs/deploy.md.
+const DOC: &str = include_str!("../../docs/deploy.md");
+
+/// The fenced `sh`/`bash` blocks of docs/deploy.md whose first line starts with `marker`, in
+/// order, as one bash script: what a test runs is what the page says.
+pub fn doc_blocks(marker: &str) -> String {
+    let mut script = String::new();
+    let mut lines = DOC.lines();
+    while let Some(line) = lines.next() {
+        let fence = line.trim_start();
+        if !(fence.starts_with("```sh") || fence.starts_with("```bash")) {
+            continue;
+        }
+        let block: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| !l.trim_start().starts_with("```"))
+            .collect();
+        if block.first().is_some_and(|l| l.trim().starts_with(marker)) {
+            script.push_str(&block.join("\n"));
+            script.push('\n');
+        }
+    }
+    assert!(!script.is_empty(), "docs/deploy.md has no `{marker}` block");
+    script
 }
 
 /// The stack after `sam deploy --guided`, as far as the emulator can hold it, and the project
@@ -188,7 +217,7 @@ impl Deployed {
         let mac_key = ensure_mac_key(&kms).await.unwrap();
         let mut all = vec![("SigningKeyArn", key_arn.as_str())];
         all.extend_from_slice(parameters);
-        create_stack(&emulator, STACK, &emulator_template(), &all).await;
+        create_stack(&emulator.url, STACK, &emulator_template(), &all).await;
         let described = aws_sdk_cloudformation::Client::new(&sdk)
             .describe_stacks()
             .stack_name(STACK)
@@ -203,16 +232,7 @@ impl Deployed {
             .and_then(|o| o.output_value.clone())
             .expect("the stack's TableName output");
         let dir = ScratchDir::new(name);
-        // As `sam deploy --guided` saves its answers.
-        std::fs::write(
-            dir.join("samconfig.toml"),
-            format!(
-                "version = 0.1\n[default.deploy.parameters]\nstack_name = \"{STACK}\"\n\
-                 resolve_s3 = true\ns3_prefix = \"{STACK}\"\nregion = \"{REGION}\"\n\
-                 confirm_changeset = true\ncapabilities = \"CAPABILITY_IAM\"\n"
-            ),
-        )
-        .unwrap();
+        write_samconfig(&dir);
         Self {
             emulator,
             dir,
@@ -225,7 +245,14 @@ impl Deployed {
     /// `tokengate args` in the project directory.
     pub async fn tokengate(&self, args: &[&str]) -> Output {
         let bin = debug_binary("tokengate");
-        let out = run(&self.dir, &self.emulator, bin.to_str().unwrap(), args, "").await;
+        let out = run(
+            &self.dir,
+            &self.emulator.url,
+            bin.to_str().unwrap(),
+            args,
+            "",
+        )
+        .await;
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
         out
     }
