@@ -162,6 +162,30 @@ async fn the_cli_says_what_to_do_about_a_missing_stack_missing_outputs_or_no_reg
 }
 
 #[tokio::test]
+async fn a_table_given_explicitly_reads_nothing_from_cloudformation() {
+    build_cli().await;
+    let emulator = Emulator::start().await;
+    let table = emulator.table().await;
+    let dir = ScratchDir::new("deploy-override");
+    let tokengate = debug_binary("tokengate");
+    // No stack of that name exists: a DescribeStacks would fail.
+    let args = [
+        "--region", REGION, "--stack", "nowhere", "--table", &table, "keys", "list",
+    ];
+
+    let out = run(&dir, &emulator.url, tokengate.to_str().unwrap(), &args, "").await;
+
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "tokengate: region {REGION} (--region), table {table} (--table)"
+        )),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
 async fn keys_promote_keeps_the_old_key_trusted_as_long_as_the_stacks_parameters_say() {
     // The stack was deployed with 10-minute access tokens; the CLI's environment says nothing.
     let deployed = Deployed::start("deploy-timing", &[("AccessTokenTtlSeconds", "600")]).await;
