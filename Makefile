@@ -15,6 +15,9 @@ CARGO_HAKARI_VERSION := 0.9.39
 CARGO_FUZZ_VERSION   := 0.13.2
 TOOLS      := target/.tools-deny-$(CARGO_DENY_VERSION)-hakari-$(CARGO_HAKARI_VERSION)
 FUZZ_TOOLS := target/.tools-fuzz-$(CARGO_FUZZ_VERSION)
+# The docs' link checker (npm packages, needs Node.js), installed from its lock file.
+DOC_TOOLS_DIR := target/doc-links
+DOC_TOOLS     := $(DOC_TOOLS_DIR)/.installed
 
 # Fuzzing: every target for FUZZ_SECONDS (`make fuzz`). `make test` replays the seeds and a
 # fixed-seed sample through the same oracles as an ordinary test, without libFuzzer.
@@ -25,7 +28,7 @@ FUZZ_SECONDS ?= 300
 # `make package` builds exactly what the template deploys.
 PACKAGE_FUNCTIONS = $(shell sed -n 's/^ *Binary: *//p' template.yaml)
 
-.PHONY: test dev bench fuzz venv tools lint-template package cli clean-dev
+.PHONY: test dev bench fuzz venv tools doc-tools lint-template package cli clean-dev
 
 ## venv: the pinned Python tools (emulator, cargo-lambda, cfn-lint) in .venv
 venv: $(STAMP)
@@ -41,13 +44,23 @@ $(TOOLS):
 	cargo install --locked --quiet cargo-hakari --version $(CARGO_HAKARI_VERSION)
 	mkdir -p target && touch $@
 
+## doc-tools: the offline link checker of README.md and docs/ (remark-cli with
+## remark-validate-links), pinned with its lock file in scripts/doc-links/, into target/doc-links
+doc-tools: $(DOC_TOOLS)
+$(DOC_TOOLS): scripts/doc-links/package.json scripts/doc-links/package-lock.json
+	rm -rf $(DOC_TOOLS_DIR) && mkdir -p $(DOC_TOOLS_DIR)
+	cp $^ $(DOC_TOOLS_DIR)/
+	cd $(DOC_TOOLS_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
 $(FUZZ_TOOLS):
 	cargo install --locked --quiet cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 	mkdir -p target && touch $@
 
 ## test: formatting, one feature set (cargo hakari), lints, dependency policy, unit and twin
 ## tests with the fuzz seed replay, emulator tests, end-to-end tests (attack suite, browser demo,
-## log checks), template lint and checks, SAM's transform; a table of each phase's seconds at the end (scripts/test.sh)
+## log checks), template lint and checks, SAM's transform, the docs' links and the README's
+## first flow; a table of each phase's seconds at the end (scripts/test.sh)
 test:
 	scripts/test.sh
 
@@ -71,7 +84,7 @@ bench: venv
 
 ## package: every function of template.yaml for arm64 (provided.al2023) as a Lambda zip,
 ## target/lambda/<function>/bootstrap.zip, in one release build cross-compiled by cargo-lambda with
-## the pinned zig; not part of `make test` (a fat-LTO link per function: see the README)
+## the pinned zig; not part of `make test` (a fat-LTO link per function: see docs/performance.md, "Build time")
 package: venv
 	rustup target add aarch64-unknown-linux-gnu
 	cargo lambda build --release --arm64 --output-format zip $(addprefix --bin ,$(PACKAGE_FUNCTIONS))

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What SAM's own transform (aws-sam-translator, the code `sam deploy` and CloudFormation run)
-makes of template.yaml's API, checked rule by rule (README "Deploy"):
+makes of template.yaml's API, checked rule by rule (docs/testing.md, "What make test runs"):
 
   authorizer-on-protected   every method of the REST API but the public ones (PUBLIC below, and
                             OPTIONS) carries one of the template's authorizers (OpenAPI
@@ -19,24 +19,24 @@ makes of template.yaml's API, checked rule by rule (README "Deploy"):
   authorizer-cache-key      with AuthorizerCache=token the authorizer is a TOKEN one on the
                             Authorization header; with AuthorizerCache=route a REQUEST one whose
                             identity sources (its cache key) are that header, context.httpMethod
-                            and context.path (README "Route rules").
+                            and context.path (docs/route-rules.md).
 
-Every check runs once per AuthorizerCache value. SAM resolves no intrinsic in `Auth`; the
-template's AWS::LanguageExtensions transform, which runs first on deploy, resolves the `Fn::If`
-of that switch, and so does `language_extensions` here before SAM's transform.
+Every check runs once per AuthorizerCache value, on what scripts/sam_transform.py makes of the
+template (AWS::LanguageExtensions, which resolves the `Fn::If` of that switch, then SAM's
+transform): the very output the local gateway reads its API from.
 
 Usage: check-sam-transform.py [--self-test] [TEMPLATE]   (default template.yaml)
 --self-test also breaks a copy of the template once per rule and fails unless that rule, and
-only that rule, catches it: a check that cannot fail checks nothing.
+only that rule, catches it: a check that cannot fail checks nothing; and it runs
+sam_transform.py's own cases of parameter resolution.
 """
 
 import copy
 import logging
-import os
 import sys
 
-from cfnlint.decode import decode
-from samtranslator.translator.transform import transform
+from sam_transform import deployed, load
+from sam_transform import self_test as resolver_self_test
 
 # Reached without an access token: credentials come in the body or the refresh cookie, or the
 # route publishes public keys.
@@ -55,64 +55,6 @@ CORS_HEADERS = {
 ERROR_BODY = '"error":"service_unavailable"'
 
 
-class NoPolicies:
-    """SAM resolves managed-policy names through IAM; this template names none by name."""
-
-    def load(self):
-        return {}
-
-
-def translate(template):
-    template = copy.deepcopy(template)
-    # SAM wants an S3 location where `sam build` would have put the code; the API is the same.
-    for resource in template.get("Resources", {}).values():
-        if resource.get("Type") == "AWS::Serverless::Function":
-            resource.setdefault("Properties", {})["CodeUri"] = "s3://bucket/code.zip"
-    template.get("Globals", {}).get("Function", {}).pop("CodeUri", None)
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    return transform(template, {"AWS::Region": "us-east-1"}, NoPolicies())
-
-
-def condition(name, template, params):
-    """A condition of the template over its parameters (`Fn::Equals`, `Not`, `And`, `Or`)."""
-    def value(v):
-        if isinstance(v, dict) and "Ref" in v:
-            return params[v["Ref"]]
-        return v
-
-    def holds(c):
-        (fn, arg), = c.items()
-        if fn == "Fn::Equals":
-            return value(arg[0]) == value(arg[1])
-        if fn == "Fn::Not":
-            return not holds(arg[0])
-        if fn == "Fn::And":
-            return all(holds(a) for a in arg)
-        if fn == "Fn::Or":
-            return any(holds(a) for a in arg)
-        if fn == "Condition":
-            return holds(template["Conditions"][arg])
-        raise ValueError(f"condition function {fn}")
-
-    return holds(template["Conditions"][name])
-
-
-def language_extensions(template, overrides):
-    """The template as AWS::LanguageExtensions hands it to SAM for these parameter values: the
-    `Fn::If` of each API authorizer chosen (the only intrinsic in `Auth`)."""
-    template = copy.deepcopy(template)
-    params = {n: str(p.get("Default", "")) for n, p in template.get("Parameters", {}).items()}
-    params.update(overrides)
-    for resource in template["Resources"].values():
-        auth = resource.get("Properties", {}).get("Auth", {})
-        authorizers = auth.get("Authorizers", {}) if resource["Type"] == "AWS::Serverless::Api" else {}
-        for name, spec in authorizers.items():
-            if isinstance(spec, dict) and "Fn::If" in spec:
-                cond, then, other = spec["Fn::If"]
-                authorizers[name] = then if condition(cond, template, params) else other
-    return template
-
-
 def rest_apis(output):
     return {
         name: resource["Properties"]["Body"]
@@ -124,12 +66,11 @@ def rest_apis(output):
 def check(template):
     found = []
     for cache in ["token", "route"]:
-        found += check_deployed(language_extensions(template, {"AuthorizerCache": cache}), cache)
+        found += check_deployed(deployed(template, f"AuthorizerCache={cache}"), cache)
     return found
 
 
-def check_deployed(template, cache):
-    output = translate(template)
+def check_deployed(output, cache):
     found = []
     for api, body in rest_apis(output).items():
         schemes = body.get("components", {}).get("securitySchemes", {})
@@ -247,16 +188,17 @@ def main(args):
     logging.disable(logging.WARNING)
     self_test = "--self-test" in args
     paths = [a for a in args if a != "--self-test"] or ["template.yaml"]
-    template, matches = decode(paths[0])
-    if matches:
-        print(f"{paths[0]}: cannot read: {matches}", file=sys.stderr)
-        return 1
+    template = load(paths[0])
     found = check(template)
     for rule, problem in found:
         print(f"{rule}: {problem}", file=sys.stderr)
     if found:
         return 1
     if self_test:
+        for problem in resolver_self_test():
+            print(f"self-test failed: {problem}", file=sys.stderr)
+            return 1
+        print("self-test ok: parameters resolve as CloudFormation resolves them")
         for rule, breaks in breakages():
             broken = copy.deepcopy(template)
             breaks(broken)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The rules of template.yaml that cfn-lint cannot know, each named (README "IAM").
+"""The rules of template.yaml that cfn-lint cannot know, each named (docs/security.md, "IAM").
 
   kms-sign-by-tag            kms:Sign only on this account's and region's `key/*` with the
                              condition aws:ResourceTag/tokengate:stack = the stack name, never on
@@ -21,7 +21,7 @@
                              elsewhere could grant anything and is not checked).
   route-keyed-cache          a cached REQUEST authorizer (AuthorizerCache=route) is keyed by the
                              request's method and path (Context httpMethod and path): its
-                             answers may cover the called route only (README, Route rules).
+                             answers may cover the called route only (docs/route-rules.md).
 
 Usage: check-template.py [--self-test] [TEMPLATE]   (default template.yaml)
 --self-test also breaks a copy of the template once per rule and fails unless that rule, and

@@ -23,15 +23,27 @@ GRACE=${TOKENGATE_REFRESH_GRACE_SECONDS:-10}
 LEEWAY=${TOKENGATE_LEEWAY_SECONDS:-30}
 IP_LIMIT=${TOKENGATE_IP_LIMIT:-30}
 KEYRING_REFRESH=${TOKENGATE_KEYRING_REFRESH_SECONDS:-60}
-# The demo's rules; set TOKENGATE_ROUTE_ROLES to try your own (README "Route rules").
+# The demo's rules; set TOKENGATE_ROUTE_ROLES to try your own (docs/route-rules.md).
 ROUTE_ROLES=${TOKENGATE_ROUTE_ROLES:-"GET /api/me=;* /api/admin/*=admin"}
 
 # The browser apps: the demo app's origin first (API Gateway's own 401/403/503 answers grant the
-# first origin only, README "Browser apps"), under both loopback names, then the root
+# first origin only, docs/browser-apps.md), under both loopback names, then the root
 # gateway's own origin for the demo page it serves itself.
 ALLOWED_ORIGINS="http://localhost:${APP_ADDR##*:},http://${APP_ADDR},http://localhost:${GATEWAY_ADDR##*:},http://$GATEWAY_ADDR"
 
 mkdir -p "$STATE"
+
+# The API as CloudFormation deploys it, read by both gateways: template.yaml through SAM's own
+# transform with the template's parameters as deployed here (the allowed origins above, then any
+# of yours in TOKENGATE_GATEWAY_PARAMETERS, e.g. `AuthorizerCache=route`). First, so that a bad
+# parameter stops `make dev` at once.
+echo "transforming template.yaml with SAM's transform"
+"$VENV/bin/python3" scripts/sam_transform.py \
+  --parameter-overrides "AllowedOrigins=$ALLOWED_ORIGINS ${TOKENGATE_GATEWAY_PARAMETERS:-}" \
+  template.yaml > "$STATE/template.cfn.json"
+unset TOKENGATE_GATEWAY_PARAMETERS
+export TOKENGATE_GATEWAY_TEMPLATE="$STATE/template.cfn.json"
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
@@ -86,7 +98,7 @@ TOKENGATE_ALLOWED_ORIGINS=$ALLOWED_ORIGINS
 TOKENGATE_ROUTE_ROLES="$ROUTE_ROLES"
 RUST_LOG=${RUST_LOG:-info}
 ENV
-# Every other documented setting (README "Configuration") given in this shell reaches the
+# Every other documented setting (docs/configuration.md) given in this shell reaches the
 # functions as well, e.g. `TOKENGATE_LOCKOUT_THRESHOLD=3 make dev`. The gateway's own variables
 # are not function settings.
 env | LC_ALL=C sort | while IFS='=' read -r name value; do
@@ -108,14 +120,13 @@ echo "starting cargo lambda watch on 127.0.0.1:$LAMBDA_PORT"
 pids+=($!)
 wait_for_port 127.0.0.1 "$LAMBDA_PORT" "cargo lambda watch"
 
-# Two layouts of the one API, as a user deploys it (README "Browser apps"), in front of the same
-# functions, with the template's parameters as deployed here:
+# Two layouts of the one API, as a user deploys it (docs/browser-apps.md), in front of the same
+# functions:
 # - at the root, as a custom domain with a root base-path mapping serves the API; the browser
 #   demo page there calls `/auth/...` on its own origin;
 # - under /v1 as the execute-api URL serves it (no TOKENGATE_GATEWAY_CUSTOM_DOMAIN), with the
 #   demo as an app on another origin (TOKENGATE_APP_ADDR) calling it with CORS.
 export TOKENGATE_LAMBDA_URL="http://127.0.0.1:$LAMBDA_PORT"
-export TOKENGATE_GATEWAY_PARAMETERS="AllowedOrigins=$ALLOWED_ORIGINS"
 echo "starting the local API gateway on http://$GATEWAY_ADDR (root) and http://$STAGE_GATEWAY_ADDR (/v1)"
 TOKENGATE_GATEWAY_ADDR=$GATEWAY_ADDR TOKENGATE_GATEWAY_CUSTOM_DOMAIN=localhost \
   target/debug/tokengate-gateway > "$STATE/gateway.log" 2>&1 &

@@ -43,7 +43,13 @@ one_feature_set() {
 
 phase install_python_tools make --no-print-directory venv
 phase install_cargo_tools make --no-print-directory tools
+phase install_doc_tools make --no-print-directory doc-tools
 phase format bash -c 'cargo fmt --all -- --check && cargo fmt --manifest-path fuzz/Cargo.toml -- --check'
+# Every link of README.md and docs/ into the repository, anchors included (offline), after the
+# checker's self-test shows it catches a missing file and a missing heading.
+phase doc_links scripts/check-doc-links.sh --self-test
+# The README's first flow is the curl lines `make dev` prints.
+phase readme_flow scripts/check-readme-flow.sh
 phase one_feature_set one_feature_set
 phase clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 phase dependency_policy cargo deny --locked check licenses bans sources

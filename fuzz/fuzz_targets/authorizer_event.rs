@@ -3,8 +3,9 @@
 //!
 //! Oracles: never a panic; never an allowing answer (`isAuthorized: true`, or a REST policy
 //! with a principal) unless the event carries a token that verifies; nothing allowed that a
-//! backend reads as a route the rules refuse, fresh or from the cache; an HTTP API `true`
-//! cached by the token alone only for a token no rule refuses.
+//! backend reads as a route the rules refuse, fresh or from the cache; an HTTP API `true` only
+//! for a request the rules allow, and, cached by the token alone, only for a token no rule
+//! refuses. "The rules" are the reference implementation `tokengate_testing::rule_oracle`.
 //!
 //! The oracles live in `tokengate_testing::fuzz::authorizer_event`, where `make test` also replays the seeds.
 

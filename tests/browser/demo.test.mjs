@@ -44,7 +44,7 @@ const USER = process.env.TOKENGATE_DEMO_USER ?? "alice";
 const PASSWORD = process.env.TOKENGATE_DEMO_PASSWORD ?? "alice-demo-password";
 const CHROMIUM = process.env.TOKENGATE_CHROMIUM ?? "/usr/bin/chromium";
 const COOKIE = "__Secure-refresh_token";
-/** The device credential a successful login leaves in the browser (README, Lockout model). */
+/** The device credential a successful login leaves in the browser (docs/security.md, "Lockout model"). */
 const DEVICE_COOKIE = "__Secure-device";
 /** How long one page interaction may take once every function is warm. */
 const STEP_TIMEOUT_MS = 20_000;

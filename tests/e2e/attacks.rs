@@ -1,9 +1,9 @@
 //! DESIGN.md's security checklist, attacked over HTTP through the local gateway and its
 //! authorizer, as a client would: a few smoke cases per rule family. Every variant of every rule
 //! is tested where the behaviour is — the verifier's rules in `shared/claims/tests/rules`, the
-//! authorizer's, CSRF and body handling in `shared/handlers` (the README's Tests section lists
-//! the moves). Where a case needs a good signature on bad content, the token is signed by the
-//! stack's own KMS key ([`Forge`]): the refusal then comes from the rule under test, not from a
+//! authorizer's, CSRF and body handling in `shared/handlers` (docs/security.md lists where,
+//! rule by rule). Where a case needs a good signature on bad content, the token is signed by
+//! the stack's own KMS key ([`Forge`]): the refusal then comes from the rule under test, not from a
 //! broken signature. Each case first proves that its unaltered token is accepted, so a 401
 //! means the rule fired.
 

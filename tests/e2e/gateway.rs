@@ -5,6 +5,7 @@
 //! answer served from the cache is the one a fresh decision gives — also for spellings of the
 //! admin routes a backend reads as them (a trailing slash, an empty segment, a `;` parameter,
 //! an escaped letter; dot segments never leave the client, whose URL parser removes them).
+//! The template's `AuthorizerCache=route` switch gives a REQUEST authorizer keyed per route.
 //! DynamoDB down fails closed with the template's 503 + `Retry-After`.
 
 use serde_json::{json, Value};
@@ -102,7 +103,11 @@ pub async fn rest_api_under_the_stage_refuses_admin_routes_without_the_role(stac
     );
     assert_eq!(anonymous.headers["www-authenticate"], "Bearer");
 
-    let denied = json!({"message": "User is not authorized to access this resource"});
+    // The policy's Deny statements refuse the admin routes: an explicit deny, which API
+    // Gateway words apart from an implicit one (AWS Knowledge Center, "How do I troubleshoot
+    // HTTP 403 Forbidden errors when using a Lambda authorizer with an API Gateway REST API?").
+    let denied =
+        json!({"message": "User is not authorized to access this resource with an explicit deny"});
     // Alice's first call is allowed and caches her policy; the admin routes after it are
     // answered from that cached policy, and must be refused as a fresh decision would.
     let alice = login_at(stack, &gw, ALICE).await;
@@ -125,6 +130,59 @@ pub async fn rest_api_under_the_stage_refuses_admin_routes_without_the_role(stac
         "one per token (and none without a token)\n{log}"
     );
     assert_eq!(count(&log, "authorizer_cache_hit"), 15, "{log}");
+}
+
+/// REST API deployed with `AuthorizerCache=route` (the template's switch, through SAM's
+/// transform): a REQUEST authorizer keyed by token, method and path, so each route's answer is
+/// its own, fresh or cached.
+pub async fn route_keyed_authorizer_cache_answers_each_route_on_its_own(stack: &Stack) {
+    let gw = stack
+        .extra_gateway(
+            "rest-route",
+            &[
+                ("TOKENGATE_GATEWAY_PARAMETERS", "AuthorizerCache=route"),
+                ("TOKENGATE_AUTHORIZER_CACHE_TTL", "300"),
+            ],
+        )
+        .await;
+    let anonymous = stack
+        .call_at(&gw.url, "GET", "/v1/api/admin", &[], None)
+        .await;
+    assert_eq!(
+        (anonymous.status, anonymous.body),
+        (401, json!({"message": "Unauthorized"}))
+    );
+    let alice = login_at(stack, &gw, ALICE).await;
+    let bearer = format!("Bearer {alice}");
+    let mut routes = vec![(ME, 200)];
+    routes.extend(ADMIN_ROUTES.iter().map(|r| (*r, 403)));
+    routes.extend(SPELLED_ADMIN_ROUTES.iter().map(|r| (*r, 403)));
+    routes.push((ME, 200));
+    // Twice: the second round is answered from the cache, the same way.
+    for _ in 0..2 {
+        for ((method, path), want) in &routes {
+            let r = stack
+                .call_at(&gw.url, method, path, &[("authorization", &bearer)], None)
+                .await;
+            assert_eq!(r.status, *want, "{method} {path}: {}", r.body);
+            if *want == 403 {
+                // API Gateway's ACCESS_DENIED message (the explicit-deny wording aside).
+                let message = r.body["message"].as_str().unwrap_or_default();
+                assert!(
+                    message.starts_with("User is not authorized to access this resource"),
+                    "{method} {path}: {}",
+                    r.body
+                );
+            }
+        }
+    }
+    let log = gw.log_text();
+    assert_eq!(
+        count(&log, "authorizer_invoked"),
+        8,
+        "one per route (and none without a token)\n{log}"
+    );
+    assert_eq!(count(&log, "authorizer_cache_hit"), 10, "{log}");
 }
 
 /// The same routes as an HTTP API (payload 2.0, simple responses), cache on and keyed on the

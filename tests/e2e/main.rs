@@ -44,6 +44,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         flow::refresh_token_reuse_revokes_the_family,
         flow::global_logout_ends_every_session,
         gateway::rest_api_under_the_stage_refuses_admin_routes_without_the_role,
+        gateway::route_keyed_authorizer_cache_answers_each_route_on_its_own,
         gateway::http_api_under_the_stage_refuses_admin_routes_without_the_role,
         gateway::dynamodb_down_fails_closed_with_503_and_retry_after,
         gateway::cors_under_the_stage_grants_the_app_origin_only,

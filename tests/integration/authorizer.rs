@@ -42,7 +42,7 @@ async fn refresh_reads_before_it_asks_kms_and_signs_while_it_writes() {
     // [GetItem ∥ UpdateItem (per-source count)], then Sign ∥ [GenerateMac → TransactWriteItems]:
     // no KMS request before the session is known to accept the token. The MAC path is one
     // round trip longer than before (it overlapped the read), Sign overlaps it: the happy path
-    // waits for read + max(Sign, GenerateMac + write) (README, Performance).
+    // waits for read + max(Sign, GenerateMac + write) (docs/performance.md, "Refresh latency").
     let ddb = stack.ddb_calls.by_operation();
     let kms = stack.kms_calls.by_operation();
     assert_eq!(ddb.get("GetItem"), Some(&1));

@@ -1,5 +1,5 @@
 //! Login, refresh and logout on DynamoDB + KMS: the stored state after each step, reuse
-//! detection, the grace window and a 50-way race.
+//! detection, the grace window and a 50-way race that really races.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -8,6 +8,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use tokengate_domain::logout::LogoutRequest;
 use tokengate_domain::ports::UserStore;
 use tokengate_domain::ErrorCode;
+
+use tokengate_testing::race::RacingSessions;
 
 use crate::stack::{dynamodb_item_size, Stack, SOURCE_IP};
 
@@ -153,43 +155,62 @@ async fn refresh_token_replay_within_grace_returns_the_current_token() {
     assert!(!bool_attr(&session, "revoked"));
 }
 
-#[tokio::test]
+/// Fifty refreshes of one token at once on DynamoDB, on worker threads, every one of them
+/// reading the session before any writes ([`RacingSessions`]): the conditional writes, not the
+/// timing of the emulator's answers, decide.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_refreshes_produce_one_successor_and_no_5xx() {
-    let stack = Arc::new(Stack::start().await);
+    const RACERS: usize = 50;
+    let stack = Stack::start().await;
     let g0 = stack.login_alice().await;
     let token = g0.refresh.expose();
+    let race = RacingSessions::new(stack.refresh.sessions.clone(), RACERS);
+    let racing = Arc::new(race.refresh(&stack.refresh));
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..50 {
-        let (stack, token) = (stack.clone(), token.clone());
-        tasks.spawn(async move { stack.refresh.refresh(&token, SOURCE_IP).await });
+    for _ in 0..RACERS {
+        let (racing, token) = (racing.clone(), token.clone());
+        tasks.spawn(async move { racing.refresh(&token, SOURCE_IP).await });
     }
     let mut successors = HashSet::new();
-    let mut limited = 0;
+    let (mut granted, mut limited) = (0, 0);
     while let Some(r) = tasks.join_next().await {
         match r.unwrap() {
             Ok(g) => {
                 successors.insert(g.refresh.expose());
+                granted += 1;
             }
             Err(e) => {
                 assert_eq!(
-                    e.code,
-                    ErrorCode::RateLimited,
-                    "no 5xx under the race: {e:?}"
+                    (e.code, e.retry_after),
+                    (ErrorCode::RateLimited, Some(60)),
+                    "the only refusal under the race is the session's own limit: {e:?}"
                 );
                 limited += 1;
             }
         }
     }
+    // The race happened: every racer read generation 0 and tried to rotate, one won.
+    assert!(
+        race.lost_writes() >= RACERS - 1,
+        "only {} writes lost a race",
+        race.lost_writes()
+    );
+    // One successor; the session's own limit (10 a minute) holds under the race: the
+    // conditional writes count every answer once and none past the limit.
     assert_eq!(successors.len(), 1);
-    // The session's own limit (10 a minute) holds under the race: the conditional writes
-    // count every answer once and none past the limit.
-    assert_eq!(limited, 40);
-    let session = stack
-        .item(&format!("session#{}", g0.refresh.sid()))
-        .await
-        .unwrap();
+    assert_eq!((granted, limited), (10, 40));
+    let key = format!("session#{}", g0.refresh.sid());
+    let session = stack.item(&key).await.unwrap();
     assert_eq!(session["generation"].as_n().unwrap(), "1");
     assert_eq!(session["window_hits"].as_n().unwrap(), "10");
+    assert!(!bool_attr(&session, "revoked"), "no reuse was seen");
+    // The successor is the session's current token and rotates in the next window.
+    let successor = successors.into_iter().next().unwrap();
+    stack.clock.advance(61);
+    stack.refresh.refresh(&successor, SOURCE_IP).await.unwrap();
+    let session = stack.item(&key).await.unwrap();
+    assert_eq!(session["generation"].as_n().unwrap(), "2");
+    assert!(!bool_attr(&session, "revoked"));
 }
 
 /// Moves the clock `secs` on, and one more second if it would land on a multiple of ten: a

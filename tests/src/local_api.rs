@@ -10,7 +10,7 @@ use tokengate_claims::Algorithm;
 
 use crate::binaries::{build, debug_binary, FUNCTIONS};
 use crate::faults::FaultProxy;
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, PARAMETERS};
 use crate::lambda::{FunctionConfig, Lambda};
 use crate::{Bootstrapped, Emulator};
 
@@ -82,7 +82,7 @@ impl LocalApi {
             &[
                 ("TOKENGATE_GATEWAY_CUSTOM_DOMAIN", "localhost"),
                 ("TOKENGATE_AUTHORIZER_CACHE_TTL", &cache_ttl),
-                ("TOKENGATE_GATEWAY_PARAMETERS", &parameters),
+                (PARAMETERS, &parameters),
             ],
             &state.join("gateway.log"),
         )
@@ -92,7 +92,7 @@ impl LocalApi {
             &[
                 ("TOKENGATE_APP_ADDR", &format!("127.0.0.1:{app_port}")),
                 ("TOKENGATE_AUTHORIZER_CACHE_TTL", &cache_ttl),
-                ("TOKENGATE_GATEWAY_PARAMETERS", &parameters),
+                (PARAMETERS, &parameters),
             ],
             &state.join("gateway-v1.log"),
         )

@@ -158,7 +158,7 @@ impl RoutePolicy {
     }
 
     /// Whether every token gets a whole-API policy, whatever its roles (else some answers are
-    /// scoped to one route and authorizer caching must be keyed by route; see the README).
+    /// scoped to one route and authorizer caching must be keyed by route; see docs/route-rules.md).
     pub fn always_api_wide(&self) -> bool {
         let mut named: Vec<&String> = self.rules.iter().flat_map(|r| &r.roles).collect();
         named.sort();
@@ -230,8 +230,8 @@ impl Rule {
     /// it), the lower-case path up to that letter, the letter in upper case, then `*`. Exact
     /// for lower-case requests; a request holding an upper-case letter may be refused beyond
     /// the rule (`/api/Axyz`, `POST /x/api/Admin` for a rule `GET /api/admin`): never a
-    /// bypass, and only for spellings no client of a lower-case API sends (README, Route
-    /// rules). Writing the method as `?*` keeps them n, not n for each method.
+    /// bypass, and only for spellings no client of a lower-case API sends (docs/route-rules.md,
+    /// "The Deny patterns"). Writing the method as `?*` keeps them n, not n for each method.
     fn deny_patterns(&self) -> Option<Vec<String>> {
         let mut prefix = String::new();
         let mut rest = false;

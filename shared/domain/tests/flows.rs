@@ -10,6 +10,7 @@ use tokengate_domain::password::HashParams;
 use tokengate_domain::ports::{UserStatus, UserStore};
 use tokengate_domain::{AuthError, ErrorCode, Password, PasswordHasher, Username};
 use tokengate_testing::memory::{self, MemoryRig};
+use tokengate_testing::race::RacingSessions;
 
 const T0: i64 = memory::RIG_EPOCH;
 /// Where the tests' refresh and logout requests come from (API Gateway's `sourceIp`).
@@ -143,22 +144,31 @@ async fn forged_refresh_token_for_a_known_session_revokes_nothing() {
     assert!(!app.store.session(g0.refresh.sid()).unwrap().revoked);
 }
 
-#[tokio::test]
+/// Fifty refreshes of one token at once, on worker threads, every one of them reading the
+/// session before any writes ([`RacingSessions`]: the twin never waits, so without it each
+/// request would run from read to write before the next one reads, and nothing would race).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_refreshes_of_one_token_yield_one_successor() {
+    const RACERS: usize = 50;
     let app = Arc::new(app().await);
     let g0 = login(&app).await;
     let token = g0.refresh.expose();
+    let race = RacingSessions::new(app.store.clone(), RACERS);
+    let racing = Arc::new(race.refresh(&app.refresh));
     let mut tasks = Vec::new();
-    for _ in 0..50 {
-        let (app, token) = (app.clone(), token.clone());
-        tasks.push(tokio::spawn(async move { refresh(&app, &token).await }));
+    for _ in 0..RACERS {
+        let (racing, token) = (racing.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            racing.refresh(&token, SOURCE_IP).await
+        }));
     }
     let mut successors = std::collections::HashSet::new();
-    let mut limited = 0;
+    let (mut granted, mut limited) = (0, 0);
     for t in tasks {
         match t.await.unwrap() {
             Ok(g) => {
                 successors.insert(g.refresh.expose());
+                granted += 1;
             }
             Err(e) => {
                 assert_eq!(e.code, ErrorCode::RateLimited, "{e:?}");
@@ -167,12 +177,25 @@ async fn concurrent_refreshes_of_one_token_yield_one_successor() {
             }
         }
     }
+    // The race happened: every racer read generation 0 and tried to rotate, one won.
+    assert!(
+        race.lost_writes() >= RACERS - 1,
+        "only {} writes lost a race",
+        race.lost_writes()
+    );
     // One rotation and nine grace answers fill the session's window (10 a minute): every
     // answer carries the one successor, and the rest wait for the next window.
     assert_eq!(successors.len(), 1);
-    assert_eq!(limited, 40);
+    assert_eq!((granted, limited), (10, 40));
     let s = app.store.session(g0.refresh.sid()).unwrap();
-    assert_eq!((s.generation, s.window_hits), (1, 10));
+    assert_eq!((s.generation, s.window_hits, s.revoked), (1, 10, false));
+    // No reuse was seen: the successor is the session's current token and still rotates.
+    let successor = successors.into_iter().next().unwrap();
+    app.clock.advance(61);
+    let next = refresh(&app, &successor).await.unwrap();
+    let s = app.store.session(g0.refresh.sid()).unwrap();
+    assert_eq!((s.generation, s.revoked), (2, false));
+    assert_eq!(s.current_hash, next.refresh.hash());
 }
 
 #[tokio::test]

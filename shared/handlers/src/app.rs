@@ -110,7 +110,7 @@ impl App {
                  tokens (a {{param}} in a rule that needs a role, or an exception before a wider \
                  rule): those get a policy for the called route only; key the authorizer cache \
                  by route (template parameter AuthorizerCache=route) or turn it off \
-                 (AuthorizerCacheTtlSeconds=0; README, Route rules)"
+                 (AuthorizerCacheTtlSeconds=0; docs/route-rules.md)"
             );
         }
         Ok(Authorizer {

@@ -215,7 +215,8 @@ impl Authorizer {
     /// API: Allow the stage, Deny exactly the routes the token's roles do not reach. When they
     /// cannot ([`RoutePolicy::api_wide_denials`]), it answers for this one method ARN only: a
     /// cached copy then refuses (403) other routes until it expires, which is safe but needs
-    /// authorizer caching keyed by route or off (README, "Route rules").
+    /// authorizer caching keyed by route or off (docs/route-rules.md, "What the authorizer
+    /// answers").
     fn rest_response(
         &self,
         verdict: Result<Verdict, PortError>,
@@ -236,13 +237,17 @@ impl Authorizer {
                 if !denied.is_empty() {
                     // A pattern that starts with `*` matches only paths wherever it is
                     // anchored (see `policy::canonical::iam_patterns`): the short anchor
-                    // keeps a token's policy well under 8 KB.
+                    // keeps a token's policy well under 8 KB. It is `…:execute-api:*:`, not
+                    // `…:execute-api:`, because only a `*` that ends an ARN segment may match
+                    // across `:` (IAM, "Policy elements: Resource"): the first `*` spans
+                    // region, account and any `:` of the path, the pattern's own `*` the rest
+                    // of the path after the last `:` before the defect.
                     let service = arn.service.as_str();
                     let resources = denied
                         .iter()
                         .map(|d| {
                             Value::String(match d.starts_with('*') {
-                                true => [service, d].concat(),
+                                true => [service, "*:", d].concat(),
                                 false => [base, "/", d].concat(),
                             })
                         })
@@ -302,8 +307,8 @@ impl Authorizer {
 /// whether `/api/admin/users` is an admin route. On the execute-api domain a named stage is the
 /// first segment of the path (the `$default` stage and custom domains add none) and is removed,
 /// so the rules see the same path as for a REST API. Behind a custom domain the path is judged
-/// as it arrives: an API mapping key stays in it (README, Route rules). `None` when a named
-/// stage's event lacks what tells the two apart.
+/// as it arrives: an API mapping key stays in it (docs/route-rules.md, "HTTP APIs"). `None`
+/// when a named stage's event lacks what tells the two apart.
 fn http_api_route(ev: &ApiGatewayV2CustomAuthorizerV2Request) -> Option<(String, String)> {
     let ctx = &ev.request_context;
     let method = ctx.http.method.as_str().to_ascii_uppercase();

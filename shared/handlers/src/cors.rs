@@ -7,7 +7,7 @@
 //! still decides what a cookie-carrying request may *do*.
 //!
 //! API Gateway's own answers (401, 403, 503 from the authorizer) never reach a function; the
-//! template's `GatewayResponses` give them CORS headers (README, Browser apps).
+//! template's `GatewayResponses` give them CORS headers (docs/browser-apps.md).
 
 use std::future::Future;
 

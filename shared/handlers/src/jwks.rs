@@ -12,8 +12,8 @@ use crate::cors::{Cors, CorsRoute};
 use crate::http::error_response;
 
 /// How long verifiers may cache the key set. Short enough that a `next` key (published before
-/// it signs anything) reaches other verifiers well within a rotation: the README's procedure
-/// waits this long between `keys create` and `keys promote`.
+/// it signs anything) reaches other verifiers well within a rotation: the procedure of
+/// docs/key-rotation.md waits this long between `keys create` and `keys promote`.
 pub const JWKS_MAX_AGE_SECS: u32 = 300;
 
 /// Handles `GET /.well-known/jwks.json` for a page of one of `allowed_origins` (a browser app

@@ -68,13 +68,13 @@ where
     tracing_subscriber::layer::SubscriberExt::with(subscriber, dependency_cap())
 }
 
-/// Targets below `info` only for tokengate's own crates (`tokengate_*`); every dependency is
-/// capped at `info`, whatever `RUST_LOG` says. Their debug and trace lines carry what we must
-/// never log (README "Logs and metrics"): `lambda_runtime::layers::api_response` logs each raw
-/// event at trace ("raw JSON event received from Lambda": passwords, refresh tokens, cookies,
-/// the origin secret header), `aws_smithy_runtime::client::orchestrator` each SDK request and
-/// response with its body at trace (password hashes, session items, the claims sent to KMS
-/// `Sign`), `aws_sigv4::http_request::sign` the request being signed at trace, and
+/// Targets below `info` only for tokengate's own crates (`tokengate_*`); every dependency is capped
+/// at `info`, whatever `RUST_LOG` says. Their debug and trace lines carry what we must never log
+/// (docs/operations.md, "Logs and metrics"): `lambda_runtime::layers::api_response` logs each raw
+/// event at trace ("raw JSON event received from Lambda": passwords, refresh tokens, cookies, the
+/// origin secret header), `aws_smithy_runtime::client::orchestrator` each SDK request and response
+/// with its body at trace (password hashes, session items, the claims sent to KMS `Sign`),
+/// `aws_sigv4::http_request::sign` the request being signed at trace, and
 /// `aws_config::credential_process` its command unredacted at trace. A cap on every dependency
 /// rather than on that list: a new dependency, or a new line in an old one, cannot leak either.
 pub fn dependency_cap() -> tracing_subscriber::filter::Targets {
@@ -119,7 +119,7 @@ pub async fn observe<T, E>(
 
 /// One EMF record: `Requests` (count) and `Latency` (ms), by function and by function ×
 /// outcome. Logins, failed logins, refreshes, reuse detections and authorizer allow/deny are
-/// all `Requests` with the matching `Outcome` (README "Metrics").
+/// all `Requests` with the matching `Outcome` (docs/operations.md, "Logs and metrics").
 pub fn metrics_record(
     function: &str,
     outcome: &str,

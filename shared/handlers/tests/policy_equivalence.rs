@@ -6,25 +6,31 @@
 //! trailing and doubled `/`, dot segments plain and escaped, `;`, escapes, HEAD), the decision
 //! API Gateway takes from the authorizer's answer — the IAM policy evaluated by
 //! [`iam::evaluate`], or the HTTP API simple response keyed by the route or by the token alone
-//! — must be `RoutePolicy::permits` for the request: no bypass and no over-deny. A REST policy
+//! — must be what the route rules say for the request: no bypass and no over-deny. A REST policy
 //! is also evaluated for *other* routes, as API Gateway does when it serves the token's cached
 //! policy: it may never allow what the rules forbid, and when it claims to cover the whole API
 //! (`Allow …/*`) it must answer every route exactly, but for paths with an upper-case letter,
-//! which it may refuse (README, Route rules). Apart from `permits`, a reference reading of each
-//! request ([`backend_reading`]) must be allowed wherever its spelling is.
+//! which it may refuse (docs/route-rules.md). A reference reading of each request
+//! ([`backend_reading`]) must be allowed wherever its spelling is.
+//!
+//! What "the route rules say" is decided by [`RuleOracle`], a plain reference implementation of
+//! the documented grammar kept in `tokengate-testing`, never by `RoutePolicy::permits`: the
+//! authorizer's own decision cannot be its judge.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
 use tokengate_domain::login::LoginAttempt;
 use tokengate_domain::password::{HashParams, Password, PasswordHasher};
-use tokengate_domain::policy::RoutePolicy;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::username::Username;
-use tokengate_handlers::iam::{self, Decision};
+use tokengate_handlers::iam::{self, Decision, Reading};
 use tokengate_testing::memory::MemoryRig;
 use tokengate_testing::paths::backend_reading;
+use tokengate_testing::rule_oracle::RuleOracle;
 
+/// The readings of IAM's wildcards a REST policy is evaluated under.
+const READINGS: [Reading; 2] = [Reading::Documented, Reading::Widest];
 const BASE: &str = "arn:aws:execute-api:eu-west-1:123456789012:api123/v1";
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 /// Path segments requests are made of: rule literals, colons, IAM wildcards, and the spellings
@@ -166,7 +172,7 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
     runner()
         .run(&case(), |(rules, who, requests)| {
             let spec = rules.join("; ");
-            let policy = RoutePolicy::parse(&spec).expect("generated rules parse");
+            let rules = RuleOracle::parse(&spec).expect("generated rules parse");
             let authorizer = fx.rig.authorizer(&spec);
             let roles = Fixture::roles(who);
             let (method, path) = &requests[0];
@@ -182,18 +188,24 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
             let covers_api = allows_every_route(&answer);
             cases.set(cases.get() + 1);
             api_wide.set(api_wide.get() + usize::from(covers_api));
-            for (i, (m, p)) in requests.iter().enumerate() {
-                let decided = iam::evaluate(&answer, &arn(m, p)) == Some(Decision::Allow);
-                let permitted = policy.permits(m, p, &roles);
+            // Under each reading of IAM's wildcards that AWS's page leaves open (module docs of
+            // `iam`): the policy must mean the same whichever AWS implements.
+            let readings = READINGS
+                .iter()
+                .flat_map(|r| requests.iter().enumerate().map(|x| (*r, x)));
+            for (reading, (i, (m, p))) in readings {
+                let decided =
+                    iam::evaluate_as(&answer, &arn(m, p), reading) == Some(Decision::Allow);
+                let permitted = rules.allows(m, p, &roles);
                 let context = format!(
                     "rules {spec:?}, roles {roles:?}, policy for {method} {path}, request {m} {p}: \
-                     gateway {decided}, rules {permitted}\n{answer:#}"
+                     gateway ({reading:?}) {decided}, rules {permitted}\n{answer:#}"
                 );
                 // No bypass, ever: not for this route, not from the cache for another one.
                 prop_assert!(!decided || permitted, "bypass: {}", context);
                 if i == 0 || covers_api {
                     // The route asked about is answered exactly; so is every route when the
-                    // policy claims the whole API. The exceptions (README, Route rules) may
+                    // policy claims the whole API. The exceptions (docs/route-rules.md) may
                     // only refuse: a route-scoped answer for a path holding an IAM wildcard,
                     // and a whole-API answer for a path holding an upper-case letter (IAM
                     // cannot say "this literal in any case" without 2^n patterns).
@@ -209,12 +221,12 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
                     }
                 }
                 checked.set(checked.get() + 1);
-                // Independently of `permits`: a spelling a backend reads as a refused request
+                // A spelling a backend reads as a refused request
                 // is refused, fresh and (for a whole-API policy) from the cache.
                 let (pm, pp) = backend_reading(m, p);
                 if (pm.as_str(), pp.as_str()) != (m.as_str(), p.as_str()) {
                     prop_assert!(
-                        !permitted || policy.permits(&pm, &pp, &roles),
+                        !permitted || rules.allows(&pm, &pp, &roles),
                         "{} reads as {} {}, which the rules refuse: {}",
                         p,
                         pm,
@@ -222,7 +234,7 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
                         context
                     );
                     let plain_allowed =
-                        iam::evaluate(&answer, &arn(&pm, &pp)) == Some(Decision::Allow);
+                        iam::evaluate_as(&answer, &arn(&pm, &pp), reading) == Some(Decision::Allow);
                     prop_assert!(
                         !covers_api || !decided || plain_allowed,
                         "cache: {} reads as {} {}, which the policy refuses: {}",
@@ -262,7 +274,7 @@ fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template
             ),
             |((rules, who, requests), route_key, named_stage)| {
                 let spec = rules.join("; ");
-                let policy = RoutePolicy::parse(&spec).expect("generated rules parse");
+                let rules = RuleOracle::parse(&spec).expect("generated rules parse");
                 let authorizer = fx.rig.authorizer(&spec);
                 let roles = Fixture::roles(who);
                 for (m, p) in &requests {
@@ -287,8 +299,8 @@ fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template
                         .runtime
                         .block_on(authorizer.handle(event))
                         .map_err(|e| TestCaseError::fail(format!("{spec}: {m} {p}: {e}")))?;
-                    let expected = policy.permits(m, p, &roles)
-                        && (keyed_by_route || policy.satisfied_everywhere(&roles));
+                    let expected = rules.allows(m, p, &roles)
+                        && (keyed_by_route || rules.refuses_nowhere(&roles));
                     prop_assert_eq!(
                         answer["isAuthorized"].as_bool(),
                         Some(expected),
@@ -306,6 +318,51 @@ fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template
             },
         )
         .unwrap();
+}
+
+/// The whole-API policy's Denies of non-canonical spellings are written so that they match
+/// whether IAM lets a mid-segment `*` cross `:` or not (IAM, "Policy elements: Resource": only a
+/// `*` that ends an ARN segment is said to cross colons): as first written, after the anchor
+/// `arn:aws:execute-api:`, they matched nothing under the page's reading.
+#[test]
+fn a_cached_policy_refuses_every_non_canonical_spelling_under_either_reading_of_iam_wildcards() {
+    let fx = Fixture::new();
+    let authorizer = fx.rig.authorizer("* /api/admin/*=admin");
+    let event = json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {}", fx.tokens[0]),
+        "methodArn": arn("GET", "/api/me"),
+    });
+    let answer = fx
+        .runtime
+        .block_on(authorizer.handle(event))
+        .expect("answer");
+    assert!(allows_every_route(&answer), "{answer:#}");
+    for (m, p) in [
+        ("GET", "/api//admin"),
+        ("GET", "/x:y/api//admin"),
+        ("GET", "/api/me/../admin"),
+        ("DELETE", "/x:y/./admin"),
+        ("GET", "/api/admin;x"),
+        ("GET", "/api/%61dmin"),
+        ("GET", "/x:a/"),
+        ("GET", "/x:a/b:c/"),
+        ("GET", "/api/me/"),
+    ] {
+        for reading in READINGS {
+            assert_ne!(
+                iam::evaluate_as(&answer, &arn(m, p), reading),
+                Some(Decision::Allow),
+                "{m} {p} ({reading:?})\n{answer:#}"
+            );
+        }
+    }
+    for reading in READINGS {
+        let me = iam::evaluate_as(&answer, &arn("GET", "/api/me"), reading);
+        assert_eq!(me, Some(Decision::Allow), "{reading:?}");
+        let colon = iam::evaluate_as(&answer, &arn("GET", "/x:a/b"), reading);
+        assert_eq!(colon, Some(Decision::Allow), "{reading:?}");
+    }
 }
 
 /// Whether the answer's Allow covers every method ARN of the API (a cache-wide policy).

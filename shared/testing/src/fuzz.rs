@@ -6,13 +6,14 @@ use std::sync::OnceLock;
 
 use crate::memory::MemoryRig;
 use crate::paths::backend_reading;
+use crate::rule_oracle::RuleOracle;
 use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine;
 use serde_json::{json, Value};
 use tokengate_claims::Verifier;
 use tokengate_handlers::authorizer::Authorizer;
 use tokengate_handlers::http::strip_bearer;
-use tokengate_handlers::iam::{self, Decision};
+use tokengate_handlers::iam::{self, Decision, Reading};
 use tokengate_handlers::{login, logout, refresh};
 
 /// A fuzz target's oracles: panics if the input breaks one.
@@ -47,8 +48,11 @@ pub struct Harness {
     pub runtime: tokio::runtime::Runtime,
     /// Login, refresh, logout and their stores.
     pub rig: MemoryRig,
-    /// The authorizer trusting the rig's signer.
+    /// The authorizer trusting the rig's signer, with [`ROUTE_RULES`].
     pub authorizer: Authorizer,
+    /// [`ROUTE_RULES`] as the reference implementation reads them: the oracle's judge of what
+    /// the authorizer may allow (never the authorizer's own `RoutePolicy`).
+    pub rules: RuleOracle,
     /// A valid access token for `alice`.
     pub access_token: String,
     /// A valid refresh token of `alice`'s session (it rotates as inputs use it).
@@ -67,13 +71,15 @@ impl Harness {
             let grant = rig.login_alice().await;
             (rig, grant)
         });
-        let authorizer = rig.authorizer("GET /api/me=; * /api/admin/*=admin");
+        let authorizer = rig.authorizer(ROUTE_RULES);
+        let rules = RuleOracle::parse(ROUTE_RULES).expect("the harness's rules parse");
         Self {
             runtime,
             access_token: grant.access.token,
             refresh_token: grant.refresh.expose(),
             rig,
             authorizer,
+            rules,
         }
     }
 
@@ -90,6 +96,9 @@ impl Default for Harness {
         Self::new()
     }
 }
+
+/// The route rules of the harness's authorizer.
+pub const ROUTE_RULES: &str = "GET /api/me=; GET /api/report=admin; * /api/admin/*=admin";
 
 /// The harness of a fuzzing process, built on first use and kept for every input.
 pub fn harness() -> &'static Harness {
@@ -232,12 +241,12 @@ pub fn http_request(h: &Harness, data: &[u8]) {
 ///
 /// Oracles: never a panic; never an allowing answer (`isAuthorized: true`, or a REST policy
 /// with a principal) unless the event carries a token that verifies; a REST policy that API
-/// Gateway ([`iam::evaluate`]) reads as an Allow of the event's own method ARN only when the
-/// route rules permit that route, and the route a backend reads it as
+/// Gateway ([`iam::evaluate_as`], either reading) reads as an Allow of the event's own method ARN only when the
+/// route rules ([`RuleOracle`]) allow that route, and the route a backend reads it as
 /// ([`backend_reading`]), to the token's roles; the same policy, served from the cache for
 /// other spellings of the admin routes, allows none a backend reads as a refused route; an
-/// HTTP API `true` whose identity sources lack the method and path only for a token no rule
-/// refuses.
+/// HTTP API `true` only when the rules allow the request to the token's roles, and, when its
+/// identity sources lack the method and path, only for a token no rule refuses.
 pub fn authorizer_event(h: &Harness, data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -248,6 +257,7 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
     let presented = presented_tokens(&event);
     let event_arn = event["methodArn"].as_str().unwrap_or_default().to_owned();
     let keyed = keyed_by_route(&event);
+    let request = http_api_request(&event);
     let answer = h.runtime.block_on(h.authorizer.handle(event));
     if let Ok(resp) = answer {
         let allowed = resp["isAuthorized"] == Value::Bool(true) || resp["principalId"].is_string();
@@ -262,39 +272,52 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
         }
         if let Some((method, path)) = event_route(&event_arn) {
             let path = path.as_str();
-            if iam::evaluate(&resp, &event_arn) == Some(Decision::Allow) {
+            if allowed_by_policy(&resp, &event_arn) {
                 let roles = answer_roles(&resp);
                 assert!(
-                    h.authorizer.policy.permits(method, path, &roles),
+                    h.rules.allows(method, path, &roles),
                     "policy allows {method} {path} to roles {roles:?}: {resp}"
                 );
                 let (rm, rp) = backend_reading(method, path);
                 assert!(
-                    h.authorizer.policy.permits(&rm, &rp, &roles),
+                    h.rules.allows(&rm, &rp, &roles),
                     "policy allows {method} {path}, read as {rm} {rp}, to roles {roles:?}: {resp}"
                 );
             }
             if let Some(base) = event_base(&event_arn) {
                 let roles = answer_roles(&resp);
                 for (m, p) in SPELLINGS {
-                    let cached = iam::evaluate(&resp, &format!("{base}/{m}{p}"));
+                    let cached = allowed_by_policy(&resp, &format!("{base}/{m}{p}"));
                     let (rm, rp) = backend_reading(m, p);
                     assert!(
-                        cached != Some(Decision::Allow)
-                            || h.authorizer.policy.permits(&rm, &rp, &roles),
+                        !cached || h.rules.allows(&rm, &rp, &roles),
                         "cached policy allows {m} {p} (read as {rm} {rp}) to {roles:?}: {resp}"
                     );
                 }
             }
         }
-        if resp["isAuthorized"] == Value::Bool(true) && !keyed {
+        if resp["isAuthorized"] == Value::Bool(true) {
             let roles = answer_roles(&resp);
             assert!(
-                h.authorizer.policy.satisfied_everywhere(&roles),
+                keyed || h.rules.refuses_nowhere(&roles),
                 "HTTP API true, cached by token alone, for roles {roles:?}: {resp}"
             );
+            if let Some((method, path)) = &request {
+                assert!(
+                    h.rules.allows(method, path, &roles),
+                    "HTTP API true for {method} {path} to roles {roles:?}: {resp}"
+                );
+            }
         }
     }
+}
+
+/// Whether API Gateway would read `resp` as allowing `arn` under either reading of IAM's
+/// wildcards that AWS's documentation leaves open (see `iam`'s module docs).
+fn allowed_by_policy(resp: &Value, arn: &str) -> bool {
+    [Reading::Documented, Reading::Widest]
+        .into_iter()
+        .any(|r| iam::evaluate_as(resp, arn, r) == Some(Decision::Allow))
 }
 
 /// Spellings of the harness's refused admin routes a backend reads as them.
@@ -333,6 +356,28 @@ fn keyed_by_route(event: &Value) -> bool {
     let http = &event["requestContext"]["http"];
     let has = |v: &Value| v.as_str().is_some_and(|s| values.contains(&s));
     has(&http["method"]) && (has(&http["path"]) || has(&event["rawPath"]))
+}
+
+/// The request an HTTP API event is about, read from the JSON apart from the authorizer's own
+/// parsing (`docs/route-rules.md`, HTTP APIs): the client's method and path, less a named stage's first
+/// segment on the execute-api domain. `None` when the event does not say.
+fn http_api_request(event: &Value) -> Option<(String, String)> {
+    let ctx = &event["requestContext"];
+    let method = ctx["http"]["method"].as_str()?.to_ascii_uppercase();
+    let path = ctx["http"]["path"].as_str().or(event["rawPath"].as_str())?;
+    let stage = ctx["stage"].as_str().unwrap_or("$default");
+    if stage == "$default" {
+        return Some((method, path.to_owned()));
+    }
+    let (api, domain) = (ctx["apiId"].as_str()?, ctx["domainName"].as_str()?);
+    if !domain.starts_with(&format!("{api}.execute-api.")) {
+        return Some((method, path.to_owned()));
+    }
+    match path.strip_prefix(&format!("/{stage}"))? {
+        "" => Some((method, "/".to_owned())),
+        rest if rest.starts_with('/') => Some((method, rest.to_owned())),
+        _ => None,
+    }
 }
 
 /// Method and path of a REST method ARN (`arn:…:API/STAGE/METHOD/path`, the path holding any

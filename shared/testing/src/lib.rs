@@ -10,6 +10,11 @@
 //!
 //! [`hashing::CountingHasher`] counts Argon2 verifications: what the lockout lets through.
 //!
+//! [`rule_oracle::RuleOracle`] is a plain reference implementation of the route-rule grammar:
+//! the oracle the authorizer's answers are judged by, written apart from the code it judges.
+//!
+//! [`race::RacingSessions`] makes concurrent refreshes of one session really race.
+//!
 //! [`contract`] holds one contract suite per port, each case written once and run against both
 //! the in-memory twin and the DynamoDB adapter ([`port_contracts!`]), so that the twin is proven
 //! to behave as the adapter does.
@@ -22,3 +27,5 @@ pub mod hashing;
 pub mod keys;
 pub mod memory;
 pub mod paths;
+pub mod race;
+pub mod rule_oracle;

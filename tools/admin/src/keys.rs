@@ -2,7 +2,7 @@
 //! adopt keys. Every change is a conditional write on the keyring's version
 //! (`tokengate_domain::keyring::change_keyring`), so two admins never lose each other's update,
 //! and no CloudFormation-owned resource (alias, key policy) is touched: a rotation needs no
-//! deploy and no restart (README, Key rotation).
+//! deploy and no restart (docs/key-rotation.md).
 
 use std::io::Write;
 use std::path::PathBuf;

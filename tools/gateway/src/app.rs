@@ -1,5 +1,5 @@
 //! The browser demo (`demo.html`): not part of the deployed API, served by the local stack only,
-//! in the two layouts a user deploys (README, Browser apps):
+//! in the two layouts a user deploys (docs/browser-apps.md):
 //!
 //! - on the API's own origin at `/`, when the gateway serves at the root as a custom domain
 //!   (the page calls `/auth/...` on its own origin);

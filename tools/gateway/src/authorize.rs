@@ -31,8 +31,10 @@ use crate::template::{AuthorizerKind, AuthorizerSpec, IdentitySource};
 pub enum Refusal {
     /// Missing identity, or the authorizer said `Unauthorized` (401).
     Unauthorized,
-    /// The policy or simple response denies (403).
+    /// No statement of the policy allows, or the simple response is `false` (403).
     Forbidden,
+    /// A `Deny` statement of the policy applies (403, with API Gateway's explicit-deny message).
+    ExplicitDeny,
     /// The authorizer returned an error or an unusable answer (REST
     /// `AUTHORIZER_CONFIGURATION_ERROR`; HTTP API 500).
     ConfigurationError,
@@ -215,7 +217,8 @@ fn policy_response(answer: &Value, method_arn: &str) -> Gate {
     };
     match iam::evaluate(answer, method_arn) {
         None => Gate::Refuse(Refusal::ConfigurationError),
-        Some(Decision::Deny) => Gate::Refuse(Refusal::Forbidden),
+        Some(Decision::ExplicitDeny) => Gate::Refuse(Refusal::ExplicitDeny),
+        Some(Decision::ImplicitDeny) => Gate::Refuse(Refusal::Forbidden),
         Some(Decision::Allow) => {
             let mut ctx = context;
             ctx.insert("principalId".to_owned(), principal.clone());
@@ -274,7 +277,10 @@ mod tests {
             { "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": format!("{BASE}/*/*") },
             { "Effect": "Deny", "Action": "execute-api:Invoke", "Resource": [format!("{BASE}/*/api/*")] }
         ]));
-        assert_eq!(policy_response(&p, ARN), Gate::Refuse(Refusal::Forbidden));
+        assert_eq!(
+            policy_response(&p, ARN),
+            Gate::Refuse(Refusal::ExplicitDeny)
+        );
         let post_only = policy(
             json!([{ "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": format!("{BASE}/POST/*") }]),
         );
@@ -404,7 +410,7 @@ mod tests {
         let delete = a
             .gate(&with_auth("DELETE", "/api/x", "Bearer A"), &s, &route, &[])
             .await;
-        assert_eq!(delete, Gate::Refuse(Refusal::Forbidden));
+        assert_eq!(delete, Gate::Refuse(Refusal::ExplicitDeny));
         assert_eq!(
             count.load(Ordering::SeqCst),
             1,

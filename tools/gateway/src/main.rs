@@ -1,7 +1,9 @@
 //! `tokengate-gateway`: the deployed API on one machine, a model of API Gateway in front of
 //! `cargo lambda watch`. Neither SAM's local API (it needs containers) nor `cargo lambda watch`
 //! (no API Gateway routing, no authorizers) can run an authorizer-guarded API locally; this
-//! can. Routes, stage, authorizers and gateway responses come from `template.yaml`.
+//! can. Routes, stage, authorizers and gateway responses come from `template.yaml` as
+//! CloudFormation deploys it: the JSON `scripts/sam_transform.py` writes (SAM's own transform,
+//! with the template's parameter values as deployed given to it).
 //!
 //! Settings (environment variables):
 //!
@@ -9,7 +11,10 @@
 //!   pick, and the `listening on` line says which).
 //! - `TOKENGATE_LAMBDA_URL` — where `cargo lambda watch` serves the Invoke API
 //!   (`http://127.0.0.1:9000`).
-//! - `TOKENGATE_TEMPLATE` — the SAM template (`template.yaml`).
+//! - `TOKENGATE_GATEWAY_TEMPLATE` — required: the transformed template, the output of
+//!   `scripts/sam_transform.py [--parameter-overrides 'Name=Value …'] template.yaml`. The
+//!   template's parameter values (e.g. `AllowedOrigins` for the gateway responses' CORS origin,
+//!   `AuthorizerCache`) are given to that script, as to `sam deploy --parameter-overrides`.
 //! - `TOKENGATE_GATEWAY_API` — `rest` (default): a REST API (payload 1.0 proxy events, TOKEN or
 //!   REQUEST authorizers with IAM policies, the template's gateway responses); `http`: the same
 //!   routes as an HTTP API (payload 2.0 events, a format 2.0 REQUEST authorizer with simple
@@ -22,18 +27,13 @@
 //!   comma-separated, which are also its cache key
 //!   (`$request.header.Authorization,$context.httpMethod,$context.path`).
 //! - `TOKENGATE_AUTHORIZER_CACHE_TTL` — seconds; overrides every authorizer's
-//!   `ReauthorizeEvery` (0 turns the cache off; the end-to-end tests use it).
-//! - `TOKENGATE_GATEWAY_PARAMETERS` — template parameter values as deployed, `Name=Value`
-//!   separated by spaces as `sam deploy --parameter-overrides` takes them (unset: every
-//!   parameter's `Default`), e.g. `AllowedOrigins=http://localhost:3001` for the gateway
-//!   responses' CORS origin.
+//!   `authorizerResultTtlInSeconds` (0 turns the cache off; the end-to-end tests use it).
 //! - `TOKENGATE_APP_ADDR` — unset (default): no app; else also serve the browser demo there as
 //!   an app on an origin of its own, calling this gateway's API across origins (`app.rs`).
 //! - `AWS_REGION` — region in ARNs and the execute-api host name (`us-east-1`).
 
 mod app;
 mod authorize;
-mod conditions;
 mod event;
 mod event_v2;
 mod invoke;
@@ -68,7 +68,13 @@ async fn main() -> anyhow::Result<()> {
         |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     let addr = var("TOKENGATE_GATEWAY_ADDR", "127.0.0.1:3000");
     let lambda = var("TOKENGATE_LAMBDA_URL", "http://127.0.0.1:9000");
-    let template_path = var("TOKENGATE_TEMPLATE", "template.yaml");
+    let template_path = std::env::var("TOKENGATE_GATEWAY_TEMPLATE").context(
+        "set TOKENGATE_GATEWAY_TEMPLATE to the output of scripts/sam_transform.py template.yaml",
+    )?;
+    // The parameters are the transform's now: a value here would be silently ignored.
+    if std::env::var_os("TOKENGATE_GATEWAY_PARAMETERS").is_some() {
+        bail!("TOKENGATE_GATEWAY_PARAMETERS: give parameter values to scripts/sam_transform.py --parameter-overrides");
+    }
     let flavor = match var("TOKENGATE_GATEWAY_API", "rest").as_str() {
         "rest" => Flavor::Rest,
         "http" => Flavor::Http,
@@ -93,9 +99,8 @@ async fn main() -> anyhow::Result<()> {
         .context("TOKENGATE_AUTHORIZER_CACHE_TTL must be a number of seconds")?;
 
     let text = std::fs::read_to_string(&template_path)
-        .with_context(|| format!("cannot read {template_path} (set TOKENGATE_TEMPLATE)"))?;
-    let overrides = var("TOKENGATE_GATEWAY_PARAMETERS", "");
-    let api = template::Api::deployed_with(&text, &overrides).context(template_path)?;
+        .with_context(|| format!("cannot read {template_path} (set TOKENGATE_GATEWAY_TEMPLATE)"))?;
+    let api = template::Api::from_cloudformation(&text).context(template_path)?;
     let invoker = invoke::Invoker::new(lambda.clone());
     let mut authorizers = HashMap::new();
     for (name, mut spec) in api.authorizers {

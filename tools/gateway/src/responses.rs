@@ -1,8 +1,9 @@
 //! REST API gateway responses: what API Gateway itself answers (no route, 401, 403, authorizer
-//! errors), read from the template's `GatewayResponses` with API Gateway's defaults behind them.
+//! errors), read from the API's `x-amazon-apigateway-gateway-responses` (what SAM makes of the
+//! template's `GatewayResponses`) with API Gateway's defaults behind them.
 //!
-//! As on AWS: a type the template customises answers with its `StatusCode` (else the type's
-//! default status), its `ResponseParameters.Headers` and its `application/json` template (else
+//! As on AWS: a type the API customises answers with its `statusCode` (else the type's
+//! default status), its `gatewayresponse.header.*` parameters and its `application/json` template (else
 //! the default body); a type it does not customise falls back to `DEFAULT_4XX`/`DEFAULT_5XX`
 //! (by the type's default status class) if the template customises those, else to API
 //! Gateway's built-in answer `{"message":$context.error.messageString}`.
@@ -11,9 +12,6 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Context};
 use serde_json::Value as Json;
-use serde_yaml::Value;
-
-use crate::template::{resolve_string, Parameters};
 
 /// The gateway response types the local gateway produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,8 +20,12 @@ pub enum ResponseType {
     MissingAuthenticationToken,
     /// The authorizer said `Unauthorized`, or the identity source is missing (401).
     Unauthorized,
-    /// The authorizer's policy does not allow the method ARN (403).
+    /// The authorizer's policy does not allow the method ARN (403): no statement applies.
     AccessDenied,
+    /// `ACCESS_DENIED` too, but a `Deny` statement applies: API Gateway's message says so (AWS
+    /// Knowledge Center, "How do I troubleshoot HTTP 403 Forbidden errors when using a Lambda
+    /// authorizer with an API Gateway REST API?", which shows both messages).
+    ExplicitDeny,
     /// The authorizer returned another error, or an unusable answer (500).
     AuthorizerConfigurationError,
     /// The authorizer could not be reached or timed out (500).
@@ -38,7 +40,7 @@ impl ResponseType {
         match self {
             Self::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
             Self::Unauthorized => "UNAUTHORIZED",
-            Self::AccessDenied => "ACCESS_DENIED",
+            Self::AccessDenied | Self::ExplicitDeny => "ACCESS_DENIED",
             Self::AuthorizerConfigurationError => "AUTHORIZER_CONFIGURATION_ERROR",
             Self::AuthorizerFailure => "AUTHORIZER_FAILURE",
             Self::RequestTooLarge => "REQUEST_TOO_LARGE",
@@ -48,7 +50,7 @@ impl ResponseType {
     /// API Gateway's default status code for the type.
     pub fn default_status(self) -> u16 {
         match self {
-            Self::MissingAuthenticationToken | Self::AccessDenied => 403,
+            Self::MissingAuthenticationToken | Self::AccessDenied | Self::ExplicitDeny => 403,
             Self::Unauthorized => 401,
             Self::AuthorizerConfigurationError | Self::AuthorizerFailure => 500,
             Self::RequestTooLarge => 413,
@@ -62,6 +64,9 @@ impl ResponseType {
             Self::MissingAuthenticationToken => Some("Missing Authentication Token"),
             Self::Unauthorized => Some("Unauthorized"),
             Self::AccessDenied => Some("User is not authorized to access this resource"),
+            Self::ExplicitDeny => {
+                Some("User is not authorized to access this resource with an explicit deny")
+            }
             Self::AuthorizerConfigurationError | Self::AuthorizerFailure => None,
             Self::RequestTooLarge => Some("Request Too Long"),
         }
@@ -111,38 +116,43 @@ pub struct GatewayResponses {
 }
 
 impl GatewayResponses {
-    /// Reads `GatewayResponses` of a SAM `AWS::Serverless::Api` (absent: every default).
-    pub fn from_template(section: Option<&Value>, params: &Parameters) -> anyhow::Result<Self> {
+    /// Reads an OpenAPI body's `x-amazon-apigateway-gateway-responses` (absent: every
+    /// default), values as CloudFormation deploys them.
+    pub fn from_openapi(section: Option<&Json>) -> anyhow::Result<Self> {
         let mut custom = BTreeMap::new();
-        for (name, spec) in section.and_then(Value::as_mapping).into_iter().flatten() {
-            let name = name
-                .as_str()
-                .context("gateway response type name")?
-                .to_owned();
+        for (name, spec) in section.and_then(Json::as_object).into_iter().flatten() {
+            let literal = |v: &'_ Json, what: &str| -> anyhow::Result<String> {
+                match v {
+                    Json::String(s) => Ok(s.clone()),
+                    Json::Number(n) => Ok(n.to_string()),
+                    _ => bail!("{name}: {what} {v} is not a literal"),
+                }
+            };
             let status = spec
-                .get("StatusCode")
-                .map(|v| resolve_string(v, params))
+                .get("statusCode")
+                .map(|v| literal(v, "statusCode"))
                 .transpose()?
                 .map(|s| s.parse::<u16>())
                 .transpose()
-                .with_context(|| format!("{name}: StatusCode must be a status code"))?;
+                .with_context(|| format!("{name}: statusCode must be a status code"))?;
             let mut headers = Vec::new();
-            let hs = spec
-                .get("ResponseParameters")
-                .and_then(|p| p.get("Headers"))
-                .and_then(Value::as_mapping);
-            for (h, v) in hs.into_iter().flatten() {
-                let h = h.as_str().context("header name")?.to_owned();
-                let v = resolve_string(v, params)?;
-                headers.push((h.clone(), header_source(&name, &h, &v)?));
+            let params = spec.get("responseParameters").and_then(Json::as_object);
+            for (key, v) in params.into_iter().flatten() {
+                let h = key
+                    .strip_prefix("gatewayresponse.header.")
+                    .with_context(|| {
+                        format!("{name}: {key}: the local gateway models only response headers")
+                    })?;
+                let v = literal(v, key)?;
+                headers.push((h.to_owned(), header_source(name, h, &v)?));
             }
             let template = spec
-                .get("ResponseTemplates")
+                .get("responseTemplates")
                 .and_then(|t| t.get("application/json"))
-                .map(|t| resolve_string(t, params))
+                .map(|t| literal(t, "responseTemplates"))
                 .transpose()?;
             custom.insert(
-                name,
+                name.clone(),
                 Custom {
                     status,
                     headers,
@@ -225,9 +235,8 @@ mod tests {
         request_id: "r-1",
     };
 
-    fn responses(yaml: &str) -> GatewayResponses {
-        let v: Value = serde_yaml::from_str(yaml).unwrap();
-        GatewayResponses::from_template(Some(&v), &Parameters::default()).unwrap()
+    fn responses(section: Json) -> GatewayResponses {
+        GatewayResponses::from_openapi(Some(&section)).unwrap()
     }
 
     fn json(body: &str) -> Json {
@@ -247,6 +256,11 @@ mod tests {
                 ResponseType::AccessDenied,
                 403,
                 r#"{"message":"User is not authorized to access this resource"}"#,
+            ),
+            (
+                ResponseType::ExplicitDeny,
+                403,
+                r#"{"message":"User is not authorized to access this resource with an explicit deny"}"#,
             ),
             (
                 ResponseType::AuthorizerConfigurationError,
@@ -278,19 +292,20 @@ mod tests {
 
     #[test]
     fn customised_types_use_status_headers_and_template() {
-        let r = responses(
-            r#"
-UNAUTHORIZED:
-  StatusCode: 401
-  ResponseParameters:
-    Headers:
-      WWW-Authenticate: "'Bearer'"
-      Access-Control-Allow-Origin: method.request.header.Origin
-ACCESS_DENIED:
-  ResponseTemplates:
-    application/json: '{"type":"$context.error.responseType","id":"$context.requestId"}'
-"#,
-        );
+        let r = responses(serde_json::json!({
+            "UNAUTHORIZED": {
+                "statusCode": "401",
+                "responseParameters": {
+                    "gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.Origin",
+                    "gatewayresponse.header.WWW-Authenticate": "'Bearer'",
+                },
+            },
+            "ACCESS_DENIED": {
+                "responseTemplates": {
+                    "application/json": r#"{"type":"$context.error.responseType","id":"$context.requestId"}"#,
+                },
+            },
+        }));
         let ctx = ErrorContext {
             headers: &[("origin".to_owned(), "https://app.example".to_owned())],
             request_id: "r-9",
@@ -301,11 +316,11 @@ ACCESS_DENIED:
         assert_eq!(
             u.headers[1..],
             [
-                ("WWW-Authenticate".to_owned(), "Bearer".to_owned()),
                 (
                     "Access-Control-Allow-Origin".to_owned(),
                     "https://app.example".to_owned()
-                )
+                ),
+                ("WWW-Authenticate".to_owned(), "Bearer".to_owned()),
             ]
         );
         // A request without the header gets no such response header.
@@ -323,16 +338,10 @@ ACCESS_DENIED:
 
     #[test]
     fn uncustomised_types_fall_back_to_default_4xx_and_5xx() {
-        let r = responses(
-            r#"
-DEFAULT_4XX:
-  ResponseParameters:
-    Headers:
-      X-Four: "'4'"
-DEFAULT_5XX:
-  StatusCode: 503
-"#,
-        );
+        let r = responses(serde_json::json!({
+            "DEFAULT_4XX": {"responseParameters": {"gatewayresponse.header.X-Four": "'4'"}},
+            "DEFAULT_5XX": {"statusCode": "503", "responseTemplates": {}},
+        }));
         let m = r.render(ResponseType::MissingAuthenticationToken, &CTX);
         assert_eq!(m.status, 403);
         assert_eq!(m.headers[1], ("X-Four".to_owned(), "4".to_owned()));
@@ -343,17 +352,22 @@ DEFAULT_5XX:
 
     #[test]
     fn unsupported_header_mappings_are_refused() {
-        let v: Value = serde_yaml::from_str(
-            "UNAUTHORIZED: {ResponseParameters: {Headers: {X: context.authorizer.x}}}",
-        )
-        .unwrap();
-        assert!(GatewayResponses::from_template(Some(&v), &Parameters::default()).is_err());
+        for section in [
+            serde_json::json!({"UNAUTHORIZED": {"responseParameters": {"gatewayresponse.header.X": "context.authorizer.x"}}}),
+            // What CloudFormation would resolve on deploy but the transform left: refused.
+            serde_json::json!({"UNAUTHORIZED": {"responseParameters": {"gatewayresponse.header.X": {"Ref": "P"}}}}),
+            serde_json::json!({"UNAUTHORIZED": {"responseParameters": {"gatewayresponse.querystring.x": "'y'"}}}),
+        ] {
+            assert!(
+                GatewayResponses::from_openapi(Some(&section)).is_err(),
+                "{section}"
+            );
+        }
     }
 
     #[test]
     fn the_project_template_fails_closed_with_503_and_retry_after() {
-        let text = include_str!("../../../template.yaml");
-        let api = crate::template::Api::from_template(text).unwrap();
+        let api = crate::template::tests::deployed("");
         let expected_body = serde_json::json!({
             "error": "service_unavailable",
             "message": tokengate_domain::ErrorCode::ServiceUnavailable.message(),
@@ -399,20 +413,17 @@ DEFAULT_5XX:
 
     #[test]
     fn every_answer_of_api_gateway_grants_the_first_allowed_origin() {
-        let text = include_str!("../../../template.yaml");
-        let api = crate::template::Api::deployed_with(
-            text,
+        let api = crate::template::tests::deployed(
             "AllowedOrigins=http://localhost:3001,http://localhost:3000",
-        )
-        .unwrap();
+        );
         let grant = vec![
-            (
-                "Access-Control-Allow-Origin".to_owned(),
-                "http://localhost:3001".to_owned(),
-            ),
             (
                 "Access-Control-Allow-Credentials".to_owned(),
                 "true".to_owned(),
+            ),
+            (
+                "Access-Control-Allow-Origin".to_owned(),
+                "http://localhost:3001".to_owned(),
             ),
             (
                 "Access-Control-Expose-Headers".to_owned(),
@@ -428,6 +439,7 @@ DEFAULT_5XX:
         for (kind, status) in [
             (ResponseType::Unauthorized, 401),
             (ResponseType::AccessDenied, 403),
+            (ResponseType::ExplicitDeny, 403),
             (ResponseType::MissingAuthenticationToken, 403),
             (ResponseType::RequestTooLarge, 413),
             (ResponseType::AuthorizerConfigurationError, 503),
@@ -444,7 +456,7 @@ DEFAULT_5XX:
             assert_eq!(cors, grant, "{kind:?}");
         }
         // With the template's default, the default origin.
-        let default = crate::template::Api::from_template(text).unwrap();
+        let default = crate::template::tests::deployed("");
         let u = default.responses.render(ResponseType::Unauthorized, &CTX);
         assert!(u.headers.contains(&(
             "Access-Control-Allow-Origin".to_owned(),

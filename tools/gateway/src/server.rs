@@ -118,7 +118,9 @@ impl Gateway {
             }
             Flavor::Http => match kind {
                 ResponseType::Unauthorized => message(401, "Unauthorized"),
-                ResponseType::AccessDenied => message(403, "Forbidden"),
+                ResponseType::AccessDenied | ResponseType::ExplicitDeny => {
+                    message(403, "Forbidden")
+                }
                 ResponseType::MissingAuthenticationToken => message(404, "Not Found"),
                 ResponseType::RequestTooLarge => message(413, "Request Entity Too Large"),
                 ResponseType::AuthorizerConfigurationError | ResponseType::AuthorizerFailure => {
@@ -193,6 +195,7 @@ impl Gateway {
                     let kind = match refusal {
                         Refusal::Unauthorized => ResponseType::Unauthorized,
                         Refusal::Forbidden => ResponseType::AccessDenied,
+                        Refusal::ExplicitDeny => ResponseType::ExplicitDeny,
                         Refusal::ConfigurationError => ResponseType::AuthorizerConfigurationError,
                         Refusal::Failure => ResponseType::AuthorizerFailure,
                     };

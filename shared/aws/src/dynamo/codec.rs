@@ -128,7 +128,7 @@ pub(super) fn principal_username(item: &Item) -> PortResult<Username> {
 
 /// `session#<sid>`; its TTL is the session's absolute end. Every attribute is written at
 /// login and only overwritten after, so the item keeps its size: strings of fixed length, and
-/// numbers that grow by digits only (README "Scaling").
+/// numbers that grow by digits only (docs/scaling.md, "Sessions keep their size").
 pub(super) fn session_item(x: &Session) -> Item {
     let mut item = HashMap::from([
         ("pk".to_owned(), s(format!("session#{}", x.sid))),

@@ -175,7 +175,7 @@ pub struct AuthConfig {
     /// Window of the refresh/logout limit (`TOKENGATE_REFRESH_IP_WINDOW_SECONDS`, default 60).
     pub refresh_ip_window_secs: i64,
     /// Refreshes one session may make per window (`TOKENGATE_SESSION_REFRESH_LIMIT`, default
-    /// 10), on top of the per-network limit (README, Configuration).
+    /// 10), on top of the per-network limit (docs/configuration.md).
     pub session_refresh_limit: u64,
     /// Window of the per-session limit (`TOKENGATE_SESSION_REFRESH_WINDOW_SECONDS`, default 60).
     pub session_refresh_window_secs: i64,

@@ -164,7 +164,7 @@ impl LiveKeyring {
                         event = "keyring_without_current_key",
                         keys = keyring.keys().len(),
                         "the keyring (keyring#signing) has no current key: login and refresh \
-                         answer 503 until one is adopted or promoted (README, Key rotation)"
+                         answer 503 until one is adopted or promoted (docs/key-rotation.md)"
                     );
                 }
                 let keyring = Arc::new(keyring);

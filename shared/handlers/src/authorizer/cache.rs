@@ -56,7 +56,7 @@ impl CacheAdvice {
                 "HTTP API authorizer cache is not keyed by route: add the identity sources \
                  $context.httpMethod and $context.path (SAM: Identity.Context: [httpMethod, \
                  path]) or set the cache TTL to 0; until then only tokens that no route rule \
-                 refuses are allowed (README, Route rules)",
+                 refuses are allowed (docs/route-rules.md)",
             ),
             CacheKind::RestRouteScoped => (
                 &self.rest,
