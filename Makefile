@@ -28,7 +28,7 @@ FUZZ_SECONDS ?= 300
 # `make package` builds exactly what the template deploys.
 PACKAGE_FUNCTIONS = $(shell sed -n 's/^ *Binary: *//p' template.yaml)
 
-.PHONY: test dev bench fuzz venv tools doc-tools lint-template package clean-dev
+.PHONY: test dev bench fuzz venv tools doc-tools lint-template package cli clean-dev
 
 ## venv: the pinned Python tools (emulator, cargo-lambda, cfn-lint) in .venv
 venv: $(STAMP)
@@ -89,6 +89,11 @@ package: venv
 	rustup target add aarch64-unknown-linux-gnu
 	cargo lambda build --release --arm64 --output-format zip $(addprefix --bin ,$(PACKAGE_FUNCTIONS))
 	@for f in $(PACKAGE_FUNCTIONS); do ls -l target/lambda/$$f/bootstrap.zip || exit 1; done
+
+## cli: the admin CLI `tokengate` into cargo's bin directory (~/.cargo/bin, on PATH after
+## rustup's setup); it finds a deployed stack by name (docs/deploy.md)
+cli:
+	cargo install --locked --path tools/admin
 
 ## lint-template: cfn-lint only
 lint-template: venv

@@ -10,6 +10,7 @@
 
 mod attacks;
 mod browser;
+mod deploy_check;
 mod flow;
 mod forge;
 mod gateway;
@@ -57,6 +58,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         attacks::bad_bodies_get_stable_errors,
         browser::browser_demo_in_headless_chromium,
         rotation::keys_rotate_without_a_restart,
+        deploy_check::the_documented_check_answers_through_the_stage,
         flow::logs_and_metrics_describe_every_request,
         flow::no_secret_reaches_the_logs,
     ]

@@ -5,6 +5,7 @@ mod amplification;
 mod authorizer;
 mod cold_start;
 mod contract;
+mod deploy_doc;
 mod emulator_stack;
 mod faults;
 mod keyring;

@@ -77,3 +77,14 @@ pub async fn build() {
     let status = command.status().await.expect("cargo runs");
     assert!(status.success(), "building the local stack failed");
 }
+
+/// Builds the admin CLI alone (`target/debug/tokengate`), for tests that run it as a user
+/// would; with the workspace's one feature set (cargo hakari) it is the binary `build` makes.
+pub async fn build_cli() {
+    let status = user_command("cargo")
+        .args(["build", "--quiet", "--locked", "-p", "tokengate-admin"])
+        .status()
+        .await
+        .expect("cargo runs");
+    assert!(status.success(), "building the admin CLI failed");
+}

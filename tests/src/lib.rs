@@ -8,6 +8,7 @@
 //! another emulator command taking `-H HOST -p PORT` instead.
 
 pub mod binaries;
+pub mod deployed;
 pub mod faults;
 pub mod gateway;
 pub mod lambda;

@@ -8,10 +8,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use tokengate_aws::bootstrap::{self, MAC_ALIAS};
+use tokengate_aws::bootstrap::{self, MAC_ALIAS, STACK_TAG};
 use tokengate_aws::{fetch_public_key, DynamoStore};
 use tokengate_claims::Algorithm;
-use tokengate_domain::config::{Env, RotationTiming};
+use tokengate_domain::config::RotationTiming;
 use tokengate_domain::keyring::{change_keyring, KeyState, Keyring};
 use tokengate_domain::ports::KeyringStore;
 use tokengate_domain::{Clock, SystemClock};
@@ -68,17 +68,22 @@ impl Keys<'_> {
     }
 
     /// Creates a KMS key of `stack`, fetches its public key once and adds it as `next`.
-    pub async fn create(&self, alg: Algorithm, stack: Option<&str>) -> anyhow::Result<()> {
+    pub async fn create(
+        &self,
+        alg: Algorithm,
+        stack: Option<&str>,
+        timing: RotationTiming,
+    ) -> anyhow::Result<()> {
         let stack = stack_name(stack)?;
         let id = bootstrap::create_signing_key(self.kms, alg, stack).await?;
         let key = fetch_public_key(self.kms, &id).await?;
         let at = now();
         change_keyring(self.store, |ring| ring.add_next(key.clone(), at)).await?;
-        let timing = timing()?;
         println!(
-            "added {} ({}) as next: published and trusted, not signing yet. Every function \
-             knows it within {} s; promote it after that (and after the JWKS max-age, 300 s, \
-             if other services verify with the JWKS): tokengate keys promote {}",
+            "added {} ({}, tagged {STACK_TAG}={stack}) as next: published and trusted, not \
+             signing yet. Every function knows it within {} s; on AWS the tag lets them sign \
+             with it within 5 minutes. Promote it after that (and after the JWKS max-age, \
+             300 s, if other services verify with the JWKS): tokengate keys promote {}",
             key.kid,
             key.alg.as_str(),
             timing.keyring_refresh_secs,
@@ -90,8 +95,12 @@ impl Keys<'_> {
     /// Makes `kid` current; the old current key turns `retiring` for the timing's
     /// `retiring_secs`. Refused for a key added less than one re-read interval ago, unless
     /// `force`.
-    pub async fn promote(&self, kid: &str, force: bool) -> anyhow::Result<()> {
-        let timing = timing()?;
+    pub async fn promote(
+        &self,
+        kid: &str,
+        force: bool,
+        timing: RotationTiming,
+    ) -> anyhow::Result<()> {
         let at = now();
         let known_after = (!force).then_some(timing.keyring_refresh_secs);
         let ring = change_keyring(self.store, |ring| {
@@ -137,8 +146,9 @@ impl Keys<'_> {
         Ok(())
     }
 
-    /// Registers an existing KMS key (the stack's own, made by the template) as the current key
-    /// of an empty keyring. Adopting the key that is already current changes nothing.
+    /// Registers an existing KMS key (the stack's own, made by the template: its
+    /// `SigningKeyArn` output) as the current key of an empty keyring. Adopting the key that is
+    /// already current changes nothing.
     pub async fn adopt(&self, key_id: &str) -> anyhow::Result<()> {
         let key = fetch_public_key(self.kms, key_id).await?;
         let at = now();
@@ -150,11 +160,6 @@ impl Keys<'_> {
         );
         Ok(())
     }
-}
-
-/// The rotation timing from the CLI's environment (the functions' variables).
-fn timing() -> anyhow::Result<RotationTiming> {
-    RotationTiming::from_env(&Env::process())
 }
 
 /// `keys list` output: one line per key, newest state first in the table's order.
@@ -187,7 +192,7 @@ pub fn describe(ring: &Keyring, now: i64) -> String {
         ));
     }
     if ring.keys().is_empty() {
-        out.push_str("(empty: `tokengate keys adopt <SigningKeyArn>` after the first deploy)\n");
+        out.push_str("(empty: `tokengate keys adopt` after the first deploy)\n");
     }
     out
 }

@@ -1,8 +1,12 @@
-//! `tokengate`: day-to-day operation without the AWS console. Talks to the same table and
-//! keys as the functions; honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_DYNAMODB` (the local
-//! emulator).
+//! `tokengate`: day-to-day operation without the AWS console. Finds the deployed stack's table
+//! and keys from its CloudFormation outputs (docs/deploy.md); honours `AWS_ENDPOINT_URL` and
+//! `AWS_ENDPOINT_URL_DYNAMODB` (the local emulator).
 
+mod context;
 mod keys;
+mod samconfig;
+mod stack;
+mod target;
 mod users;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -11,18 +15,20 @@ use tokengate_claims::Algorithm;
 #[derive(Parser)]
 #[command(name = "tokengate", about = "tokengate admin: users, sessions, keys")]
 struct Cli {
-    /// DynamoDB table.
-    #[arg(
-        long,
-        env = "TOKENGATE_TABLE",
-        default_value = "tokengate",
-        global = true
-    )]
-    table: String,
-    /// The stack the signing keys belong to: `keys create` tags new keys
+    /// The deployed stack (else TOKENGATE_STACK, else `stack_name` in ./samconfig.toml): its
+    /// outputs name the table and the signing key, and `keys create` tags new keys
     /// `tokengate:stack=<stack>` (IAM lets a stack's functions sign only with its own keys).
-    #[arg(long, env = "TOKENGATE_STACK", global = true)]
+    #[arg(long, global = true)]
     stack: Option<String>,
+    /// The DynamoDB table, instead of the stack's `TableName` output (else TOKENGATE_TABLE;
+    /// for the emulator and scripts). With a table given, nothing is read from CloudFormation
+    /// unless a command needs another output.
+    #[arg(long, global = true)]
+    table: Option<String>,
+    /// The AWS region (else AWS_REGION / AWS_DEFAULT_REGION, else `region` in
+    /// ./samconfig.toml, else the profile's region in ~/.aws/config).
+    #[arg(long, global = true)]
+    region: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,6 +59,9 @@ enum Command {
     /// The signing keyring.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The stack's CloudFormation outputs as NAME=VALUE lines, or one output's value
+    /// (e.g. `tokengate outputs ApiUrl`).
+    Outputs { name: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -99,9 +108,9 @@ enum KeysCommand {
     },
     /// Retire a next or retiring key: its tokens are refused within one keyring re-read.
     Retire { kid: String },
-    /// Register an existing KMS key (the stack's own `SigningKeyArn` output, after the first
-    /// deploy) as the current key of an empty keyring.
-    Adopt { key: String },
+    /// Register an existing KMS key as the current key of an empty keyring: by default the
+    /// stack's own signing key (its `SigningKeyArn` output), after the first deploy.
+    Adopt { key: Option<String> },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -131,31 +140,37 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let sdk = tokengate_aws::config::sdk_config().await;
-    let ddb = tokengate_aws::config::dynamodb_client(&sdk);
-    let kms = aws_sdk_kms::Client::new(&sdk);
-    let store = tokengate_aws::DynamoStore::new(
-        ddb.clone(),
-        cli.table.clone(),
-        std::sync::Arc::new(tokengate_domain::SystemClock),
-    );
+    let flags = target::Flags {
+        stack: cli.stack,
+        table: cli.table,
+        region: cli.region,
+    };
+    let needs = match &cli.command {
+        // The emulator's own setup: never a deployed stack, never samconfig.toml.
+        Command::Bootstrap { .. } => context::Needs::Bootstrap,
+        Command::Outputs { .. } | Command::Keys(KeysCommand::Adopt { key: None }) => {
+            context::Needs::Stack
+        }
+        _ => context::Needs::Table,
+    };
+    let cx = context::Context::open(&flags, needs).await?;
     let keys = keys::Keys {
-        store: &store,
-        kms: &kms,
+        store: &cx.store,
+        kms: &cx.kms,
     };
     match cli.command {
         Command::Bootstrap {
             signing_alg,
             env_file,
         } => {
-            let stack = cli.stack.as_deref().unwrap_or(LOCAL_STACK);
-            keys.bootstrap(&ddb, signing_alg.into(), stack, env_file)
+            let stack = cx.stack_name().unwrap_or(LOCAL_STACK);
+            keys.bootstrap(&cx.ddb, signing_alg.into(), stack, env_file)
                 .await
         }
         Command::SeedDemo { not_production } => {
             // Where the client built above talks to, as the SDK resolved it: the DynamoDB
             // setting before the global one, none at all with the ignore flag.
-            let endpoint = tokengate_aws::config::dynamodb_endpoint_url(&sdk);
+            let endpoint = tokengate_aws::config::dynamodb_endpoint_url(&cx.sdk);
             anyhow::ensure!(
                 not_production || users::is_local_endpoint(endpoint.as_deref()),
                 "seed-demo creates users with published passwords: it only runs against a local \
@@ -165,34 +180,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                  to seed this table anyway",
                 endpoint.as_deref().unwrap_or("none: real AWS")
             );
-            users::seed_demo(&store).await
+            users::seed_demo(&cx.store).await
         }
         Command::User(UserCommand::Add { name, roles }) => {
             let password = users::read_new_password()?;
-            users::add(&store, &name, &password, roles).await
+            users::add(&cx.store, &name, &password, roles).await
         }
         Command::User(UserCommand::Roles { name, roles }) => {
-            users::set_roles(&store, &name, roles).await
+            users::set_roles(&cx.store, &name, roles).await
         }
         Command::User(UserCommand::Disable { name }) => {
-            users::set_enabled(&store, &name, false).await
+            users::set_enabled(&cx.store, &name, false).await
         }
         Command::User(UserCommand::Enable { name }) => {
-            users::set_enabled(&store, &name, true).await
+            users::set_enabled(&cx.store, &name, true).await
         }
         Command::User(UserCommand::RevokeSessions { name }) => {
-            users::revoke_sessions(&store, &name).await
+            users::revoke_sessions(&cx.store, &name).await
         }
         Command::User(UserCommand::Password { name }) => {
             let password = users::read_new_password()?;
-            users::set_password(&store, &name, &password).await
+            users::set_password(&cx.store, &name, &password).await
         }
         Command::Keys(KeysCommand::List) => keys.list().await,
         Command::Keys(KeysCommand::Create { alg }) => {
-            keys.create(alg.into(), cli.stack.as_deref()).await
+            keys.create(alg.into(), cx.stack_name(), cx.timing()?).await
         }
-        Command::Keys(KeysCommand::Promote { kid, force }) => keys.promote(&kid, force).await,
+        Command::Keys(KeysCommand::Promote { kid, force }) => {
+            keys.promote(&kid, force, cx.timing()?).await
+        }
         Command::Keys(KeysCommand::Retire { kid }) => keys.retire(&kid).await,
-        Command::Keys(KeysCommand::Adopt { key }) => keys.adopt(&key).await,
+        Command::Keys(KeysCommand::Adopt { key }) => {
+            let key = match key {
+                Some(key) => key,
+                None => cx.output(stack::SIGNING_KEY_OUTPUT)?.to_owned(),
+            };
+            keys.adopt(&key).await
+        }
+        Command::Outputs { name } => cx.print_outputs(name.as_deref()),
     }
 }

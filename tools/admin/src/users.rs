@@ -1,7 +1,5 @@
 //! User administration.
 
-use std::io::Read;
-
 use anyhow::Context;
 use tokengate_aws::DynamoStore;
 use tokengate_domain::new_password;
@@ -19,17 +17,18 @@ fn name(raw: &str) -> anyhow::Result<Username> {
     Username::parse(raw).with_context(|| format!("invalid user name {raw:?}"))
 }
 
-/// A new password: `TOKENGATE_NEW_PASSWORD`, else the first line of stdin. Never a
-/// command-line argument, which other users of the machine can read.
+/// A new password: `TOKENGATE_NEW_PASSWORD`, else the first line of stdin (read up to its end
+/// of line only, so that a terminal needs no Ctrl-D). Never a command-line argument, which
+/// other users of the machine can read.
 pub fn read_new_password() -> anyhow::Result<String> {
     match std::env::var("TOKENGATE_NEW_PASSWORD") {
         Ok(p) => Ok(p),
         Err(_) => {
-            let mut s = String::new();
+            let mut line = String::new();
             std::io::stdin()
-                .read_to_string(&mut s)
+                .read_line(&mut line)
                 .context("failed to read the password from stdin")?;
-            Ok(s.lines().next().unwrap_or("").to_owned())
+            Ok(line.trim_end_matches(['\r', '\n']).to_owned())
         }
     }
 }
