@@ -84,6 +84,7 @@ async fn the_documented_post_deploy_commands_adopt_the_stacks_key_and_make_an_ad
     let grant = stack
         .login
         .login(LoginAttempt {
+            ask: Default::default(),
             username: "admin".into(),
             password: Password::new(ADMIN_PASSWORD),
             source_ip: SOURCE_IP.into(),

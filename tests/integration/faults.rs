@@ -60,6 +60,7 @@ async fn throttled_signing_at_login_leaves_no_session() {
     let e = stack
         .login
         .login(tokengate_domain::login::LoginAttempt {
+            ask: Default::default(),
             username: "alice".into(),
             password: tokengate_domain::Password::new("correct horse"),
             source_ip: "192.0.2.1".into(),

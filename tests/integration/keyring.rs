@@ -152,6 +152,7 @@ async fn a_function_whose_keyring_cannot_be_read_starts_and_answers_503() {
     let login = App::build(config, adapters).login().unwrap();
     let err = login
         .login(tokengate_domain::login::LoginAttempt {
+            ask: Default::default(),
             username: "alice".into(),
             password: tokengate_domain::Password::new("correct horse"),
             source_ip: crate::stack::SOURCE_IP.into(),

@@ -51,6 +51,7 @@ async fn sign_and_verify(alg: Algorithm) {
                 roles: &["reader".to_owned()],
                 token_version: 3,
                 sid: "s-1",
+                grant: &Default::default(),
             },
             now,
         )

@@ -20,6 +20,7 @@ const NET_A: &str = "198.51.100.7";
 
 fn attempt(pw: &str, source_ip: &str) -> LoginAttempt {
     LoginAttempt {
+        ask: Default::default(),
         username: "alice".into(),
         password: Password::new(pw),
         source_ip: source_ip.into(),
@@ -158,6 +159,7 @@ async fn two_addresses_in_one_ipv6_slash_64_share_a_count_and_unknown_names_answ
         let unknown = stack
             .login
             .login(LoginAttempt {
+                ask: Default::default(),
                 username: "mallory".into(),
                 ..attempt("not the password", &ip)
             })
@@ -185,6 +187,7 @@ const NEW_ADDRESS: &str = "198.51.100.200";
 
 fn with_device(pw: &str, source_ip: &str, device: &DeviceCredential) -> LoginAttempt {
     LoginAttempt {
+        ask: Default::default(),
         device: Some(device.clone()),
         ..attempt(pw, source_ip)
     }
@@ -287,6 +290,7 @@ async fn credentials_of_another_account_an_older_version_or_tampered_are_ignored
     let bobs = stack
         .login
         .login(LoginAttempt {
+            ask: Default::default(),
             username: "bob".into(),
             ..attempt("correct horse", NET_A)
         })

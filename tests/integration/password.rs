@@ -24,6 +24,7 @@ fn request(current: &str, new: &str) -> PasswordChangeRequest {
 
 async fn logs_in(stack: &Stack, password: &str) -> Result<(), ErrorCode> {
     let attempt = LoginAttempt {
+        ask: Default::default(),
         username: "alice".into(),
         password: Password::new(password),
         source_ip: "192.0.2.11".into(),

@@ -319,6 +319,7 @@ async fn wrong_password_counts_toward_lockout_in_the_table() {
         let e = stack
             .login
             .login(tokengate_domain::login::LoginAttempt {
+                ask: Default::default(),
                 username: "alice".into(),
                 password: tokengate_domain::Password::new("wrong"),
                 source_ip: "192.0.2.99".into(),
@@ -340,6 +341,7 @@ async fn wrong_password_counts_toward_lockout_in_the_table() {
     let e = stack
         .login
         .login(tokengate_domain::login::LoginAttempt {
+            ask: Default::default(),
             username: "alice".into(),
             password: tokengate_domain::Password::new("correct horse"),
             source_ip: "192.0.2.99".into(),

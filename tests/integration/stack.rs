@@ -140,6 +140,7 @@ impl Stack {
     pub async fn login_alice(&self) -> Grant {
         self.login
             .login(LoginAttempt {
+                ask: Default::default(),
                 username: "alice".into(),
                 password: Password::new("correct horse"),
                 source_ip: SOURCE_IP.into(),

@@ -46,6 +46,10 @@ pub struct AccessClaims {
     pub aud: String,
     /// Opaque user id.
     pub sub: String,
+    /// The client the token was issued to (RFC 9068 §2.2, required in every token tokengate
+    /// issues; optional here so that a token issued before clients existed still verifies).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_id: Option<String>,
     /// Expiry, unix seconds.
     pub exp: i64,
     /// Issued at, unix seconds.
@@ -58,7 +62,8 @@ pub struct AccessClaims {
     pub roles: Vec<String>,
     /// The user's token version; older versions are revoked.
     pub ver: u64,
-    /// Optional OAuth-style scope.
+    /// The granted scopes, one space-separated string (RFC 8693 §4.2, RFC 9068 §2.2.3);
+    /// absent when the grant holds none.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub scope: Option<String>,
     /// Session (refresh-token family) id.

@@ -28,6 +28,16 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// 400: a new password that is too short, too long, the username, or too guessable.
     WeakPassword,
+    /// 400: `client_id` names no registered client (RFC 6749 §5.2 `invalid_client`).
+    InvalidClient,
+    /// 400: the requested scope is malformed, widens the original grant on refresh, or leaves
+    /// nothing the client and the user's roles allow (RFC 6749 §5.2 `invalid_scope`).
+    InvalidScope,
+    /// 400: `resource` is not one of the client's resource servers (RFC 8707 §2
+    /// `invalid_target`).
+    InvalidTarget,
+    /// 400: the refresh token was issued to another client (RFC 6749 §5.2 `invalid_grant`).
+    InvalidGrant,
 }
 
 impl ErrorCode {
@@ -45,13 +55,22 @@ impl ErrorCode {
             Self::CsrfRejected => "csrf_rejected",
             Self::ServiceUnavailable => "service_unavailable",
             Self::WeakPassword => "weak_password",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
+            Self::InvalidGrant => "invalid_grant",
         }
     }
 
     /// The HTTP status of this error.
     pub fn status(self) -> u16 {
         match self {
-            Self::InvalidRequest | Self::WeakPassword => 400,
+            Self::InvalidRequest
+            | Self::WeakPassword
+            | Self::InvalidClient
+            | Self::InvalidScope
+            | Self::InvalidTarget
+            | Self::InvalidGrant => 400,
             Self::PayloadTooLarge => 413,
             Self::InvalidCredentials
             | Self::InvalidRefreshToken
@@ -82,6 +101,10 @@ impl ErrorCode {
             Self::WeakPassword => {
                 "The new password is too weak: use 8 to 128 characters that are hard to guess."
             }
+            Self::InvalidClient => "The client is not registered.",
+            Self::InvalidScope => "The requested scope is invalid or not allowed.",
+            Self::InvalidTarget => "The requested resource is not allowed for this client.",
+            Self::InvalidGrant => "The refresh token was issued to another client.",
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokengate_claims::{assemble, signing_input, AccessClaims, Header, ACCESS_TOKEN_TYPE};
 
+use crate::clients::{Granted, DEFAULT_CLIENT_ID};
 use crate::error::{PortError, PortResult};
 use crate::keyring::LiveKeyring;
 use crate::ports::TokenSigner;
@@ -21,6 +22,8 @@ pub struct IssuedAccessToken {
     pub exp: i64,
     /// Seconds until `exp`.
     pub expires_in: i64,
+    /// Its `scope` (empty when none): echoed in the response (RFC 6749 §3.3, §5.1).
+    pub scope: String,
 }
 
 impl std::fmt::Debug for IssuedAccessToken {
@@ -43,6 +46,9 @@ pub struct Subject<'a> {
     pub token_version: u64,
     /// `sid`.
     pub sid: &'a str,
+    /// `client_id`, `scope` and `aud`; an empty `client_id` or `resource` (a session from
+    /// before clients existed) stands for the default client and the configured audience.
+    pub grant: &'a Granted,
 }
 
 /// Builds and signs access tokens.
@@ -95,15 +101,16 @@ impl AccessTokenIssuer {
         };
         let claims = AccessClaims {
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: non_empty(&subject.grant.resource, &self.audience),
             sub: subject.user_id.to_owned(),
+            client_id: Some(non_empty(&subject.grant.client_id, DEFAULT_CLIENT_ID)),
             exp: now + self.ttl_secs,
             iat: now,
             nbf: now,
             jti: random_id(),
             roles: subject.roles.to_vec(),
             ver: subject.token_version,
-            scope: None,
+            scope: Some(subject.grant.scope()).filter(|s| !s.is_empty()),
             sid: Some(subject.sid.to_owned()),
         };
         let input = signing_input(&header, &claims);
@@ -113,6 +120,11 @@ impl AccessTokenIssuer {
             jti: claims.jti,
             exp: claims.exp,
             expires_in: self.ttl_secs,
+            scope: claims.scope.unwrap_or_default(),
         })
     }
+}
+
+fn non_empty(value: &str, otherwise: &str) -> String {
+    if value.is_empty() { otherwise } else { value }.to_owned()
 }

@@ -5,6 +5,7 @@
 
 pub mod adapters;
 mod admission;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod device;

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::admission::Counted;
+use crate::clients::{GrantRequest, Granted};
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::device::{DeviceCredential, DeviceKeys, IssuedDevice};
@@ -30,6 +31,8 @@ pub struct LoginAttempt {
     pub source_ip: String,
     /// The device credential the client presented (cookie or body), if any: unchecked.
     pub device: Option<DeviceCredential>,
+    /// `client_id`, `scope` and `resource` as sent.
+    pub ask: GrantRequest,
 }
 
 /// What a successful login hands out.
@@ -73,11 +76,21 @@ impl Login {
     /// Checks the credentials and, if they hold, starts a session.
     pub async fn login(&self, attempt: LoginAttempt) -> Result<Grant, AuthError> {
         let now = self.clock.now();
+        // An unknown client or resource is refused before the password is looked at.
+        self.config.clients.target(&attempt.ask)?;
         let (user, counted) = self.admit_and_verify(&attempt).await?;
+        let granted = match self.config.clients.grant_login(&attempt.ask, &user.roles) {
+            Ok(g) => g,
+            Err(code) => {
+                // The password was right: the failure its reservation counted is cleared.
+                self.clear_failures(&counted).await;
+                return Err(code.into());
+            }
+        };
         // Clearing the counters, starting the session and issuing a device credential are
         // independent: one round trip.
         let (grant, (), device) = tokio::join!(
-            self.start_session(&user, now),
+            self.start_session(&user, &granted, now),
             self.clear_failures(&counted),
             self.devices.issue(&user),
         );
@@ -207,7 +220,12 @@ impl Login {
 
     /// Writes the session and signs the access token concurrently; if signing fails the
     /// session is deleted again, so no session exists whose token nobody holds.
-    pub(crate) async fn start_session(&self, user: &User, now: i64) -> Result<Grant, AuthError> {
+    pub(crate) async fn start_session(
+        &self,
+        user: &User,
+        granted: &Granted,
+        now: i64,
+    ) -> Result<Grant, AuthError> {
         let refresh = RefreshToken::generate();
         let session = Session {
             sid: refresh.sid().to_owned(),
@@ -225,12 +243,14 @@ impl Login {
             revoked: false,
             window_start: 0,
             window_hits: 0,
+            grant: granted.clone(),
         };
         let subject = Subject {
             user_id: &user.user_id,
             roles: &user.roles,
             token_version: user.token_version,
             sid: &session.sid,
+            grant: granted,
         };
         let (created, access) = tokio::join!(
             self.sessions.grant(&session),

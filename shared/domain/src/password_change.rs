@@ -4,6 +4,7 @@
 //! session, access token and device credential of the old password ends; the caller gets a
 //! fresh session and device credential.
 
+use crate::clients::{GrantRequest, Granted, DEFAULT_CLIENT_ID};
 use crate::device::DeviceCredential;
 use crate::error::{AuthError, ErrorCode};
 use crate::login::{Grant, Login, LoginAttempt};
@@ -49,6 +50,7 @@ impl PasswordChange {
                 password: req.current_password,
                 source_ip: req.source_ip,
                 device: req.device,
+                ask: GrantRequest::default(),
             })
             .await?;
         let new = new_password::check(&user.username, &req.new_password)?;
@@ -76,8 +78,18 @@ impl PasswordChange {
         };
         // The version moved: every device credential of the user ends, this client gets a
         // fresh one.
+        // The new session is the default client's, with the default scopes the user's roles
+        // allow (none is no error here: the password has already changed).
+        let granted = login
+            .config
+            .clients
+            .grant_login(&GrantRequest::default(), &user.roles)
+            .unwrap_or_else(|_| Granted {
+                client_id: DEFAULT_CLIENT_ID.to_owned(),
+                ..Granted::default()
+            });
         let (grant, device) = tokio::join!(
-            login.start_session(&user, login.clock.now()),
+            login.start_session(&user, &granted, login.clock.now()),
             login.devices.issue(&user),
         );
         let grant = Grant { device, ..grant? };

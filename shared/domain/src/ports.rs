@@ -6,6 +6,7 @@
 //! `revoke_family`, `sign_out_everywhere`), and each name is unique across the ports, because
 //! one store type implements all of them and callers call it directly.
 
+use crate::clients::Granted;
 use crate::error::PortResult;
 use crate::keyring::{Keyring, KeyringKey};
 use crate::lockout::{
@@ -187,6 +188,10 @@ pub struct Session {
     pub window_start: i64,
     /// Refreshes counted in that window.
     pub window_hits: u64,
+    /// What the login granted: client, scopes, resource. A refresh may narrow it, never
+    /// widen it, and always comes back to it (RFC 6749 §6). Empty parts: a session from
+    /// before clients existed (the default client, no scope, the configured audience).
+    pub grant: Granted,
 }
 
 /// One refresh counted in the session's own limit, written by the rotation or reissue that

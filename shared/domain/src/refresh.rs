@@ -20,6 +20,7 @@
 
 use std::sync::Arc;
 
+use crate::clients::{narrow, GrantRequest, Granted, DEFAULT_CLIENT_ID};
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::error::{AuthError, ErrorCode};
@@ -69,6 +70,26 @@ impl Refresh {
     /// Exchanges a refresh token for a new access token and the family's next refresh token.
     /// `source_ip` is API Gateway's `sourceIp`; its network is what the per-source limit counts.
     pub async fn refresh(&self, presented: &str, source_ip: &str) -> Result<Grant, AuthError> {
+        self.refresh_as(presented, source_ip, &GrantRequest::default())
+            .await
+    }
+
+    /// [`refresh`](Self::refresh) with what the request asks for: `client_id` (absent: the
+    /// session's own client; another registered client: `invalid_grant`, RFC 6749 §5.2 "issued
+    /// to another client"; an unregistered one: `invalid_client`), `scope` (absent: the
+    /// session's original grant; a subset narrows this token only, and a later refresh may
+    /// come back to any subset of the original grant; a scope outside it: `invalid_scope`,
+    /// RFC 6749 §6) and `resource` (absent or the session's own; any other: `invalid_target`).
+    /// Every refusal comes before KMS and leaves the presented token as it was.
+    pub async fn refresh_as(
+        &self,
+        presented: &str,
+        source_ip: &str,
+        ask: &GrantRequest,
+    ) -> Result<Grant, AuthError> {
+        if ask.client_id.is_some() {
+            self.config.clients.client(ask.client_id.as_deref())?;
+        }
         let token = RefreshToken::parse(presented).ok_or(ErrorCode::InvalidRefreshToken)?;
         let now = self.clock.now();
 
@@ -93,11 +114,12 @@ impl Refresh {
                 self.count(&session, now)?;
             }
         }
+        let granted = session_grant(&session, ask)?;
         // The access token depends only on the session's fixed fields (owner, roles, version,
         // id), so it is signed while the successor is derived and written: the happy path waits
         // for the read, then for the longer of Sign and GenerateMac + the write.
         let (access, rotated) = tokio::join!(
-            self.issuer.issue(subject(&session), now),
+            self.issuer.issue(subject(&session, &granted), now),
             self.derive_and_write(&token, session.clone(), now),
         );
         let (successor, expires_at) = rotated?;
@@ -232,11 +254,45 @@ impl Refresh {
     }
 }
 
-fn subject(session: &Session) -> Subject<'_> {
+fn subject<'a>(session: &'a Session, granted: &'a Granted) -> Subject<'a> {
     Subject {
         user_id: &session.user_id,
         roles: &session.roles,
         token_version: session.token_version,
         sid: &session.sid,
+        grant: granted,
     }
+}
+
+/// What this refresh of `session` grants (see [`Refresh::refresh_as`]).
+fn session_grant(session: &Session, ask: &GrantRequest) -> Result<Granted, ErrorCode> {
+    let own = session.grant.client_id.as_str();
+    let own = if own.is_empty() {
+        DEFAULT_CLIENT_ID
+    } else {
+        own
+    };
+    if let Some(id) = ask
+        .client_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if id != own {
+            tracing::info!(event = "refresh_client_mismatch", sid = %session.sid);
+            return Err(ErrorCode::InvalidGrant);
+        }
+    }
+    if let Some(resource) = ask
+        .resource
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        // A session from before clients existed has no resource: only the default one.
+        if resource != session.grant.resource {
+            return Err(ErrorCode::InvalidTarget);
+        }
+    }
+    narrow(&session.grant, ask.scope.as_deref())
 }

@@ -19,6 +19,7 @@ const NEW_NET: &str = "198.51.100.200";
 
 fn attempt(user: &str, pw: &str, ip: &str, device: Option<&DeviceCredential>) -> LoginAttempt {
     LoginAttempt {
+        ask: Default::default(),
         username: user.to_owned(),
         password: Password::new(pw),
         source_ip: ip.to_owned(),

@@ -27,6 +27,7 @@ async fn app() -> MemoryRig {
 
 fn attempt(user: &str, pw: &str) -> LoginAttempt {
     LoginAttempt {
+        ask: Default::default(),
         username: user.to_owned(),
         password: Password::new(pw),
         source_ip: "203.0.113.7".to_owned(),

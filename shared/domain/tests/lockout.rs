@@ -18,6 +18,7 @@ const NET_B: &str = "203.0.113.9";
 
 fn attempt(user: &str, pw: &str, source_ip: &str) -> LoginAttempt {
     LoginAttempt {
+        ask: Default::default(),
         username: user.to_owned(),
         password: Password::new(pw),
         source_ip: source_ip.to_owned(),

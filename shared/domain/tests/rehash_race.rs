@@ -87,6 +87,7 @@ impl Write for Captured {
 
 fn attempt(password: &str) -> LoginAttempt {
     LoginAttempt {
+        ask: Default::default(),
         username: "alice".into(),
         password: Password::new(password),
         source_ip: "203.0.113.7".into(),

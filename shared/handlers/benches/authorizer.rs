@@ -42,6 +42,7 @@ fn claims() -> AccessClaims {
         iss: "https://auth.bench".into(),
         aud: "api".into(),
         sub: "u-bench".into(),
+        client_id: Some("web".into()),
         exp: NOW + 900,
         iat: NOW,
         nbf: NOW,
@@ -246,6 +247,7 @@ fn benches(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async {
             login
                 .login(LoginAttempt {
+                    ask: Default::default(),
                     username: "alice".into(),
                     password: Password::new("correct horse"),
                     source_ip: "192.0.2.1".into(),

@@ -65,6 +65,9 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// The granted scopes, space-separated; always present, so a narrowed grant is never
+    /// missed (RFC 6749 §3.3, §5.1), empty when none.
+    pub scope: String,
     /// The refresh token, only for native clients (body channel).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
@@ -122,6 +125,7 @@ fn respond(
         access_token: access.token,
         token_type: "Bearer",
         expires_in: access.expires_in,
+        scope: access.scope,
         refresh_token: in_body.then(|| refresh.expose()),
         device: device
             .filter(|_| in_body)

@@ -2,8 +2,9 @@
 
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
+use tokengate_domain::clients::{ClientKind as RegisteredKind, Clients, GrantRequest};
 use tokengate_domain::login::{Login, LoginAttempt};
-use tokengate_domain::Password;
+use tokengate_domain::{ErrorCode, Password};
 
 use crate::cors::{Cors, CorsRoute};
 use crate::http::{
@@ -17,10 +18,19 @@ struct LoginRequest {
     username: String,
     password: String,
     #[serde(default)]
-    client: ClientKind,
+    client: Option<ClientKind>,
     /// A native client's device credential (browsers send the `__Secure-device` cookie).
     #[serde(default)]
     device: Option<String>,
+    /// A registered client (absent: the default client).
+    #[serde(default)]
+    client_id: Option<String>,
+    /// Space-separated scopes (absent: the client's default set).
+    #[serde(default)]
+    scope: Option<String>,
+    /// The resource server the token is for (RFC 8707; absent: the client's first).
+    #[serde(default)]
+    resource: Option<String>,
 }
 
 /// Browsers get the refresh token and the device credential as HttpOnly cookies; native
@@ -43,6 +53,25 @@ impl ClientKind {
     }
 }
 
+/// Where the refresh token goes: a registered client's kind decides (a contradicting
+/// `"client"` is `invalid_request`); the default client's requests say it themselves, as
+/// before clients existed.
+fn channel(
+    clients: &Clients,
+    ask: &GrantRequest,
+    said: Option<ClientKind>,
+) -> Result<Channel, ErrorCode> {
+    let registered = match clients.client(ask.client_id.as_deref())?.kind {
+        Some(RegisteredKind::Browser) => ClientKind::Web,
+        Some(RegisteredKind::Native) => ClientKind::Native,
+        None => return Ok(said.unwrap_or_default().channel()),
+    };
+    match said {
+        Some(kind) if kind != registered => Err(ErrorCode::InvalidRequest),
+        _ => Ok(registered.channel()),
+    }
+}
+
 /// Handles a login request (and its CORS preflight).
 pub async fn handle(login: &Login, req: Request) -> Result<Response<Body>, lambda_http::Error> {
     Cors::new(&login.config.allowed_origins, CorsRoute::COOKIE)
@@ -55,12 +84,21 @@ async fn run(login: &Login, req: Request) -> Result<Response<Body>, lambda_http:
         Ok(b) => b,
         Err(e) => return Ok(error_response(e)),
     };
-    let channel = body.client.channel();
+    let ask = GrantRequest {
+        client_id: body.client_id,
+        scope: body.scope,
+        resource: body.resource,
+    };
+    let channel = match channel(&login.config.clients, &ask, body.client) {
+        Ok(c) => c,
+        Err(e) => return Ok(error_response(e.into())),
+    };
     let attempt = LoginAttempt {
         username: body.username,
         password: Password::new(body.password),
         source_ip: source_ip(&req, login.config.origin_secret.as_ref()),
         device: presented_device(req.headers(), body.device),
+        ask,
     };
     Ok(match login.login(attempt).await {
         Ok(g) => grant_response(

@@ -2,6 +2,7 @@
 
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
+use tokengate_domain::clients::GrantRequest;
 use tokengate_domain::refresh::Refresh;
 use tokengate_domain::{AuthError, ErrorCode};
 
@@ -17,6 +18,15 @@ use crate::http::{
 pub(crate) struct RefreshRequest {
     #[serde(default)]
     pub(crate) refresh_token: Option<String>,
+    /// The client the session was started by (absent: the session's own).
+    #[serde(default)]
+    pub(crate) client_id: Option<String>,
+    /// A subset of the session's original scopes (absent: all of them).
+    #[serde(default)]
+    pub(crate) scope: Option<String>,
+    /// The session's resource (absent: the same).
+    #[serde(default)]
+    pub(crate) resource: Option<String>,
 }
 
 /// Finds the presented refresh token and its channel. A body token needs no CSRF check (a
@@ -56,7 +66,12 @@ async fn run(refresh: &Refresh, req: &Request) -> Result<Response<Body>, AuthErr
         presented_token(req, body.refresh_token, &refresh.config.allowed_origins)?
             .ok_or(ErrorCode::InvalidRefreshToken)?;
     let source_ip = source_ip(req, refresh.config.origin_secret.as_ref());
-    let grant = refresh.refresh(&token, &source_ip).await?;
+    let ask = GrantRequest {
+        client_id: body.client_id,
+        scope: body.scope,
+        resource: body.resource,
+    };
+    let grant = refresh.refresh_as(&token, &source_ip, &ask).await?;
     Ok(token_response(
         grant.access,
         &grant.refresh,

@@ -127,6 +127,7 @@ impl Fixture {
                 let grant = rig
                     .login
                     .login(LoginAttempt {
+                        ask: Default::default(),
                         username: name,
                         password: Password::new("pw"),
                         source_ip: format!("192.0.2.{}", 10 + i),

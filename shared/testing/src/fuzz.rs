@@ -39,6 +39,10 @@ pub const ERROR_CODES: &[&str] = &[
     "csrf_rejected",
     "service_unavailable",
     "weak_password",
+    "invalid_client",
+    "invalid_scope",
+    "invalid_target",
+    "invalid_grant",
 ];
 
 /// One in-memory tokengate (the twins the unit tests use), the authorizer over it, and one

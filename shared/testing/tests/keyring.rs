@@ -177,6 +177,7 @@ async fn an_empty_keyring_makes_login_answer_503_and_the_authorizer_fail_closed(
         .login()
         .unwrap()
         .login(LoginAttempt {
+            ask: Default::default(),
             username: "alice".into(),
             password: Password::new(MemoryRig::PASSWORD),
             source_ip: "192.0.2.1".into(),

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use tokengate_domain::clients::Granted;
 use tokengate_domain::lockout::LockState;
 use tokengate_domain::ports::{Principal, Session, User, UserStatus};
 use tokengate_domain::{PortError, PortResult, TokenHash, Username};
@@ -150,7 +151,28 @@ pub(super) fn session_item(x: &Session) -> Item {
     if let Some(p) = &x.previous_hash {
         item.insert("previous_hash".to_owned(), s(p.as_str()));
     }
+    // The original grant: bounded by configuration (client ids, scope names and resources
+    // are configured, each at most 256 bytes), written at login only. Empty parts are left
+    // out rather than written as empty strings.
+    let scope = x.grant.scope();
+    for (name, value) in [
+        ("client_id", &x.grant.client_id),
+        ("scope", &scope),
+        ("resource", &x.grant.resource),
+    ] {
+        if !value.is_empty() {
+            item.insert(name.to_owned(), s(value));
+        }
+    }
     item
+}
+
+/// An optional string attribute: empty when absent (a session from before clients existed).
+fn get_s_or_empty(item: &Item, k: &str) -> PortResult<String> {
+    match item.get(k) {
+        None => Ok(String::new()),
+        Some(_) => get_s(item, k),
+    }
 }
 
 /// Session attributes read back (not the `spent` set that items written before families
@@ -171,6 +193,9 @@ pub(super) const SESSION_ATTRS: &[&str] = &[
     "revoked",
     "window_start",
     "window_hits",
+    "client_id",
+    "scope",
+    "resource",
 ];
 
 /// The session `sid` from its `session#` item (read with [`SESSION_ATTRS`]), or `None` for an
@@ -201,6 +226,15 @@ pub(super) fn session_from(sid: &str, i: &Item) -> PortResult<Option<Session>> {
         revoked: matches!(i.get("revoked"), Some(AttributeValue::Bool(true))),
         window_start: get_n(i, "window_start")?,
         window_hits: get_n(i, "window_hits")?,
+        grant: Granted {
+            client_id: get_s_or_empty(i, "client_id")?,
+            scopes: get_s_or_empty(i, "scope")?
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            resource: get_s_or_empty(i, "resource")?,
+        },
     }))
 }
 

@@ -3,6 +3,7 @@
 
 use tokengate_claims::Validation;
 
+use crate::clients::Clients;
 pub use crate::env::Env;
 use crate::lockout::{Backoff, LockoutRules, FAILURE_MEMORY_SECS};
 use crate::origin::OriginSecret;
@@ -193,14 +194,20 @@ pub struct AuthConfig {
     /// none: off). Only a request carrying it is counted by its `CloudFront-Viewer-Address`
     /// rather than API Gateway's `sourceIp` ([`crate::origin`]).
     pub origin_secret: Option<OriginSecret>,
+    /// Registered clients, scopes and resource servers (`TOKENGATE_CLIENTS`,
+    /// `TOKENGATE_SCOPES`; default: only the built-in `default` client, no scopes, `aud` =
+    /// `audience`).
+    pub clients: Clients,
 }
 
 impl AuthConfig {
     /// Defaults for everything but issuer and audience.
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        let audience = audience.into();
         Self {
             issuer: issuer.into(),
-            audience: audience.into(),
+            clients: Clients::only_default(&audience),
+            audience,
             access_ttl_secs: 900,
             refresh_ttl_secs: 7 * 24 * 3600,
             refresh_idle_secs: 24 * 3600,
@@ -266,6 +273,11 @@ impl AuthConfig {
             keyring_refresh_secs: env
                 .parse_or("TOKENGATE_KEYRING_REFRESH_SECONDS", d.keyring_refresh_secs)?,
             origin_secret: OriginSecret::parse(&env.text("TOKENGATE_ORIGIN_SECRET"))?,
+            clients: Clients::parse(
+                &env.text("TOKENGATE_SCOPES"),
+                &env.text("TOKENGATE_CLIENTS"),
+                &d.audience,
+            )?,
             ..d
         };
         for (name, v) in [

@@ -36,6 +36,7 @@ async fn hold_the_account(rig: &mut MemoryRig) {
     rig.login.config.account_failure_ceiling = 3;
     for i in 0..3 {
         let attempt = LoginAttempt {
+            ask: Default::default(),
             username: "alice".into(),
             password: Password::new("a guess"),
             source_ip: format!("10.0.{i}.1"),

@@ -36,6 +36,7 @@ fn change(current: &str, new: &str) -> Value {
 
 async fn logs_in(rig: &MemoryRig, password: &str) -> bool {
     let attempt = LoginAttempt {
+        ask: Default::default(),
         username: "alice".into(),
         password: Password::new(password),
         source_ip: "192.0.2.99".into(),

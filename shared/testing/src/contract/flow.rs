@@ -36,6 +36,7 @@ pub async fn a_logged_out_token_stays_refused_until_exp_plus_leeway(flow: TokenF
     let grant = flow
         .login
         .login(LoginAttempt {
+            ask: Default::default(),
             username: flow.username.into(),
             password: Password::new(flow.password),
             source_ip: "192.0.2.77".into(),

@@ -56,6 +56,12 @@ pub(crate) fn family(now: i64) -> Session {
         revoked: false,
         window_start: 0,
         window_hits: 0,
+        // The grant round-trips: the store keeps what the login granted.
+        grant: tokengate_domain::clients::Granted {
+            client_id: "web".to_owned(),
+            scopes: vec!["orders:read".to_owned(), "orders:write".to_owned()],
+            resource: "https://orders.example.com".to_owned(),
+        },
     }
 }
 

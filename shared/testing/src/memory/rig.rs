@@ -60,6 +60,7 @@ impl MemoryRig {
     pub async fn login_alice(&self) -> tokengate_domain::login::Grant {
         self.login
             .login(tokengate_domain::login::LoginAttempt {
+                ask: Default::default(),
                 username: "alice".into(),
                 password: tokengate_domain::password::Password::new(Self::PASSWORD),
                 source_ip: "192.0.2.1".into(),
