@@ -20,4 +20,5 @@ mod logout;
 mod me;
 mod password;
 mod refresh;
+mod scopes;
 mod support;

@@ -78,6 +78,14 @@ impl MemoryRig {
     /// A rig with cheap Argon2 parameters (tests exercise logic, not cost) and
     /// `https://app.test` and `https://app.example.com` (the sample events') as allowed origins.
     pub async fn new() -> Self {
+        Self::configured(|_| {}).await
+    }
+
+    /// [`new`](Self::new) with settings changed by `adjust` (say, clients and scopes) before
+    /// the services are built.
+    pub async fn configured(
+        adjust: impl FnOnce(&mut tokengate_domain::config::AuthConfig),
+    ) -> Self {
         use tokengate_domain::password::{HashParams, Password, PasswordHasher};
 
         let cheap = HashParams {
@@ -96,6 +104,7 @@ impl MemoryRig {
             "https://app.test".to_owned(),
             "https://app.example.com".to_owned(),
         ];
+        adjust(&mut config);
         let hasher = PasswordHasher::new(cheap).expect("valid parameters");
         store
             .create_user(&User {
@@ -174,6 +183,28 @@ impl MemoryRig {
         let mut config = self.config.clone();
         config.route_rules = RoutePolicy::parse(policy).expect("valid route policy");
         App::build(config, self.adapters.clone())
+            .authorizer()
+            .expect("the authorizer wires")
+    }
+
+    /// [`authorizer`](Self::authorizer) of the resource server `audience`: the deployment
+    /// whose `TOKENGATE_AUDIENCE` it is (its own keyring view: the audience is part of what
+    /// the verifiers check).
+    pub async fn authorizer_for(
+        &self,
+        audience: &str,
+        policy: &str,
+    ) -> tokengate_handlers::authorizer::Authorizer {
+        let mut config = self.config.clone();
+        config.auth.audience = audience.to_owned();
+        config.route_rules = RoutePolicy::parse(policy).expect("valid route policy");
+        let keyring =
+            Arc::new(LiveKeyring::load(self.store.clone(), self.clock.clone(), &config.auth).await);
+        let adapters = Adapters {
+            keyring: Some(keyring),
+            ..self.adapters.clone()
+        };
+        App::build(config, adapters)
             .authorizer()
             .expect("the authorizer wires")
     }
