@@ -78,6 +78,7 @@ impl Stack {
             table: Some(boot.table.clone()),
             refresh_mac_key: Some(tokengate_aws::bootstrap::MAC_ALIAS.to_owned()),
             route_rules: RoutePolicy::parse("* /api/admin/*=admin").unwrap(),
+            route_scopes: RoutePolicy::default(),
         };
         let clients = Clients {
             dynamodb: ddb.clone(),

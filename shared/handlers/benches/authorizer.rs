@@ -110,6 +110,7 @@ async fn authorizer(
         table: None,
         refresh_mac_key: None,
         route_rules: RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin").unwrap(),
+        route_scopes: RoutePolicy::default(),
     };
     let entry = |kid: &str, alg, spki: &[u8]| NewKey {
         kid: kid.to_owned(),

@@ -102,7 +102,8 @@ impl App {
     /// The authorizer: the keyring's trusted keys, the revocation lookup and the route rules.
     pub fn authorizer(&self) -> anyhow::Result<Authorizer> {
         let rules = self.config.route_rules.clone();
-        if !rules.always_api_wide() {
+        let scopes = self.config.route_scopes.clone();
+        if !rules.always_api_wide() || !scopes.always_api_wide() {
             // Safe (a cached answer refuses other routes) but surprising: say it at cold start.
             tracing::warn!(
                 event = "route_rules_need_route_keyed_cache",
@@ -117,6 +118,7 @@ impl App {
             keyring: self.keyring()?,
             revocations: self.store()?,
             policy: rules,
+            scope_policy: scopes,
             clock: self.adapters.clock.clone(),
             advice: Default::default(),
         })

@@ -79,6 +79,8 @@ pub struct Authorizer {
     pub revocations: Arc<dyn RevocationSource>,
     /// Route → roles.
     pub policy: RoutePolicy,
+    /// Route → scopes (`TOKENGATE_ROUTE_SCOPES`): a request must pass both rule sets.
+    pub scope_policy: RoutePolicy,
     /// Clock.
     pub clock: Arc<dyn Clock>,
     /// Cache advice already logged by this instance.
@@ -149,8 +151,12 @@ impl Authorizer {
             record_outcome("revoked");
             return Ok(Verdict::Unauthorized);
         }
+        let scopes = token_scopes(&claims);
         let permitted = self.policy.permits(method, path, &claims.roles)
-            && (!for_any_route || self.policy.satisfied_everywhere(&claims.roles));
+            && self.scope_policy.permits(method, path, &scopes)
+            && (!for_any_route
+                || (self.policy.satisfied_everywhere(&claims.roles)
+                    && self.scope_policy.satisfied_everywhere(&scopes)));
         if permitted {
             record_outcome("allow");
             Ok(Verdict::Allow(claims))
@@ -231,7 +237,22 @@ impl Authorizer {
         // The Deny of a whole-API answer goes into the response as built: dozens of
         // resources, each allocated once rather than again by `to_value`.
         let mut deny = None;
-        let statements = match self.policy.api_wide_denials(&claims.roles) {
+        // Each rule set's patterns deny exactly the requests it refuses, so together they deny
+        // exactly the requests that fail either: the two checks of `decide`.
+        let scopes = token_scopes(&claims);
+        let denials = self
+            .policy
+            .api_wide_denials(&claims.roles)
+            .zip(self.scope_policy.api_wide_denials(&scopes))
+            .map(|(mut by_role, by_scope)| {
+                for d in by_scope {
+                    if !by_role.contains(&d) {
+                        by_role.push(d);
+                    }
+                }
+                by_role
+            });
+        let statements = match denials {
             Some(denied) => {
                 let base = arn.base.as_str();
                 if !denied.is_empty() {
@@ -370,7 +391,21 @@ fn context(claims: &AccessClaims) -> Value {
         "roles": claims.roles.join(","),
         "sid": claims.sid.clone().unwrap_or_default(),
         "jti": claims.jti,
+        "scope": claims.scope.clone().unwrap_or_default(),
+        "client_id": claims.client_id.clone().unwrap_or_default(),
     })
+}
+
+/// The token's scopes (RFC 8693 §4.2: one space-separated string).
+fn token_scopes(claims: &AccessClaims) -> Vec<String> {
+    claims
+        .scope
+        .as_deref()
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn statement(effect: IamPolicyEffect, resource: Vec<String>) -> IamPolicyStatement {

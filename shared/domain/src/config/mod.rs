@@ -90,6 +90,9 @@ pub struct Config {
     pub refresh_mac_key: Option<String>,
     /// `TOKENGATE_ROUTE_ROLES`: the authorizer's route rules (empty: a valid token suffices).
     pub route_rules: RoutePolicy,
+    /// `TOKENGATE_ROUTE_SCOPES`: route → required scopes, the grammar of route roles (empty: no
+    /// scope needed). A request must pass both rule sets.
+    pub route_scopes: RoutePolicy,
 }
 
 impl Config {
@@ -107,6 +110,8 @@ impl Config {
             refresh_mac_key: optional("TOKENGATE_REFRESH_MAC_KEY"),
             route_rules: RoutePolicy::parse(&env.text("TOKENGATE_ROUTE_ROLES"))
                 .map_err(|e| anyhow::anyhow!("environment variable TOKENGATE_ROUTE_ROLES: {e}"))?,
+            route_scopes: RoutePolicy::parse(&env.text("TOKENGATE_ROUTE_SCOPES"))
+                .map_err(|e| anyhow::anyhow!("environment variable TOKENGATE_ROUTE_SCOPES: {e}"))?,
         })
     }
 

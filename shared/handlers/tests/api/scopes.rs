@@ -262,9 +262,84 @@ async fn a_token_for_resource_a_is_refused_by_resource_bs_authorizer() {
         "authorizationToken": format!("Bearer {token}"),
         "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api123/v1/GET/api/me",
     });
-    let orders = rig.authorizer_for(ORDERS, "").await;
+    let orders = rig.authorizer_for(ORDERS, "", "").await;
     let refused = orders.handle(event.clone()).await.unwrap_err();
     assert!(matches!(refused, AuthorizerError::Unauthorized));
-    let reports = rig.authorizer_for(REPORTS, "").await;
+    let reports = rig.authorizer_for(REPORTS, "", "").await;
     assert!(reports.handle(event).await.is_ok());
+}
+
+fn rest_event(token: &str, method: &str, path: &str) -> Value {
+    json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {token}"),
+        "methodArn": format!("arn:aws:execute-api:us-east-1:123456789012:api123/v1/{method}{path}"),
+    })
+}
+
+#[tokio::test]
+async fn a_route_scope_rule_refuses_a_token_without_the_scope() {
+    let rig = rig().await;
+    let auth = rig
+        .authorizer_for(
+            ORDERS,
+            "",
+            "POST /api/orders=orders:write; * /api/orders/*=orders:read",
+        )
+        .await;
+    let reader = login_as(&rig, "alice", json!({"client_id": "web"})).await;
+    let reader = body_json(&reader)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ops = login_as(
+        &rig,
+        "olga",
+        json!({"client_id": "web", "scope": "orders:read orders:write"}),
+    )
+    .await;
+    let ops = body_json(&ops)["access_token"].as_str().unwrap().to_owned();
+    let decide = |token: &str, method: &str, path: &str| {
+        let (auth, token, method, path) = (
+            auth.clone(),
+            token.to_owned(),
+            method.to_owned(),
+            path.to_owned(),
+        );
+        async move {
+            auth.decide(Some(&format!("Bearer {token}")), &method, &path)
+                .await
+                .unwrap()
+        }
+    };
+    use tokengate_handlers::authorizer::Verdict;
+    assert!(matches!(
+        decide(&reader, "GET", "/api/orders/7").await,
+        Verdict::Allow(_)
+    ));
+    assert!(matches!(
+        decide(&reader, "POST", "/api/orders").await,
+        Verdict::Forbidden(_)
+    ));
+    assert!(matches!(
+        decide(&ops, "POST", "/api/orders").await,
+        Verdict::Allow(_)
+    ));
+    // The REST answer for the whole API denies exactly the scope rule's routes, and the
+    // function's context carries the scope.
+    let answer = auth
+        .handle(rest_event(&reader, "GET", "/api/orders/7"))
+        .await
+        .unwrap();
+    let statements = answer["policyDocument"]["Statement"].as_array().unwrap();
+    let denied = statements
+        .iter()
+        .find(|s| s["Effect"] == "Deny")
+        .expect("a Deny statement");
+    assert!(
+        denied["Resource"].to_string().contains("POST/api/orders"),
+        "{denied}"
+    );
+    assert_eq!(answer["context"]["scope"], "orders:read");
+    assert_eq!(answer["context"]["client_id"], "web");
 }

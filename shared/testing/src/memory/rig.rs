@@ -122,6 +122,7 @@ impl MemoryRig {
             table: None,
             refresh_mac_key: None,
             route_rules: RoutePolicy::default(),
+            route_scopes: RoutePolicy::default(),
         };
         let first = signer.new_key(signer.kid());
         change_keyring(&*store, |ring| ring.adopt(first.clone(), RIG_EPOCH))
@@ -187,17 +188,20 @@ impl MemoryRig {
             .expect("the authorizer wires")
     }
 
-    /// [`authorizer`](Self::authorizer) of the resource server `audience`: the deployment
-    /// whose `TOKENGATE_AUDIENCE` it is (its own keyring view: the audience is part of what
+    /// [`authorizer`](Self::authorizer) of the resource server `audience`, with the route
+    /// scopes `scopes` (`TOKENGATE_ROUTE_SCOPES` syntax): the deployment whose
+    /// `TOKENGATE_AUDIENCE` it is (its own keyring view: the audience is part of what
     /// the verifiers check).
     pub async fn authorizer_for(
         &self,
         audience: &str,
         policy: &str,
+        scopes: &str,
     ) -> tokengate_handlers::authorizer::Authorizer {
         let mut config = self.config.clone();
         config.auth.audience = audience.to_owned();
         config.route_rules = RoutePolicy::parse(policy).expect("valid route policy");
+        config.route_scopes = RoutePolicy::parse(scopes).expect("valid route scopes");
         let keyring =
             Arc::new(LiveKeyring::load(self.store.clone(), self.clock.clone(), &config.auth).await);
         let adapters = Adapters {
