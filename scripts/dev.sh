@@ -25,6 +25,10 @@ IP_LIMIT=${TOKENGATE_IP_LIMIT:-30}
 KEYRING_REFRESH=${TOKENGATE_KEYRING_REFRESH_SECONDS:-60}
 # The demo's rules; set TOKENGATE_ROUTE_ROLES to try your own (docs/route-rules.md).
 ROUTE_ROLES=${TOKENGATE_ROUTE_ROLES:-"GET /api/me=;* /api/admin/*=admin"}
+# A few scopes, two clients and two resource servers: this stack's own (aud `api`, what its
+# authorizer accepts) and a reports service elsewhere (docs/configuration.md, "Clients").
+SCOPES=${TOKENGATE_SCOPES:-"profile:read=;orders:read=;orders:write=admin"}
+CLIENTS=${TOKENGATE_CLIENTS:-"id=web,kind=browser,scopes=profile:read orders:read orders:write,default=profile:read,resources=api https://reports.localhost;id=cli,kind=native,scopes=profile:read orders:read,default=profile:read,resources=api"}
 
 # The browser apps: the demo app's origin first (API Gateway's own 401/403/503 answers grant the
 # first origin only, docs/browser-apps.md), under both loopback names, then the root
@@ -96,6 +100,8 @@ TOKENGATE_IP_LIMIT=$IP_LIMIT
 TOKENGATE_KEYRING_REFRESH_SECONDS=$KEYRING_REFRESH
 TOKENGATE_ALLOWED_ORIGINS=$ALLOWED_ORIGINS
 TOKENGATE_ROUTE_ROLES="$ROUTE_ROLES"
+TOKENGATE_SCOPES="$SCOPES"
+TOKENGATE_CLIENTS="$CLIENTS"
 RUST_LOG=${RUST_LOG:-info}
 ENV
 # Every other documented setting (docs/configuration.md) given in this shell reaches the
@@ -193,7 +199,7 @@ Demo users: alice / alice-demo-password, admin / admin-demo-password
 Access tokens live ${ACCESS_TTL}s. Logs: $STATE/*.log
 
 Try it (the cookie jar keeps the HttpOnly refresh cookie):
-  TOKEN=\$(curl -s -c $STATE/jar -H 'content-type: application/json' -d '{"username":"alice","password":"alice-demo-password"}' $URL/auth/login | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+  TOKEN=\$(curl -s -c $STATE/jar -H 'content-type: application/json' -d '{"username":"alice","password":"alice-demo-password","client_id":"web","scope":"profile:read orders:read"}' $URL/auth/login | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
   curl -s -H "authorization: Bearer \$TOKEN" $URL/api/me
   curl -s -b $STATE/jar -c $STATE/jar -H 'origin: $URL' -X POST $URL/auth/refresh
 
