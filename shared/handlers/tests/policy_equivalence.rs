@@ -13,13 +13,18 @@
 //! which it may refuse (docs/route-rules.md). A reference reading of each request
 //! ([`backend_reading`]) must be allowed wherever its spelling is.
 //!
-//! What "the route rules say" is decided by [`RuleOracle`], a plain reference implementation of
+//! The rules are both sets (docs/route-rules.md): random role rules and random scope rules
+//! (`TOKENGATE_ROUTE_SCOPES`), judged against tokens of every combination of role set and
+//! granted scopes; a request must pass both.
+//!
+//! What "the route rules say" is decided by [`RouteOracle`], a plain reference implementation of
 //! the documented grammar kept in `tokengate-testing`, never by `RoutePolicy::permits`: the
 //! authorizer's own decision cannot be its judge.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
+use tokengate_domain::clients::Clients;
 use tokengate_domain::login::LoginAttempt;
 use tokengate_domain::password::{HashParams, Password, PasswordHasher};
 use tokengate_domain::ports::{User, UserStatus, UserStore};
@@ -27,7 +32,7 @@ use tokengate_domain::username::Username;
 use tokengate_handlers::iam::{self, Decision, Reading};
 use tokengate_testing::memory::MemoryRig;
 use tokengate_testing::paths::backend_reading;
-use tokengate_testing::rule_oracle::RuleOracle;
+use tokengate_testing::rule_oracle::RouteOracle;
 
 /// The readings of IAM's wildcards a REST policy is evaluated under.
 const READINGS: [Reading; 2] = [Reading::Documented, Reading::Widest];
@@ -51,6 +56,10 @@ const ROUTE_KEYS: [&str; 4] = [
     "GET /api/me",
 ];
 const TOKEN_ROLES: [&[&str]; 4] = [&["reader"], &["admin"], &["ops"], &["admin", "ops"]];
+/// Scope sets granted to the tokens: each role set logs in once with each.
+const TOKEN_SCOPES: [&[&str]; 4] = [&[], &["a"], &["b"], &["a", "b"]];
+/// Tokens of the fixture: every role set with every scope set.
+const TOKENS: usize = TOKEN_ROLES.len() * TOKEN_SCOPES.len();
 
 /// A method, a rule path and the roles it needs, in `TOKENGATE_ROUTE_ROLES` syntax.
 fn rule() -> impl Strategy<Value = String> {
@@ -74,6 +83,15 @@ fn rule() -> impl Strategy<Value = String> {
     (method, path, roles).prop_map(|(m, p, r)| format!("{m} {p}={r}"))
 }
 
+/// A scope rule: a role rule's route with scopes where the roles stand.
+fn scope_rule() -> impl Strategy<Value = String> {
+    rule().prop_map(|r| {
+        let (route, roles) = r.split_once('=').expect("a rule has '='");
+        let scopes = roles.replace("admin", "a").replace("ops", "b");
+        format!("{route}={scopes}")
+    })
+}
+
 fn request() -> impl Strategy<Value = (String, String)> {
     let method = proptest::sample::select(&METHODS[..]).prop_map(str::to_owned);
     let path = proptest::collection::vec(proptest::sample::select(&REQUEST_SEGMENTS[..]), 0..5)
@@ -81,10 +99,14 @@ fn request() -> impl Strategy<Value = (String, String)> {
     (method, path)
 }
 
-fn case() -> impl Strategy<Value = (Vec<String>, usize, Vec<(String, String)>)> {
+/// Role rules, scope rules, the token, the requests.
+type Case = (Vec<String>, Vec<String>, usize, Vec<(String, String)>);
+
+fn case() -> impl Strategy<Value = Case> {
     (
         proptest::collection::vec(rule(), 1..6),
-        0..TOKEN_ROLES.len(),
+        proptest::collection::vec(scope_rule(), 0..3),
+        0..TOKENS,
         proptest::collection::vec(request(), 1..24),
     )
 }
@@ -103,7 +125,13 @@ impl Fixture {
             .build()
             .expect("runtime");
         let (rig, tokens) = runtime.block_on(async {
-            let rig = MemoryRig::new().await;
+            // Scopes `a` and `b` for anyone, through the default client: a login asking for
+            // a set gets exactly it, one asking for none gets none.
+            let rig = MemoryRig::configured(|auth| {
+                auth.clients = Clients::parse("a=;b=", "id=default,scopes=a b", &auth.audience)
+                    .expect("valid clients");
+            })
+            .await;
             let hasher = PasswordHasher::new(HashParams {
                 memory_kib: 1024,
                 iterations: 1,
@@ -124,18 +152,24 @@ impl Fixture {
                     })
                     .await
                     .expect("new user");
-                let grant = rig
-                    .login
-                    .login(LoginAttempt {
-                        ask: Default::default(),
-                        username: name,
-                        password: Password::new("pw"),
-                        source_ip: format!("192.0.2.{}", 10 + i),
-                        device: None,
-                    })
-                    .await
-                    .expect("login");
-                tokens.push(grant.access.token);
+                for (j, scopes) in TOKEN_SCOPES.iter().enumerate() {
+                    let grant = rig
+                        .login
+                        .login(LoginAttempt {
+                            ask: tokengate_domain::clients::GrantRequest {
+                                scope: Some(scopes.join(" ")),
+                                ..Default::default()
+                            },
+                            username: name.clone(),
+                            password: Password::new("pw"),
+                            source_ip: format!("192.0.2.{}", 10 + i * TOKEN_SCOPES.len() + j),
+                            device: None,
+                        })
+                        .await
+                        .expect("login");
+                    assert_eq!(grant.access.scope, scopes.join(" "));
+                    tokens.push(grant.access.token);
+                }
             }
             (rig, tokens)
         });
@@ -146,8 +180,14 @@ impl Fixture {
         }
     }
 
-    fn roles(i: usize) -> Vec<String> {
+    fn roles(who: usize) -> Vec<String> {
+        let i = who / TOKEN_SCOPES.len();
         TOKEN_ROLES[i].iter().map(|r| r.to_string()).collect()
+    }
+
+    fn scopes(who: usize) -> Vec<String> {
+        let j = who % TOKEN_SCOPES.len();
+        TOKEN_SCOPES[j].iter().map(|r| r.to_string()).collect()
     }
 }
 
@@ -171,11 +211,13 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
     let (api_wide, cases) = (std::cell::Cell::new(0usize), std::cell::Cell::new(0usize));
     let (over_denied, checked) = (std::cell::Cell::new(0usize), std::cell::Cell::new(0usize));
     runner()
-        .run(&case(), |(rules, who, requests)| {
+        .run(&case(), |(rules, scope_rules, who, requests)| {
             let spec = rules.join("; ");
-            let rules = RuleOracle::parse(&spec).expect("generated rules parse");
-            let authorizer = fx.rig.authorizer(&spec);
-            let roles = Fixture::roles(who);
+            let scope_spec = scope_rules.join("; ");
+            let rules = RouteOracle::parse(&spec, &scope_spec).expect("generated rules parse");
+            let authorizer = fx.rig.authorizer_scoped(&spec, &scope_spec);
+            let (roles, scopes) = (Fixture::roles(who), Fixture::scopes(who));
+            let spec = format!("{spec} | scopes {scope_spec}");
             let (method, path) = &requests[0];
             let event = json!({
                 "type": "TOKEN",
@@ -197,9 +239,9 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
             for (reading, (i, (m, p))) in readings {
                 let decided =
                     iam::evaluate_as(&answer, &arn(m, p), reading) == Some(Decision::Allow);
-                let permitted = rules.allows(m, p, &roles);
+                let permitted = rules.allows(m, p, &roles, &scopes);
                 let context = format!(
-                    "rules {spec:?}, roles {roles:?}, policy for {method} {path}, request {m} {p}: \
+                    "rules {spec:?}, roles {roles:?}, scopes {scopes:?}, policy for {method} {path}, request {m} {p}: \
                      gateway ({reading:?}) {decided}, rules {permitted}\n{answer:#}"
                 );
                 // No bypass, ever: not for this route, not from the cache for another one.
@@ -227,7 +269,7 @@ fn the_rest_policy_is_exactly_the_route_rules_fresh_and_cached() {
                 let (pm, pp) = backend_reading(m, p);
                 if (pm.as_str(), pp.as_str()) != (m.as_str(), p.as_str()) {
                     prop_assert!(
-                        !permitted || rules.allows(&pm, &pp, &roles),
+                        !permitted || rules.allows(&pm, &pp, &roles, &scopes),
                         "{} reads as {} {}, which the rules refuse: {}",
                         p,
                         pm,
@@ -273,11 +315,13 @@ fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template
                 proptest::sample::select(&ROUTE_KEYS[..]),
                 any::<bool>(),
             ),
-            |((rules, who, requests), route_key, named_stage)| {
+            |((rules, scope_rules, who, requests), route_key, named_stage)| {
                 let spec = rules.join("; ");
-                let rules = RuleOracle::parse(&spec).expect("generated rules parse");
-                let authorizer = fx.rig.authorizer(&spec);
-                let roles = Fixture::roles(who);
+                let scope_spec = scope_rules.join("; ");
+                let rules = RouteOracle::parse(&spec, &scope_spec).expect("generated rules parse");
+                let authorizer = fx.rig.authorizer_scoped(&spec, &scope_spec);
+                let (roles, scopes) = (Fixture::roles(who), Fixture::scopes(who));
+                let spec = format!("{spec} | scopes {scope_spec}");
                 for (m, p) in &requests {
                     let stage = if named_stage { "v1" } else { "$default" };
                     let raw_path = if named_stage {
@@ -300,8 +344,8 @@ fn the_http_api_answer_is_the_route_rules_for_the_request_not_the_route_template
                         .runtime
                         .block_on(authorizer.handle(event))
                         .map_err(|e| TestCaseError::fail(format!("{spec}: {m} {p}: {e}")))?;
-                    let expected = rules.allows(m, p, &roles)
-                        && (keyed_by_route || rules.refuses_nowhere(&roles));
+                    let expected = rules.allows(m, p, &roles, &scopes)
+                        && (keyed_by_route || rules.refuses_nowhere(&roles, &scopes));
                     prop_assert_eq!(
                         answer["isAuthorized"].as_bool(),
                         Some(expected),

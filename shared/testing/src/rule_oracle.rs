@@ -246,3 +246,37 @@ mod tests {
         }
     }
 }
+
+/// Both rule sets of the authorizer (docs/route-rules.md): role rules judged by the token's
+/// `roles`, scope rules (the same grammar) by the names in its `scope` claim. A request must
+/// pass both; a non-canonical spelling is refused unless neither set refuses the token anywhere.
+#[derive(Debug, Clone)]
+pub struct RouteOracle {
+    /// `TOKENGATE_ROUTE_ROLES`.
+    pub roles: RuleOracle,
+    /// `TOKENGATE_ROUTE_SCOPES`.
+    pub scopes: RuleOracle,
+}
+
+impl RouteOracle {
+    /// Reads both settings (`None` as [`RuleOracle::parse`]).
+    pub fn parse(roles: &str, scopes: &str) -> Option<Self> {
+        Some(Self {
+            roles: RuleOracle::parse(roles)?,
+            scopes: RuleOracle::parse(scopes)?,
+        })
+    }
+
+    /// Whether a token with `roles` and `scopes` may call `method path`: each set on its own
+    /// (each refuses a non-canonical spelling to a token it refuses somewhere), both must pass.
+    pub fn allows(&self, method: &str, path: &str, roles: &[String], scopes: &[String]) -> bool {
+        let by_roles = self.roles.allows(method, path, roles);
+        let by_scopes = self.scopes.allows(method, path, scopes);
+        by_roles && by_scopes
+    }
+
+    /// Whether neither set refuses the token anywhere.
+    pub fn refuses_nowhere(&self, roles: &[String], scopes: &[String]) -> bool {
+        self.roles.refuses_nowhere(roles) && self.scopes.refuses_nowhere(scopes)
+    }
+}

@@ -181,8 +181,19 @@ impl MemoryRig {
     /// An authorizer over the rig's verifier, stores and clock, with the route policy `policy`
     /// (`TOKENGATE_ROUTE_ROLES` syntax): what the tests, benches and fuzz harness run.
     pub fn authorizer(&self, policy: &str) -> tokengate_handlers::authorizer::Authorizer {
+        self.authorizer_scoped(policy, "")
+    }
+
+    /// [`authorizer`](Self::authorizer) with the route scopes `scopes`
+    /// (`TOKENGATE_ROUTE_SCOPES` syntax).
+    pub fn authorizer_scoped(
+        &self,
+        policy: &str,
+        scopes: &str,
+    ) -> tokengate_handlers::authorizer::Authorizer {
         let mut config = self.config.clone();
         config.route_rules = RoutePolicy::parse(policy).expect("valid route policy");
+        config.route_scopes = RoutePolicy::parse(scopes).expect("valid route scopes");
         App::build(config, self.adapters.clone())
             .authorizer()
             .expect("the authorizer wires")
