@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use crate::memory::MemoryRig;
 use crate::paths::backend_reading;
-use crate::rule_oracle::RuleOracle;
+use crate::rule_oracle::RouteOracle;
 use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine;
 use serde_json::{json, Value};
@@ -52,11 +52,12 @@ pub struct Harness {
     pub runtime: tokio::runtime::Runtime,
     /// Login, refresh, logout and their stores.
     pub rig: MemoryRig,
-    /// The authorizer trusting the rig's signer, with [`ROUTE_RULES`].
+    /// The authorizer trusting the rig's signer, with [`ROUTE_RULES`] and [`ROUTE_SCOPES`].
     pub authorizer: Authorizer,
-    /// [`ROUTE_RULES`] as the reference implementation reads them: the oracle's judge of what
-    /// the authorizer may allow (never the authorizer's own `RoutePolicy`).
-    pub rules: RuleOracle,
+    /// [`ROUTE_RULES`] and [`ROUTE_SCOPES`] as the reference implementation reads them: the
+    /// oracle's judge of what the authorizer may allow (never the authorizer's own
+    /// `RoutePolicy`).
+    pub rules: RouteOracle,
     /// A valid access token for `alice`.
     pub access_token: String,
     /// A valid refresh token of `alice`'s session (it rotates as inputs use it).
@@ -75,8 +76,9 @@ impl Harness {
             let grant = rig.login_alice().await;
             (rig, grant)
         });
-        let authorizer = rig.authorizer(ROUTE_RULES);
-        let rules = RuleOracle::parse(ROUTE_RULES).expect("the harness's rules parse");
+        let authorizer = rig.authorizer_scoped(ROUTE_RULES, ROUTE_SCOPES);
+        let rules =
+            RouteOracle::parse(ROUTE_RULES, ROUTE_SCOPES).expect("the harness's rules parse");
         Self {
             runtime,
             access_token: grant.access.token,
@@ -103,6 +105,10 @@ impl Default for Harness {
 
 /// The route rules of the harness's authorizer.
 pub const ROUTE_RULES: &str = "GET /api/me=; GET /api/report=admin; * /api/admin/*=admin";
+
+/// The route scopes of the harness's authorizer: `alice`'s token (the default client) has no
+/// scope, so they refuse her the orders routes.
+pub const ROUTE_SCOPES: &str = "GET /api/orders/{id}=orders:read; * /api/orders/*=orders:write";
 
 /// The harness of a fuzzing process, built on first use and kept for every input.
 pub fn harness() -> &'static Harness {
@@ -277,38 +283,38 @@ pub fn authorizer_event(h: &Harness, data: &[u8]) {
         if let Some((method, path)) = event_route(&event_arn) {
             let path = path.as_str();
             if allowed_by_policy(&resp, &event_arn) {
-                let roles = answer_roles(&resp);
+                let (roles, scopes) = (answer_roles(&resp), answer_scopes(&resp));
                 assert!(
-                    h.rules.allows(method, path, &roles),
+                    h.rules.allows(method, path, &roles, &scopes),
                     "policy allows {method} {path} to roles {roles:?}: {resp}"
                 );
                 let (rm, rp) = backend_reading(method, path);
                 assert!(
-                    h.rules.allows(&rm, &rp, &roles),
+                    h.rules.allows(&rm, &rp, &roles, &scopes),
                     "policy allows {method} {path}, read as {rm} {rp}, to roles {roles:?}: {resp}"
                 );
             }
             if let Some(base) = event_base(&event_arn) {
-                let roles = answer_roles(&resp);
+                let (roles, scopes) = (answer_roles(&resp), answer_scopes(&resp));
                 for (m, p) in SPELLINGS {
                     let cached = allowed_by_policy(&resp, &format!("{base}/{m}{p}"));
                     let (rm, rp) = backend_reading(m, p);
                     assert!(
-                        !cached || h.rules.allows(&rm, &rp, &roles),
+                        !cached || h.rules.allows(&rm, &rp, &roles, &scopes),
                         "cached policy allows {m} {p} (read as {rm} {rp}) to {roles:?}: {resp}"
                     );
                 }
             }
         }
         if resp["isAuthorized"] == Value::Bool(true) {
-            let roles = answer_roles(&resp);
+            let (roles, scopes) = (answer_roles(&resp), answer_scopes(&resp));
             assert!(
-                keyed || h.rules.refuses_nowhere(&roles),
+                keyed || h.rules.refuses_nowhere(&roles, &scopes),
                 "HTTP API true, cached by token alone, for roles {roles:?}: {resp}"
             );
             if let Some((method, path)) = &request {
                 assert!(
-                    h.rules.allows(method, path, &roles),
+                    h.rules.allows(method, path, &roles, &scopes),
                     "HTTP API true for {method} {path} to roles {roles:?}: {resp}"
                 );
             }
@@ -324,8 +330,10 @@ fn allowed_by_policy(resp: &Value, arn: &str) -> bool {
         .any(|r| iam::evaluate_as(resp, arn, r) == Some(Decision::Allow))
 }
 
-/// Spellings of the harness's refused admin routes a backend reads as them.
-const SPELLINGS: [(&str, &str); 9] = [
+/// Spellings of the harness's refused admin and orders routes a backend reads as them.
+const SPELLINGS: [(&str, &str); 11] = [
+    ("GET", "/api/Orders/7"),
+    ("POST", "/api/orders//7"),
     ("GET", "/API/Admin/users"),
     ("HEAD", "/api/admin"),
     ("DELETE", "/api/admin/"),
@@ -336,6 +344,17 @@ const SPELLINGS: [(&str, &str); 9] = [
     ("POST", "/api/%2e%2E/api/admin/x"),
     ("GET", "/api/./admin/users"),
 ];
+
+/// The scopes an allowing answer's context passes on (`scope`, space-separated).
+fn answer_scopes(resp: &Value) -> Vec<String> {
+    resp["context"]["scope"]
+        .as_str()
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
 
 /// The roles an allowing answer's context passes on.
 fn answer_roles(resp: &Value) -> Vec<String> {
