@@ -12,5 +12,6 @@ mod keyring;
 mod kms_signing;
 mod lockout;
 mod password;
+mod scopes;
 mod sessions;
 mod stack;

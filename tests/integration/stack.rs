@@ -59,6 +59,24 @@ impl Stack {
 
     /// Wires everything to the SDK endpoint `url` (the emulator, or a proxy in front of it).
     pub async fn wire(emulator: Emulator, boot: Bootstrapped, url: &str) -> Self {
+        Self::wire_with(emulator, boot, url, |_| {}).await
+    }
+
+    /// A fresh emulator, bootstrapped, with settings changed by `adjust` (clients, scopes).
+    pub async fn start_with(adjust: impl FnOnce(&mut AuthConfig)) -> Self {
+        let emulator = Emulator::start().await;
+        let boot = emulator.bootstrap(Algorithm::ES256).await;
+        let url = emulator.url.clone();
+        Self::wire_with(emulator, boot, &url, adjust).await
+    }
+
+    /// [`wire`](Self::wire) with settings changed by `adjust`.
+    pub async fn wire_with(
+        emulator: Emulator,
+        boot: Bootstrapped,
+        url: &str,
+        adjust: impl FnOnce(&mut AuthConfig),
+    ) -> Self {
         let sdk = Emulator::sdk_config_for(url).await;
         let ddb_calls = CallCounter::default();
         let kms_calls = CallCounter::default();
@@ -73,6 +91,7 @@ impl Stack {
         let mut auth = AuthConfig::new(ISSUER, AUDIENCE);
         auth.hash_params = cheap;
         auth.allowed_origins = vec!["https://app.test".to_owned()];
+        adjust(&mut auth);
         let config = Config {
             auth,
             table: Some(boot.table.clone()),
@@ -149,6 +168,22 @@ impl Stack {
             })
             .await
             .expect("alice logs in")
+    }
+
+    /// The authorizer of another deployment on the same table and keys: the resource server
+    /// whose `TOKENGATE_AUDIENCE` is `audience`, built as its function builds it at cold start.
+    pub async fn authorizer_for(&self, audience: &str) -> Authorizer {
+        let sdk = self.emulator.sdk_config().await;
+        let clients = Clients {
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            kms: aws_sdk_kms::Client::new(&sdk),
+        };
+        let mut config = self.config.clone();
+        config.auth.audience = audience.to_owned();
+        let adapters = connect(&clients, &config, Function::Authorizer, self.clock.clone())
+            .await
+            .expect("adapters connect");
+        App::build(config, adapters).authorizer().unwrap()
     }
 
     pub fn now(&self) -> i64 {
