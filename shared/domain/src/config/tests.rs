@@ -305,3 +305,35 @@ fn the_origin_secret_is_off_by_default_and_read_without_being_shown() {
     let err = AuthConfig::from_env(&env(&weak)).unwrap_err().to_string();
     assert!(err.contains("TOKENGATE_ORIGIN_SECRET"), "{err}");
 }
+
+#[test]
+fn clients_scopes_and_route_scopes_are_read_and_their_errors_name_the_variable() {
+    let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "api")];
+    let with = |extra: (&'static str, &'static str)| {
+        let mut pairs = base.to_vec();
+        pairs.push(extra);
+        Config::read(&env(&pairs))
+    };
+    let cfg = Config::read(&env(&[
+        base[0],
+        base[1],
+        ("TOKENGATE_SCOPES", "orders:read="),
+        (
+            "TOKENGATE_CLIENTS",
+            "id=web,kind=browser,scopes=orders:read,resources=https://o.example",
+        ),
+        ("TOKENGATE_ROUTE_SCOPES", "GET /api/orders=orders:read"),
+    ]))
+    .unwrap();
+    assert_eq!(cfg.auth.clients.clients().len(), 2, "web and the built-in default");
+    assert!(!cfg.route_scopes.permits("GET", "/api/orders", &[]));
+    assert_eq!(Config::read(&env(&base)).unwrap().auth.clients, Clients::only_default("api"));
+    for (var, value) in [
+        ("TOKENGATE_SCOPES", "orders:read"),
+        ("TOKENGATE_CLIENTS", "id=web"),
+        ("TOKENGATE_ROUTE_SCOPES", "GET /x"),
+    ] {
+        let err = with((var, value)).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("environment variable {var}")), "{err}");
+    }
+}
