@@ -305,6 +305,8 @@ async fn credentials_of_another_account_an_older_version_or_tampered_are_ignored
     let changed = stack
         .password
         .change(tokengate_domain::password_change::PasswordChangeRequest {
+            client_id: String::new(),
+            scope: String::new(),
             user_id: "u-alice".into(),
             current_password: Password::new("correct horse"),
             new_password: "a much better passphrase".into(),

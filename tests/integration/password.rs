@@ -14,6 +14,8 @@ const NEW: &str = "fjord-quartz-mellow-49";
 
 fn request(current: &str, new: &str) -> PasswordChangeRequest {
     PasswordChangeRequest {
+        client_id: String::new(),
+        scope: String::new(),
         user_id: "u-alice".to_owned(),
         current_password: Password::new(current),
         new_password: new.to_owned(),

@@ -25,6 +25,12 @@ pub struct PasswordChangeRequest {
     pub source_ip: String,
     /// The device credential the client presented, if any: counted as login counts it.
     pub device: Option<DeviceCredential>,
+    /// `client_id` and `scope` of the caller's access token (from the authorizer context):
+    /// the new session is granted as much, for this stack's audience (the one its authorizer
+    /// accepted the token for). Empty `client_id`: the default client's default grant.
+    pub client_id: String,
+    /// See `client_id`.
+    pub scope: String,
 }
 
 /// The password change operation: login's stores, hasher, issuer and settings.
@@ -78,12 +84,22 @@ impl PasswordChange {
         };
         // The version moved: every device credential of the user ends, this client gets a
         // fresh one.
-        // The new session is the default client's, with the default scopes the user's roles
-        // allow (none is no error here: the password has already changed).
+        // The caller keeps what its token held: its client and scopes (as far as the client
+        // and the user's roles still allow them), for this stack's audience. Nothing left is no
+        // error here: the password has already changed.
+        let ask = GrantRequest {
+            client_id: Some(req.client_id).filter(|c| !c.is_empty()),
+            scope: Some(req.scope).filter(|s| !s.trim().is_empty()),
+            resource: None,
+        };
         let granted = login
             .config
             .clients
-            .grant_login(&GrantRequest::default(), &user.roles)
+            .grant_login(&ask, &user.roles)
+            .map(|g| Granted {
+                resource: login.config.audience.clone(),
+                ..g
+            })
             .unwrap_or_else(|_| Granted {
                 client_id: DEFAULT_CLIENT_ID.to_owned(),
                 ..Granted::default()

@@ -181,6 +181,8 @@ async fn a_device_credential_from_before_a_password_change_or_a_global_logout_is
     let changed = rig
         .password_change()
         .change(PasswordChangeRequest {
+            client_id: String::new(),
+            scope: String::new(),
             user_id: "u-alice".into(),
             current_password: Password::new(MemoryRig::PASSWORD),
             new_password: "a much better passphrase".into(),

@@ -18,6 +18,10 @@ pub struct Caller {
     pub roles: Vec<String>,
     /// Session id.
     pub sid: String,
+    /// The client the token was issued to (empty from an authorizer of before clients).
+    pub client_id: String,
+    /// The token's scopes, space-separated (RFC 8693 §4.2), empty when none.
+    pub scope: String,
 }
 
 /// Reads the authorizer context of a REST (v1) or HTTP API (v2) request.
@@ -42,6 +46,8 @@ pub fn caller(req: &Request) -> Option<Caller> {
             })
             .unwrap_or_default(),
         sid: text("sid").unwrap_or_default(),
+        client_id: text("client_id").unwrap_or_default(),
+        scope: text("scope").unwrap_or_default(),
     })
 }
 

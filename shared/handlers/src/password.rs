@@ -55,6 +55,8 @@ async fn run(change: &PasswordChange, req: &Request) -> Result<Response<Body>, A
             new_password: body.new_password,
             source_ip: source_ip(req, change.login.config.origin_secret.as_ref()),
             device: presented_device(req.headers(), body.device),
+            client_id: caller.client_id,
+            scope: caller.scope,
         })
         .await?;
     Ok(grant_response(

@@ -325,15 +325,25 @@ fn clients_scopes_and_route_scopes_are_read_and_their_errors_name_the_variable()
         ("TOKENGATE_ROUTE_SCOPES", "GET /api/orders=orders:read"),
     ]))
     .unwrap();
-    assert_eq!(cfg.auth.clients.clients().len(), 2, "web and the built-in default");
+    assert_eq!(
+        cfg.auth.clients.clients().len(),
+        2,
+        "web and the built-in default"
+    );
     assert!(!cfg.route_scopes.permits("GET", "/api/orders", &[]));
-    assert_eq!(Config::read(&env(&base)).unwrap().auth.clients, Clients::only_default("api"));
+    assert_eq!(
+        Config::read(&env(&base)).unwrap().auth.clients,
+        Clients::only_default("api")
+    );
     for (var, value) in [
         ("TOKENGATE_SCOPES", "orders:read"),
         ("TOKENGATE_CLIENTS", "id=web"),
         ("TOKENGATE_ROUTE_SCOPES", "GET /x"),
     ] {
         let err = with((var, value)).unwrap_err().to_string();
-        assert!(err.starts_with(&format!("environment variable {var}")), "{err}");
+        assert!(
+            err.starts_with(&format!("environment variable {var}")),
+            "{err}"
+        );
     }
 }

@@ -343,3 +343,28 @@ async fn a_route_scope_rule_refuses_a_token_without_the_scope() {
     assert_eq!(answer["context"]["scope"], "orders:read");
     assert_eq!(answer["context"]["client_id"], "web");
 }
+
+#[tokio::test]
+async fn a_password_change_keeps_the_callers_client_and_scope() {
+    let rig = rig().await;
+    let mut ev: Value = serde_json::from_str(event!("password.json")).expect("JSON event");
+    ev["body"] = Value::String(
+        json!({"current_password": MemoryRig::PASSWORD, "new_password": "a much newer passphrase"})
+            .to_string(),
+    );
+    let context = &mut ev["requestContext"]["authorizer"];
+    context["sub"] = json!("u-alice");
+    context["client_id"] = json!("web");
+    context["scope"] = json!("orders:read reports:read");
+    let req = lambda_http::request::from_str(&ev.to_string()).expect("valid event");
+    let resp = tokengate_handlers::password::handle(&rig.password_change(), req)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{:?}", resp.body());
+    assert_eq!(body_json(&resp)["scope"], "orders:read reports:read");
+    let c = claims(&resp);
+    assert_eq!(
+        (c["client_id"].as_str(), c["aud"].as_str()),
+        (Some("web"), Some("api"))
+    );
+}
