@@ -222,12 +222,15 @@ async fn native_session_app(rig: &MemoryRig) -> String {
 async fn refresh_that_widens_is_invalid_scope_and_spends_nothing() {
     let rig = rig().await;
     let token = native_session(&rig, "olga", "orders:read").await;
+    let (signed, maced) = (rig.signer.calls(), rig.mac.calls());
     let wider = refresh_with(
         &rig,
         json!({"refresh_token": token, "scope": "orders:read orders:write"}),
     )
     .await;
     assert_error(&wider, 400, "invalid_scope");
+    // Refused before KMS: no signature, no MAC.
+    assert_eq!((rig.signer.calls(), rig.mac.calls()), (signed, maced));
     // The token is still current: refused before anything was written.
     let same = refresh_with(&rig, json!({"refresh_token": token})).await;
     assert_eq!(same.status(), 200);
@@ -240,6 +243,7 @@ async fn refresh_by_another_client_is_invalid_grant() {
     let token = native_session(&rig, "alice", "orders:read").await;
     let other = refresh_with(&rig, json!({"refresh_token": token, "client_id": "web"})).await;
     assert_error(&other, 400, "invalid_grant");
+    assert_eq!(rig.mac.calls(), 0, "refused before KMS");
     let unknown = refresh_with(&rig, json!({"refresh_token": token, "client_id": "evil"})).await;
     assert_error(&unknown, 400, "invalid_client");
 }
