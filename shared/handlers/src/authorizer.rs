@@ -26,8 +26,10 @@ use crate::telemetry::record_outcome;
 
 mod cache;
 mod method_arn;
+mod rule_sets;
 pub use cache::{CacheAdvice, CacheKind};
 use method_arn::MethodArn;
+use rule_sets::{token_scopes, RuleSets};
 
 /// Why the authorizer did not answer with a policy.
 #[derive(Debug, thiserror::Error)]
@@ -151,12 +153,9 @@ impl Authorizer {
             record_outcome("revoked");
             return Ok(Verdict::Unauthorized);
         }
-        let scopes = token_scopes(&claims);
-        let permitted = self.policy.permits(method, path, &claims.roles)
-            && self.scope_policy.permits(method, path, &scopes)
-            && (!for_any_route
-                || (self.policy.satisfied_everywhere(&claims.roles)
-                    && self.scope_policy.satisfied_everywhere(&scopes)));
+        let permitted = self
+            .rule_sets()
+            .permits(method, path, &claims, for_any_route);
         if permitted {
             record_outcome("allow");
             Ok(Verdict::Allow(claims))
@@ -164,6 +163,13 @@ impl Authorizer {
             tracing::info!(event = "authorizer_forbidden", jti = %claims.jti, method, path);
             record_outcome("forbidden");
             Ok(Verdict::Forbidden(claims))
+        }
+    }
+
+    fn rule_sets(&self) -> RuleSets<'_> {
+        RuleSets {
+            roles: &self.policy,
+            scopes: &self.scope_policy,
         }
     }
 
@@ -237,22 +243,8 @@ impl Authorizer {
         // The Deny of a whole-API answer goes into the response as built: dozens of
         // resources, each allocated once rather than again by `to_value`.
         let mut deny = None;
-        // Each rule set's patterns deny exactly the requests it refuses, so together they deny
-        // exactly the requests that fail either: the two checks of `decide`.
         let scopes = token_scopes(&claims);
-        let denials = self
-            .policy
-            .api_wide_denials(&claims.roles)
-            .zip(self.scope_policy.api_wide_denials(&scopes))
-            .map(|(mut by_role, by_scope)| {
-                for d in by_scope {
-                    if !by_role.contains(&d) {
-                        by_role.push(d);
-                    }
-                }
-                by_role
-            });
-        let statements = match denials {
+        let statements = match self.rule_sets().api_wide_denials(&claims.roles, &scopes) {
             Some(denied) => {
                 let base = arn.base.as_str();
                 if !denied.is_empty() {
@@ -394,18 +386,6 @@ fn context(claims: &AccessClaims) -> Value {
         "scope": claims.scope.clone().unwrap_or_default(),
         "client_id": claims.client_id.clone().unwrap_or_default(),
     })
-}
-
-/// The token's scopes (RFC 8693 §4.2: one space-separated string).
-fn token_scopes(claims: &AccessClaims) -> Vec<String> {
-    claims
-        .scope
-        .as_deref()
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 fn statement(effect: IamPolicyEffect, resource: Vec<String>) -> IamPolicyStatement {
