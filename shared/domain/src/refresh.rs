@@ -114,7 +114,7 @@ impl Refresh {
                 self.count(&session, now)?;
             }
         }
-        let granted = session_grant(&session, ask)?;
+        let granted = session_grant(&session, ask, &self.config.audience)?;
         // The access token depends only on the session's fixed fields (owner, roles, version,
         // id), so it is signed while the successor is derived and written: the happy path waits
         // for the read, then for the longer of Sign and GenerateMac + the write.
@@ -265,7 +265,11 @@ fn subject<'a>(session: &'a Session, granted: &'a Granted) -> Subject<'a> {
 }
 
 /// What this refresh of `session` grants (see [`Refresh::refresh_as`]).
-fn session_grant(session: &Session, ask: &GrantRequest) -> Result<Granted, ErrorCode> {
+fn session_grant(
+    session: &Session,
+    ask: &GrantRequest,
+    audience: &str,
+) -> Result<Granted, ErrorCode> {
     let own = session.grant.client_id.as_str();
     let own = if own.is_empty() {
         DEFAULT_CLIENT_ID
@@ -289,8 +293,13 @@ fn session_grant(session: &Session, ask: &GrantRequest) -> Result<Granted, Error
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        // A session from before clients existed has no resource: only the default one.
-        if resource != session.grant.resource {
+        // A session from before clients existed has no resource: its tokens are for the
+        // configured audience.
+        let own = match session.grant.resource.as_str() {
+            "" => audience,
+            own => own,
+        };
+        if resource != own {
             return Err(ErrorCode::InvalidTarget);
         }
     }
