@@ -26,7 +26,8 @@ KEYRING_REFRESH=${TOKENGATE_KEYRING_REFRESH_SECONDS:-60}
 # The demo's rules; set TOKENGATE_ROUTE_ROLES to try your own (docs/route-rules.md).
 ROUTE_ROLES=${TOKENGATE_ROUTE_ROLES:-"GET /api/me=;* /api/admin/*=admin"}
 # A few scopes, two clients and two resource servers: this stack's own (aud `api`, what its
-# authorizer accepts) and a reports service elsewhere (docs/configuration.md, "Clients").
+# authorizer accepts) and a reports service elsewhere (docs/configuration.md, "Clients, scopes
+# and resource servers").
 SCOPES=${TOKENGATE_SCOPES:-"profile:read=;orders:read=;orders:write=admin"}
 CLIENTS=${TOKENGATE_CLIENTS:-"id=web,kind=browser,scopes=profile:read orders:read orders:write,default=profile:read,resources=api https://reports.localhost;id=cli,kind=native,scopes=profile:read orders:read,default=profile:read,resources=api"}
 
