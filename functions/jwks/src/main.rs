@@ -19,11 +19,7 @@ async fn main() -> Result<(), Error> {
     let keyring: std::sync::Arc<LiveKeyring> = App::build(config, adapters).keyring()?;
     run(service_fn(|req: Request| {
         let request_id = telemetry::request_id(&req);
-        telemetry::observe(
-            "jwks",
-            request_id,
-            jwks::route(&keyring, &auth, req),
-        )
+        telemetry::observe("jwks", request_id, jwks::route(&keyring, &auth, req))
     }))
     .await
 }

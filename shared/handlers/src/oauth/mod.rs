@@ -67,9 +67,7 @@ impl From<AuthError> for OAuthError {
             ErrorCode::InvalidRefreshToken
             | ErrorCode::RefreshTokenReused
             | ErrorCode::SessionExpired => return Self::INVALID_GRANT,
-            ErrorCode::InvalidRequest | ErrorCode::PayloadTooLarge => {
-                return Self::INVALID_REQUEST
-            }
+            ErrorCode::InvalidRequest | ErrorCode::PayloadTooLarge => return Self::INVALID_REQUEST,
             ErrorCode::RateLimited => ("rate_limited", 429),
             _ => ("temporarily_unavailable", 503),
         };
