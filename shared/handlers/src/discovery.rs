@@ -128,3 +128,23 @@ pub async fn response(keyring: &LiveKeyring, config: &AuthConfig) -> Response<Bo
     }
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_sit_under_a_stage_prefixed_issuer_and_a_trailing_slash_is_not_doubled() {
+        let stage = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1";
+        for issuer in [stage.to_owned(), format!("{stage}/")] {
+            let m = Metadata::new(
+                &AuthConfig::new(issuer.clone(), "api"),
+                vec!["RS256".into()],
+            );
+            assert_eq!(m.issuer, issuer, "the issuer exactly as configured");
+            assert_eq!(m.token_endpoint, format!("{stage}/oauth/token"));
+            assert_eq!(m.revocation_endpoint, format!("{stage}/oauth/revoke"));
+            assert_eq!(m.jwks_uri, format!("{stage}/.well-known/jwks.json"));
+        }
+    }
+}
