@@ -9,6 +9,9 @@ use crate::origin::OriginSecret;
 use crate::password::HashParams;
 use crate::policy::RoutePolicy;
 
+mod oauth;
+pub use oauth::DEFAULT_CLIENT_ID;
+
 /// Argon2id parameters (`TOKENGATE_ARGON2_MEMORY_KIB` 19456, `_ITERATIONS` 2, `_PARALLELISM`
 /// 1), for login and the admin CLI alike. Below OWASP's minimum (m=19 MiB, t=2, p=1) they are
 /// refused, naming the variable: a weaker hash is a silent gift to whoever copies the table.
@@ -193,6 +196,8 @@ pub struct AuthConfig {
     /// none: off). Only a request carrying it is counted by its `CloudFront-Viewer-Address`
     /// rather than API Gateway's `sourceIp` ([`crate::origin`]).
     pub origin_secret: Option<OriginSecret>,
+    /// `client_id` the OAuth token endpoint accepts (`TOKENGATE_DEFAULT_CLIENT_ID`, `default`).
+    pub default_client_id: String,
 }
 
 impl AuthConfig {
@@ -222,6 +227,7 @@ impl AuthConfig {
             leeway_secs: Validation::DEFAULT_LEEWAY_SECS,
             keyring_refresh_secs: 60,
             origin_secret: None,
+            default_client_id: DEFAULT_CLIENT_ID.to_owned(),
         }
     }
 
@@ -266,6 +272,7 @@ impl AuthConfig {
             keyring_refresh_secs: env
                 .parse_or("TOKENGATE_KEYRING_REFRESH_SECONDS", d.keyring_refresh_secs)?,
             origin_secret: OriginSecret::parse(&env.text("TOKENGATE_ORIGIN_SECRET"))?,
+            default_client_id: oauth::default_client_id(env)?,
             ..d
         };
         for (name, v) in [
