@@ -45,6 +45,11 @@ PUBLIC = {
     ("post", "/auth/refresh"),
     ("post", "/auth/logout"),
     ("get", "/.well-known/jwks.json"),
+    # OAuth 2.0 (docs/api.md): discovery metadata, the token endpoint, revocation.
+    ("get", "/.well-known/openid-configuration"),
+    ("get", "/.well-known/oauth-authorization-server"),
+    ("post", "/oauth/token"),
+    ("post", "/oauth/revoke"),
 }
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"}
 CORS_HEADERS = {

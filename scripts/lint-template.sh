@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cfn-lint on template.yaml as it is (no custom domain), and once more with the optional
 # custom-domain parameters given defaults, so the resources behind the HasCustomDomain and
-# HasHostedZone conditions are checked too.
+# HasHostedZone conditions are checked too; then the examples' templates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LINT=${VENV:-.venv}/bin/cfn-lint
@@ -22,3 +22,5 @@ for name, value in values.items():
 open(sys.argv[1], "w").write(text)
 PY
 "$LINT" "$variant"
+# The example of another team's HTTP API using tokengate as its JWT issuer.
+"$LINT" examples/jwt-authorizer/template.yaml

@@ -14,6 +14,7 @@ mod deploy_check;
 mod flow;
 mod forge;
 mod gateway;
+mod interop;
 mod make_dev;
 mod rotation;
 mod stack;
@@ -57,6 +58,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         attacks::user_enumeration_is_not_possible,
         attacks::bad_bodies_get_stable_errors,
         browser::browser_demo_in_headless_chromium,
+        interop::oauth_clients_discover_refresh_verify_and_revoke,
         rotation::keys_rotate_without_a_restart,
         deploy_check::the_documented_check_answers_through_the_stage,
         flow::logs_and_metrics_describe_every_request,

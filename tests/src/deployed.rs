@@ -141,10 +141,23 @@ pub async fn create_stack(endpoint: &str, name: &str, body: &str, parameters: &[
                 .build()
         })
         .collect();
+    // CreateStack is not idempotent: a retry of an attempt that timed out but committed (the
+    // emulator creates the table inside the call, which takes longer than the harness's 5 s
+    // attempt timeout on a loaded machine) would fail with AlreadyExistsException. One
+    // attempt, with time enough.
+    let once = aws_sdk_cloudformation::config::Builder::default()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(std::time::Duration::from_secs(120))
+                .build(),
+        );
     cfn.create_stack()
         .stack_name(name)
         .template_body(body)
         .set_parameters(Some(parameters))
+        .customize()
+        .config_override(once)
         .send()
         .await
         .expect("the emulator creates the stack");

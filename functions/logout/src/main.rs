@@ -1,4 +1,4 @@
-//! `POST /auth/logout` — wiring only: configuration, adapters, the service, the runtime. The
+//! `POST /auth/logout` and `POST /oauth/revoke` — wiring only: configuration, adapters, the service, the runtime. The
 //! logic is in `tokengate-domain` (`logout::Logout`) and `tokengate-handlers`
 //! (`logout::handle`).
 
@@ -21,7 +21,7 @@ async fn main() -> Result<(), Error> {
         telemetry::observe(
             "logout",
             request_id,
-            logout::handle(&service, &allowed_origins, req),
+            logout::route(&service, &allowed_origins, req),
         )
     }))
     .await

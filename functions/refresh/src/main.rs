@@ -1,4 +1,4 @@
-//! `POST /auth/refresh` — wiring only: configuration, adapters, the service, the runtime. The
+//! `POST /auth/refresh` and `POST /oauth/token` — wiring only: configuration, adapters, the service, the runtime. The
 //! logic is in `tokengate-domain` (`refresh::Refresh`) and `tokengate-handlers`
 //! (`refresh::handle`).
 
@@ -17,7 +17,7 @@ async fn main() -> Result<(), Error> {
     let service: Refresh = App::build(config, adapters).refresh()?;
     run(service_fn(|req: Request| {
         let request_id = telemetry::request_id(&req);
-        telemetry::observe("refresh", request_id, refresh::handle(&service, req))
+        telemetry::observe("refresh", request_id, refresh::route(&service, req))
     }))
     .await
 }

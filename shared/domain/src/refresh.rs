@@ -20,7 +20,7 @@
 
 use std::sync::Arc;
 
-use crate::clients::{narrow, GrantRequest, Granted, DEFAULT_CLIENT_ID};
+use crate::clients::{narrow, GrantRequest, Granted};
 use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::error::{AuthError, ErrorCode};
@@ -114,7 +114,7 @@ impl Refresh {
                 self.count(&session, now)?;
             }
         }
-        let granted = session_grant(&session, ask, &self.config.audience)?;
+        let granted = session_grant(&session, ask, &self.config)?;
         // The access token depends only on the session's fixed fields (owner, roles, version,
         // id), so it is signed while the successor is derived and written: the happy path waits
         // for the read, then for the longer of Sign and GenerateMac + the write.
@@ -268,14 +268,18 @@ fn subject<'a>(session: &'a Session, granted: &'a Granted) -> Subject<'a> {
 fn session_grant(
     session: &Session,
     ask: &GrantRequest,
-    audience: &str,
+    config: &AuthConfig,
 ) -> Result<Granted, ErrorCode> {
-    let own = session.grant.client_id.as_str();
-    let own = if own.is_empty() {
-        DEFAULT_CLIENT_ID
-    } else {
-        own
-    };
+    // A session from before clients existed has no client: it is the default client's, and
+    // its tokens are for the configured audience.
+    let mut original = session.grant.clone();
+    if original.client_id.is_empty() {
+        original.client_id = config.clients.default_id().to_owned();
+    }
+    if original.resource.is_empty() {
+        original.resource = config.audience.clone();
+    }
+    let own = original.client_id.as_str();
     if let Some(id) = ask
         .client_id
         .as_deref()
@@ -293,15 +297,9 @@ fn session_grant(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        // A session from before clients existed has no resource: its tokens are for the
-        // configured audience.
-        let own = match session.grant.resource.as_str() {
-            "" => audience,
-            own => own,
-        };
-        if resource != own {
+        if resource != original.resource {
             return Err(ErrorCode::InvalidTarget);
         }
     }
-    narrow(&session.grant, ask.scope.as_deref())
+    narrow(&original, ask.scope.as_deref())
 }

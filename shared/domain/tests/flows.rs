@@ -340,8 +340,9 @@ async fn login_rehashes_passwords_made_with_weaker_parameters() {
 async fn unknown_user_and_wrong_password_take_the_same_time() {
     // The fastest of interleaved runs at OWASP parameters, so the Argon2 work dominates as in
     // production; an unknown user is checked against a dummy hash of the same cost. Minimums,
-    // not medians: load from other tests only ever adds time, so the fastest run of each is the
-    // one closest to the work itself (medians flaked on a loaded machine).
+    // not medians: load from other tests only ever adds time. A leak (no hash for an unknown
+    // name) is a factor of a hundred and fails every round; load can still skew one round on a
+    // busy machine, so up to five rounds are measured and one within 1.5x suffices.
     let mut app = app().await;
     let hasher = PasswordHasher::default();
     let stored = hasher.hash(&Password::new("correct horse")).unwrap();
@@ -359,24 +360,28 @@ async fn unknown_user_and_wrong_password_take_the_same_time() {
     app.login.hasher = Arc::new(hasher);
     app.login.config.ip_limit = u64::MAX;
     app.login.config.lockout_threshold = u32::MAX;
-    let mut unknown = Vec::new();
-    let mut wrong = Vec::new();
-    for _ in 0..9 {
-        for (user, times) in [("mallory", &mut unknown), ("alice", &mut wrong)] {
-            let start = std::time::Instant::now();
-            let e = app
-                .login
-                .login(attempt(user, "not the password"))
-                .await
-                .unwrap_err();
-            times.push(start.elapsed());
-            assert_eq!(e.code, ErrorCode::InvalidCredentials);
-        }
-    }
     let fastest = |times: &[std::time::Duration]| times.iter().min().unwrap().as_secs_f64();
-    let (u, w) = (fastest(&unknown), fastest(&wrong));
-    assert!(
-        u.max(w) / u.min(w) < 1.5,
-        "fastest runs: unknown {u:.4}s, wrong password {w:.4}s"
-    );
+    let mut rounds = Vec::new();
+    for _ in 0..5 {
+        let mut unknown = Vec::new();
+        let mut wrong = Vec::new();
+        for _ in 0..9 {
+            for (user, times) in [("mallory", &mut unknown), ("alice", &mut wrong)] {
+                let start = std::time::Instant::now();
+                let e = app
+                    .login
+                    .login(attempt(user, "not the password"))
+                    .await
+                    .unwrap_err();
+                times.push(start.elapsed());
+                assert_eq!(e.code, ErrorCode::InvalidCredentials);
+            }
+        }
+        let (u, w) = (fastest(&unknown), fastest(&wrong));
+        if u.max(w) / u.min(w) < 1.5 {
+            return;
+        }
+        rounds.push(format!("unknown {u:.4}s, wrong password {w:.4}s"));
+    }
+    panic!("fastest runs differ by 1.5x or more in every round: {rounds:?}");
 }

@@ -46,6 +46,13 @@ impl CorsRoute {
         methods: "POST",
         credentials: true,
     };
+    /// The OAuth token and revocation endpoints: `POST` of a form, the token in the form, never
+    /// a cookie (a page that could read the answer of a credentialed request could not do
+    /// more with it, but the endpoints have nothing to do with cookies).
+    pub const OAUTH: Self = Self {
+        methods: "POST",
+        credentials: false,
+    };
     /// The JWKS: a public `GET`, no cookie.
     pub const PUBLIC_GET: Self = Self {
         methods: "GET",

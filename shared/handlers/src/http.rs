@@ -255,6 +255,18 @@ fn one_value<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h [u8]>,
     }
 }
 
+/// The template's path of the route a request came in on (`requestContext.resourcePath`, e.g.
+/// `/oauth/token`): neither the stage prefix nor a custom domain's base path changes it, so a
+/// function serving two routes tells them apart by it. Outside API Gateway, the URI's path.
+pub fn resource_path(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.resource_path.clone(),
+        _ => None,
+    }
+    .filter(|p| !p.is_empty())
+    .unwrap_or_else(|| req.uri().path().to_owned())
+}
+
 /// The bearer token of an `Authorization` header, if any.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get("authorization")?.to_str().ok()?;

@@ -16,6 +16,20 @@ use crate::http::error_response;
 /// docs/key-rotation.md waits this long between `keys create` and `keys promote`.
 pub const JWKS_MAX_AGE_SECS: u32 = 300;
 
+/// The JWKS function's routes: the key set, and the discovery metadata
+/// ([`crate::discovery`]), which changes with the keyring only and is cached alike.
+pub async fn route(
+    keyring: &LiveKeyring,
+    config: &tokengate_domain::AuthConfig,
+    req: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    if crate::discovery::is_metadata_request(&req) {
+        crate::discovery::handle(keyring, config, req).await
+    } else {
+        handle(keyring, &config.allowed_origins, req).await
+    }
+}
+
 /// Handles `GET /.well-known/jwks.json` for a page of one of `allowed_origins` (a browser app
 /// verifying tokens itself), its CORS preflight included.
 pub async fn handle(

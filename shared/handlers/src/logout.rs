@@ -28,6 +28,20 @@ enum Scope {
     Global,
 }
 
+/// The logout function's two routes: `POST /oauth/revoke` (RFC 7009, the same operation,
+/// [`crate::oauth::revoke`]) and `POST /auth/logout`.
+pub async fn route(
+    logout: &Logout,
+    allowed_origins: &[String],
+    req: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    if crate::http::resource_path(&req) == crate::discovery::REVOCATION_PATH {
+        crate::oauth::revoke::handle(logout, allowed_origins, req).await
+    } else {
+        handle(logout, allowed_origins, req).await
+    }
+}
+
 /// Handles a logout request: 204 and a cleared cookie, whether or not anything was ended (and
 /// its CORS preflight).
 pub async fn handle(

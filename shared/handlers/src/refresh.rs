@@ -48,6 +48,16 @@ pub(crate) fn presented_token(
     }
 }
 
+/// The refresh function's two routes: `POST /oauth/token` (the same rotation behind an RFC 6749
+/// face, [`crate::oauth::token`]) and `POST /auth/refresh`.
+pub async fn route(refresh: &Refresh, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+    if crate::http::resource_path(&req) == crate::discovery::TOKEN_PATH {
+        crate::oauth::token::handle(refresh, req).await
+    } else {
+        handle(refresh, req).await
+    }
+}
+
 /// Handles a refresh request (and its CORS preflight).
 pub async fn handle(refresh: &Refresh, req: Request) -> Result<Response<Body>, lambda_http::Error> {
     Cors::new(&refresh.config.allowed_origins, CorsRoute::COOKIE)

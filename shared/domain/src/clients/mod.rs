@@ -16,7 +16,8 @@ pub mod parse;
 
 use crate::error::ErrorCode;
 
-/// The client used when a request names none: today's requests keep working with it.
+/// The id of the client used when a request names none, unless `TOKENGATE_DEFAULT_CLIENT_ID`
+/// names another: today's requests keep working with it.
 pub const DEFAULT_CLIENT_ID: &str = "default";
 
 /// Longest client id, scope name or resource: the session item stores the grant, so every
@@ -62,6 +63,8 @@ pub struct Client {
 pub struct Clients {
     scopes: Vec<ScopeRule>,
     clients: Vec<Client>,
+    /// The client a request without `client_id` uses (`TOKENGATE_DEFAULT_CLIENT_ID`).
+    default_id: String,
 }
 
 /// What a session was granted (at login) or a token carries.
@@ -100,8 +103,19 @@ impl Clients {
     pub fn only_default(audience: &str) -> Self {
         Self {
             scopes: Vec::new(),
-            clients: vec![default_client(audience)],
+            clients: vec![default_client(audience, DEFAULT_CLIENT_ID)],
+            default_id: DEFAULT_CLIENT_ID.to_owned(),
         }
+    }
+
+    /// The id of the client a request without `client_id` uses.
+    pub fn default_id(&self) -> &str {
+        &self.default_id
+    }
+
+    /// Whether `client_id` names a registered client (the default one included).
+    pub fn knows(&self, client_id: &str) -> bool {
+        self.clients.iter().any(|c| c.id == client_id)
     }
 
     /// The defined scopes.
@@ -117,7 +131,7 @@ impl Clients {
     /// The client a request names, or the default one; unknown → `invalid_client`.
     pub fn client(&self, id: Option<&str>) -> Result<&Client, ErrorCode> {
         let id = id.map(str::trim).filter(|s| !s.is_empty());
-        let id = id.unwrap_or(DEFAULT_CLIENT_ID);
+        let id = id.unwrap_or(&self.default_id);
         self.clients
             .iter()
             .find(|c| c.id == id)
@@ -190,18 +204,15 @@ pub fn narrow(original: &Granted, scope: Option<&str>) -> Result<Granted, ErrorC
     })
 }
 
-/// A request's `scope`: `None` when absent or blank, else its names. A malformed list (a
-/// character RFC 6749 §3.3 does not allow in a scope-token, or an over-long name) is
-/// `invalid_scope`.
+/// A request's `scope`: `None` when absent or empty (RFC 6749 §3.1: a parameter without a
+/// value is omitted), else its names. Anything but `scope-token *( SP scope-token )` (§3.3) —
+/// a character a scope-token may not hold, a leading, trailing or doubled space, an over-long
+/// name — is `invalid_scope`.
 fn requested(scope: Option<&str>) -> Result<Option<Vec<String>>, ErrorCode> {
-    let Some(text) = scope.filter(|s| !s.trim().is_empty()) else {
+    let Some(text) = scope.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    let names: Vec<String> = text
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let names: Vec<String> = text.split(' ').map(str::to_owned).collect();
     if names.len() > 64 || !names.iter().all(|n| is_scope_token(n)) {
         return Err(ErrorCode::InvalidScope);
     }
@@ -217,9 +228,9 @@ pub fn is_scope_token(name: &str) -> bool {
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
-fn default_client(audience: &str) -> Client {
+fn default_client(audience: &str, id: &str) -> Client {
     Client {
-        id: DEFAULT_CLIENT_ID.to_owned(),
+        id: id.to_owned(),
         kind: None,
         scopes: Vec::new(),
         default_scopes: Vec::new(),

@@ -23,11 +23,22 @@ impl Clients {
     /// Parses the two settings; `audience` is `TOKENGATE_AUDIENCE`. Errors name the variable
     /// and the offending part.
     pub fn parse(scopes: &str, clients: &str, audience: &str) -> anyhow::Result<Self> {
+        Self::parse_with_default(scopes, clients, audience, DEFAULT_CLIENT_ID)
+    }
+
+    /// [`parse`](Self::parse) with `default_id` (`TOKENGATE_DEFAULT_CLIENT_ID`) as the id of
+    /// the client requests without `client_id` use.
+    pub fn parse_with_default(
+        scopes: &str,
+        clients: &str,
+        audience: &str,
+        default_id: &str,
+    ) -> anyhow::Result<Self> {
         let scopes = parse_scopes(scopes)
             .map_err(|e| anyhow::anyhow!("environment variable TOKENGATE_SCOPES: {e}"))?;
         let mut list = Vec::new();
         for raw in clients.split(';').map(str::trim).filter(|c| !c.is_empty()) {
-            let client = parse_client(raw, &scopes, audience).map_err(|e| {
+            let client = parse_client(raw, &scopes, audience, default_id).map_err(|e| {
                 anyhow::anyhow!("environment variable TOKENGATE_CLIENTS: client {raw:?}: {e}")
             })?;
             anyhow::ensure!(
@@ -37,12 +48,13 @@ impl Clients {
             );
             list.push(client);
         }
-        if list.iter().all(|c| c.id != DEFAULT_CLIENT_ID) {
-            list.push(default_client(audience));
+        if list.iter().all(|c| c.id != default_id) {
+            list.push(default_client(audience, default_id));
         }
         Ok(Self {
             scopes,
             clients: list,
+            default_id: default_id.to_owned(),
         })
     }
 }
@@ -76,7 +88,12 @@ fn parse_scopes(spec: &str) -> anyhow::Result<Vec<ScopeRule>> {
     Ok(rules)
 }
 
-fn parse_client(raw: &str, scopes: &[ScopeRule], audience: &str) -> anyhow::Result<Client> {
+fn parse_client(
+    raw: &str,
+    scopes: &[ScopeRule],
+    audience: &str,
+    default_id: &str,
+) -> anyhow::Result<Client> {
     let (mut id, mut kind, mut allowed, mut default, mut resources) =
         (None, None, None, None, None);
     for field in raw.split(',').map(str::trim).filter(|f| !f.is_empty()) {
@@ -109,7 +126,7 @@ fn parse_client(raw: &str, scopes: &[ScopeRule], audience: &str) -> anyhow::Resu
     let kind = match kind.as_deref() {
         Some("browser") => Some(ClientKind::Browser),
         Some("native") => Some(ClientKind::Native),
-        None if id == DEFAULT_CLIENT_ID => None,
+        None if id == default_id => None,
         None => anyhow::bail!("lacks kind=browser or kind=native"),
         Some(other) => anyhow::bail!("kind {other:?} must be browser or native"),
     };
@@ -136,7 +153,7 @@ fn parse_client(raw: &str, scopes: &[ScopeRule], audience: &str) -> anyhow::Resu
     let mut resources = words(resources);
     if resources.is_empty() {
         anyhow::ensure!(
-            id == DEFAULT_CLIENT_ID,
+            id == default_id,
             "lacks resources= (the audiences it may ask for)"
         );
         resources.push(audience.to_owned());

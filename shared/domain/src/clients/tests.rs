@@ -76,10 +76,21 @@ fn nothing_requested_grants_the_default_set() {
         .grant_login(&ask(Some("web"), None, None), &[])
         .unwrap();
     assert_eq!(g.scope(), "orders:read");
-    let blank = clients()
-        .grant_login(&ask(Some("web"), Some("  "), None), &[])
+    let empty = clients()
+        .grant_login(&ask(Some("web"), Some(""), None), &[])
         .unwrap();
-    assert_eq!(blank, g);
+    assert_eq!(empty, g);
+    for malformed in [
+        " ",
+        "orders:read ",
+        " orders:read",
+        "orders:read  orders:write",
+    ] {
+        let e = clients()
+            .grant_login(&ask(Some("web"), Some(malformed), None), &[])
+            .unwrap_err();
+        assert_eq!(e, ErrorCode::InvalidScope, "{malformed:?}");
+    }
 }
 
 #[test]

@@ -10,6 +10,9 @@ use crate::origin::OriginSecret;
 use crate::password::HashParams;
 use crate::policy::RoutePolicy;
 
+mod oauth;
+pub use oauth::DEFAULT_CLIENT_ID;
+
 /// Argon2id parameters (`TOKENGATE_ARGON2_MEMORY_KIB` 19456, `_ITERATIONS` 2, `_PARALLELISM`
 /// 1), for login and the admin CLI alike. Below OWASP's minimum (m=19 MiB, t=2, p=1) they are
 /// refused, naming the variable: a weaker hash is a silent gift to whoever copies the table.
@@ -199,8 +202,11 @@ pub struct AuthConfig {
     /// none: off). Only a request carrying it is counted by its `CloudFront-Viewer-Address`
     /// rather than API Gateway's `sourceIp` ([`crate::origin`]).
     pub origin_secret: Option<OriginSecret>,
+    /// The client a request without `client_id` uses (`TOKENGATE_DEFAULT_CLIENT_ID`,
+    /// `default`).
+    pub default_client_id: String,
     /// Registered clients, scopes and resource servers (`TOKENGATE_CLIENTS`,
-    /// `TOKENGATE_SCOPES`; default: only the built-in `default` client, no scopes, `aud` =
+    /// `TOKENGATE_SCOPES`; default: only the built-in default client, no scopes, `aud` =
     /// `audience`).
     pub clients: Clients,
 }
@@ -234,6 +240,7 @@ impl AuthConfig {
             leeway_secs: Validation::DEFAULT_LEEWAY_SECS,
             keyring_refresh_secs: 60,
             origin_secret: None,
+            default_client_id: DEFAULT_CLIENT_ID.to_owned(),
         }
     }
 
@@ -243,6 +250,7 @@ impl AuthConfig {
             env.required("TOKENGATE_ISSUER")?,
             env.required("TOKENGATE_AUDIENCE")?,
         );
+        let default_client = oauth::default_client_id(env)?;
         let cfg = Self {
             access_ttl_secs: env.parse_or("TOKENGATE_ACCESS_TTL_SECONDS", d.access_ttl_secs)?,
             refresh_ttl_secs: env.parse_or("TOKENGATE_REFRESH_TTL_SECONDS", d.refresh_ttl_secs)?,
@@ -278,10 +286,12 @@ impl AuthConfig {
             keyring_refresh_secs: env
                 .parse_or("TOKENGATE_KEYRING_REFRESH_SECONDS", d.keyring_refresh_secs)?,
             origin_secret: OriginSecret::parse(&env.text("TOKENGATE_ORIGIN_SECRET"))?,
-            clients: Clients::parse(
+            default_client_id: default_client.clone(),
+            clients: Clients::parse_with_default(
                 &env.text("TOKENGATE_SCOPES"),
                 &env.text("TOKENGATE_CLIENTS"),
                 &d.audience,
+                &default_client,
             )?,
             ..d
         };

@@ -347,3 +347,24 @@ fn clients_scopes_and_route_scopes_are_read_and_their_errors_name_the_variable()
         );
     }
 }
+
+#[test]
+fn default_client_id_defaults_to_default_and_refuses_spaces() {
+    let base = [("TOKENGATE_ISSUER", "i"), ("TOKENGATE_AUDIENCE", "a")];
+    let cfg = AuthConfig::from_env(&env(&base)).unwrap();
+    assert_eq!(cfg.default_client_id, "default");
+    assert!(cfg.knows_client("default") && !cfg.knows_client("other"));
+    assert!(cfg.scopes_supported().is_empty(), "no scope is defined");
+    let named = [base[0], base[1], ("TOKENGATE_DEFAULT_CLIENT_ID", "web-app")];
+    assert_eq!(
+        AuthConfig::from_env(&env(&named))
+            .unwrap()
+            .default_client_id,
+        "web-app"
+    );
+    for bad in ["web app", "caf\u{e9}", &"x".repeat(129)] {
+        let bad_env = [base[0], base[1], ("TOKENGATE_DEFAULT_CLIENT_ID", bad)];
+        let err = AuthConfig::from_env(&env(&bad_env)).unwrap_err();
+        assert!(err.to_string().contains("TOKENGATE_DEFAULT_CLIENT_ID"));
+    }
+}

@@ -306,3 +306,42 @@ async fn public_and_bearer_routes_grant_the_origin_without_credentials() {
     assert_eq!(resp.status(), 200);
     assert_eq!(cors_headers(&resp), pairs(&[("vary", "Origin")]));
 }
+
+#[tokio::test]
+async fn oauth_routes_grant_an_allowed_origin_without_credentials() {
+    let rig = MemoryRig::new().await;
+    let origins = &rig.config.auth.allowed_origins;
+    for path in ["/oauth/token", "/oauth/revoke"] {
+        let answer = |req| async {
+            match path {
+                "/oauth/token" => refresh::route(&rig.refresh, req).await,
+                _ => logout::route(&rig.logout, origins, req).await,
+            }
+            .unwrap()
+        };
+        let resp = answer(preflight(path, APP, "POST")).await;
+        assert_eq!(resp.status(), 204, "{path}");
+        assert_eq!(
+            cors_headers(&resp),
+            pairs(&[
+                (
+                    "access-control-allow-headers",
+                    "authorization, content-type"
+                ),
+                ("access-control-allow-methods", "POST"),
+                ("access-control-allow-origin", APP),
+                ("access-control-max-age", "600"),
+                ("vary", "Origin"),
+            ]),
+            "{path}: no credentials, the token is in the form"
+        );
+        // An answer (here an error) is readable by the allowed origin, by no other.
+        let form = [("Origin", APP), ("content-type", "application/json")];
+        let resp = answer(event("POST", path, &form, Some("{}"))).await;
+        assert_eq!(error_code(&resp), "invalid_request", "{path}");
+        assert!(cors_headers(&resp).contains(&("access-control-allow-origin".into(), APP.into())));
+        let foreign = [("Origin", FOREIGN), ("content-type", "application/json")];
+        let resp = answer(event("POST", path, &foreign, Some("{}"))).await;
+        assert_eq!(cors_headers(&resp), pairs(&[("vary", "Origin")]), "{path}");
+    }
+}

@@ -18,6 +18,8 @@ mod jwks;
 mod login;
 mod logout;
 mod me;
+mod oauth;
+mod oauth_revoke;
 mod password;
 mod refresh;
 mod scopes;

@@ -31,7 +31,13 @@ pub fn event(method: &str, path: &str, headers: Value, body: Option<&str>) -> Re
     let sample = match path {
         "/auth/login" => include_str!("../../../../events/login.json"),
         "/auth/refresh" => include_str!("../../../../events/refresh-body.json"),
-        "/auth/logout" => include_str!("../../../../events/logout.json"),
+        "/auth/logout" | "/oauth/revoke" => include_str!("../../../../events/logout.json"),
+        "/oauth/token" => include_str!("../../../../events/refresh-body.json"),
+        "/.well-known/jwks.json"
+        | "/.well-known/openid-configuration"
+        | "/.well-known/oauth-authorization-server" => {
+            include_str!("../../../../events/jwks.json")
+        }
         other => panic!("no sample event for {other}"),
     };
     let mut ev: Value = serde_json::from_str(sample).expect("the sample event is JSON");
