@@ -372,3 +372,31 @@ async fn a_password_change_keeps_the_callers_client_and_scope() {
         (Some("web"), Some("api"))
     );
 }
+
+#[tokio::test]
+async fn the_oauth_token_endpoint_narrows_within_the_grant_of_the_sessions_client() {
+    use crate::oauth::{assert_oauth_error, token_request};
+    let rig = rig().await;
+    let token = native_session(&rig, "olga", "orders:read").await;
+    let form = |client: &str, extra: &str| {
+        format!("grant_type=refresh_token&client_id={client}&refresh_token={token}{extra}")
+    };
+    // Another registered client: the token was not issued to it (RFC 6749 §5.2).
+    assert_oauth_error(
+        &token_request(&rig, &form("web", "")).await,
+        400,
+        "invalid_grant",
+    );
+    assert_oauth_error(
+        &token_request(&rig, &form("evil", "")).await,
+        400,
+        "invalid_client",
+    );
+    // Wider than the original grant: invalid_scope, nothing spent.
+    let wider = form("cli", "&scope=orders:read+orders:write");
+    assert_oauth_error(&token_request(&rig, &wider).await, 400, "invalid_scope");
+    let ok = token_request(&rig, &form("cli", "&scope=orders:read")).await;
+    assert_eq!(ok.status(), 200, "{:?}", ok.body());
+    assert_eq!(body_json(&ok)["scope"], "orders:read");
+    assert_eq!(claims(&ok)["client_id"], "cli");
+}
