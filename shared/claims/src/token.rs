@@ -71,6 +71,23 @@ pub struct AccessClaims {
     pub sid: Option<String>,
 }
 
+impl AccessClaims {
+    /// The granted scopes: the names of the space-separated `scope` claim (RFC 8693 §4.2),
+    /// none when it is absent.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Whether the token was granted `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes().any(|s| s == scope)
+    }
+}
+
 /// `base64url(header) "." base64url(claims)`: the bytes the signer signs.
 pub fn signing_input(header: &Header, claims: &AccessClaims) -> String {
     // Serialising these plain structs cannot fail.
@@ -82,4 +99,34 @@ pub fn signing_input(header: &Header, claims: &AccessClaims) -> String {
 /// `signing_input "." base64url(signature)`; `signature` in JWS form (64-byte `r‖s` for ES256).
 pub fn assemble(signing_input: &str, signature: &[u8]) -> String {
     format!("{signing_input}.{}", B64.encode(signature))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_the_names_of_the_space_separated_claim() {
+        let mut c = AccessClaims {
+            iss: "i".into(),
+            aud: "a".into(),
+            sub: "s".into(),
+            client_id: Some("web".into()),
+            exp: 2,
+            iat: 1,
+            nbf: 1,
+            jti: "j".into(),
+            roles: vec![],
+            ver: 1,
+            scope: Some("orders:read orders:write".into()),
+            sid: None,
+        };
+        assert_eq!(
+            c.scopes().collect::<Vec<_>>(),
+            ["orders:read", "orders:write"]
+        );
+        assert!(c.has_scope("orders:write") && !c.has_scope("orders"));
+        c.scope = None;
+        assert_eq!(c.scopes().count(), 0);
+    }
 }

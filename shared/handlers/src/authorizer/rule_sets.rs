@@ -40,12 +40,5 @@ impl<'a> RuleSets<'a> {
 
 /// The token's scopes (RFC 8693 §4.2: one space-separated string).
 pub(super) fn token_scopes(claims: &AccessClaims) -> Vec<String> {
-    claims
-        .scope
-        .as_deref()
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+    claims.scopes().map(str::to_owned).collect()
 }
