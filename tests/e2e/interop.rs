@@ -1,6 +1,6 @@
 //! Third-party clients against the running stack: `tests/interop/interop.test.mjs` runs
 //! `oauth4webapi` (discovery and its validation, the refresh_token grant and revocation at the
-//! advertised endpoints) and `aws-jwt-verify` (issuer, audience, JWKS) against the root gateway,
+//! advertised endpoints) and `aws-jwt-verify` (issuer, audience, scope, JWKS) against the root gateway,
 //! whose URL is the functions' `TOKENGATE_ISSUER`. `tests/interop/setup.sh` installs the pinned
 //! packages first. PyJWT's check is the deploy check's (`deploy_check.rs`).
 

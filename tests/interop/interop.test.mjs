@@ -1,7 +1,7 @@
 // Third-party clients nobody here wrote, against the running stack (tests/e2e/interop.rs):
 // oauth4webapi discovers and validates the metadata at the issuer, refreshes with the
 // refresh_token grant and revokes at the advertised endpoints; aws-jwt-verify verifies an
-// access token (issuer, audience, signature by the JWKS at the advertised jwks_uri).
+// access token (issuer, audience, scope, signature by the JWKS at the advertised jwks_uri).
 //
 // TOKENGATE_ISSUER is the root gateway's URL (as a custom domain serves it), which the stack's
 // functions use as their issuer; TOKENGATE_USERNAME / TOKENGATE_PASSWORD a seeded user.
@@ -13,7 +13,8 @@ import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 const issuer = new URL(process.env.TOKENGATE_ISSUER);
 // The local stack is plain HTTP on localhost; deployed, the issuer is HTTPS and this goes.
 const http = { [oauth.allowInsecureRequests]: true };
-const client = { client_id: process.env.TOKENGATE_CLIENT_ID ?? "default" };
+// A registered native client of the stack (tests/src/local_api.rs, as `make dev`).
+const client = { client_id: "cli" };
 const clientAuth = oauth.None();
 
 // 1. Discovery, both documents; processDiscoveryResponse checks `issuer` is exactly the URL
@@ -37,11 +38,15 @@ const login = await fetch(new URL(`${issuer.href.replace(/\/$/, "")}/auth/login`
   body: JSON.stringify({
     username: process.env.TOKENGATE_USERNAME,
     password: process.env.TOKENGATE_PASSWORD,
-    client: "native",
+    client_id: client.client_id,
+    // orders:write needs role admin, which this user lacks: the grant is narrowed and echoed.
+    scope: "orders:read orders:write",
   }),
 });
 assert.equal(login.status, 200, "login");
-const first = (await login.json()).refresh_token;
+const loggedIn = await login.json();
+assert.equal(loggedIn.scope, "orders:read", "the grant narrowed by the user's roles");
+const first = loggedIn.refresh_token;
 
 // 3. The refresh_token grant at the advertised token endpoint.
 const refreshed = await oauth.processRefreshTokenResponse(
@@ -66,13 +71,19 @@ const verifier = JwtVerifier.create(
     issuer: as.issuer,
     audience: process.env.TOKENGATE_AUDIENCE ?? "api",
     jwksUri: as.jwks_uri,
-    // Seam for scopes (after the scopes work merges): `scope: ["..."]` here, and a token
-    // without the scope refused.
+    scope: ["orders:read"],
   },
   { jwksCache: new SimpleJwksCache({ fetcher }) },
 );
 const claims = await verifier.verify(refreshed.access_token);
 assert.equal(claims.iss, issuer.href.replace(/\/$/, ""));
+assert.equal(claims.client_id, client.client_id);
+assert.equal(claims.scope, "orders:read");
+const writer = JwtVerifier.create(
+  { issuer: as.issuer, audience: "api", jwksUri: as.jwks_uri, scope: ["orders:write"] },
+  { jwksCache: new SimpleJwksCache({ fetcher }) },
+);
+await assert.rejects(writer.verify(refreshed.access_token), "a token without the scope");
 await assert.rejects(
   verifier.verify(refreshed.access_token.slice(0, -4) + "AAAA"),
   "a tampered signature is refused",

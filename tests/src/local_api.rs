@@ -129,6 +129,14 @@ impl LocalApi {
                 ),
             ),
             ("TOKENGATE_ROUTE_ROLES", "GET /api/me=;* /api/admin/*=admin"),
+            // As `make dev`: scopes and a native client the interop test logs in with; requests
+            // without `client_id` keep the built-in default client.
+            ("TOKENGATE_SCOPES", "profile:read=;orders:read=;orders:write=admin"),
+            (
+                "TOKENGATE_CLIENTS",
+                "id=cli,kind=native,scopes=profile:read orders:read orders:write,\
+                 default=profile:read,resources=api",
+            ),
             ("RUST_LOG", "info"),
         ] {
             environment.push((k.to_owned(), v.to_owned()));
