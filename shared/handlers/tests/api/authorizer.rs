@@ -11,13 +11,10 @@ use base64::Engine;
 use serde_json::{json, Value};
 use tokengate_domain::ports::Denylist;
 use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
-use tokengate_handlers::iam::{self, Decision};
 use tokengate_testing::keys::ecdsa_twin;
 use tokengate_testing::memory::MemoryRig;
 
-use crate::support::{fill, login_tokens};
-
-const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api123/v1";
+use crate::support::{fill, gateway_allows, login_tokens, token_event, v2_event, ARN};
 
 async fn setup() -> (MemoryRig, Authorizer, String) {
     let rig = MemoryRig::new().await;
@@ -31,38 +28,6 @@ async fn refusal(auth: &Authorizer, token: &str) -> AuthorizerError {
     auth.handle(token_event(token, "GET", "/api/me"))
         .await
         .unwrap_err()
-}
-
-fn token_event(token: &str, method: &str, path: &str) -> Value {
-    json!({
-        "type": "TOKEN",
-        "authorizationToken": format!("Bearer {token}"),
-        "methodArn": format!("{ARN}/{method}{path}"),
-    })
-}
-
-/// An HTTP API event for `method path` on the `$default` stage, matched by a greedy route and
-/// cached by token, method and path.
-fn v2_event(token: &str, method: &str, path: &str) -> Value {
-    let route = "ANY /api/{proxy+}";
-    json!({
-        "version": "2.0", "type": "REQUEST",
-        "routeArn": format!("{ARN}/{method}{path}"),
-        "identitySource": [format!("Bearer {token}"), method, path],
-        "routeKey": route, "rawPath": path, "rawQueryString": "",
-        "headers": { "authorization": format!("Bearer {token}") },
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "api123",
-            "domainName": "api123.execute-api.us-east-1.amazonaws.com", "domainPrefix": "api123",
-            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "t" },
-            "requestId": "r", "routeKey": route, "stage": "$default", "time": "t", "timeEpoch": 0
-        }
-    })
-}
-
-/// What API Gateway decides for `method path` from the authorizer's (possibly cached) answer.
-fn gateway_allows(resp: &Value, method: &str, path: &str) -> bool {
-    iam::evaluate(resp, &format!("{ARN}/{method}{path}")) == Some(Decision::Allow)
 }
 
 /// The REST policy refuses every admin route of this API, bare prefix included, and allows
@@ -234,7 +199,15 @@ async fn store_outage_fails_closed() {
     let err = refusal(&auth, &token).await;
     assert!(matches!(err, AuthorizerError::Unavailable));
     // HTTP API answers an authorizer error with 500, never the 403 of a refusal.
-    let v2 = auth.handle(v2_event(&token, "GET", "/api/me")).await;
+    let bearer = format!("Bearer {token}");
+    let v2 = auth
+        .handle(v2_event(
+            &token,
+            "GET",
+            "/api/me",
+            &[&bearer, "GET", "/api/me"],
+        ))
+        .await;
     assert!(matches!(v2, Err(AuthorizerError::Unavailable)), "{v2:?}");
 }
 
@@ -272,20 +245,36 @@ async fn rest_request_event_is_supported() {
 #[tokio::test]
 async fn http_api_v2_simple_responses() {
     let (_rig, auth, token) = setup().await;
+    let bearer = format!("Bearer {token}");
     let ok = auth
-        .handle(v2_event(&token, "GET", "/api/me"))
+        .handle(v2_event(
+            &token,
+            "GET",
+            "/api/me",
+            &[&bearer, "GET", "/api/me"],
+        ))
         .await
         .unwrap();
     assert_eq!(ok["isAuthorized"], true);
     assert_eq!(ok["context"]["sub"], "u-alice");
-    // Judged on the request, not on the greedy route `ANY /api/{proxy+}` that matched it.
+    // Judged on the request, not on the greedy route `ANY /{proxy+}` that matched it.
     let forbidden = auth
-        .handle(v2_event(&token, "DELETE", "/api/admin/users"))
+        .handle(v2_event(
+            &token,
+            "DELETE",
+            "/api/admin/users",
+            &[&bearer, "DELETE", "/api/admin/users"],
+        ))
         .await
         .unwrap();
     assert_eq!(forbidden["isAuthorized"], false);
     let bad = auth
-        .handle(v2_event("nope", "GET", "/api/me"))
+        .handle(v2_event(
+            "nope",
+            "GET",
+            "/api/me",
+            &["Bearer nope", "GET", "/api/me"],
+        ))
         .await
         .unwrap();
     assert_eq!(bad["isAuthorized"], false);

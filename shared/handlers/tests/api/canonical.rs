@@ -4,12 +4,12 @@
 //! `iam::evaluate`), and on an HTTP API — and an HTTP API answer cached without the route in
 //! its key allows only a token that no rule refuses.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokengate_handlers::authorizer::{Authorizer, CacheKind};
-use tokengate_handlers::iam::{self, Decision};
 use tokengate_testing::memory::MemoryRig;
 
-const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api123/v1";
+use crate::support::{gateway_allows, token_event, v2_event};
+
 const RULES: &str =
     "GET /api/me=; * /api/admin/*=admin; DELETE /api/items=admin; GET /api/report=admin";
 
@@ -29,36 +29,6 @@ const SPELLINGS: [(&str, &str, &str); 12] = [
     ("HEAD as GET", "HEAD", "/api/report"),
     ("HEAD as GET, mixed case", "HEAD", "/Api/REPORT"),
 ];
-
-fn token_event(token: &str, method: &str, path: &str) -> Value {
-    json!({
-        "type": "TOKEN",
-        "authorizationToken": format!("Bearer {token}"),
-        "methodArn": format!("{ARN}/{method}{path}"),
-    })
-}
-
-/// An HTTP API event keyed by `identity` (the identity-source values API Gateway lists).
-fn v2_event(token: &str, method: &str, path: &str, identity: &[&str]) -> Value {
-    let route = "ANY /{proxy+}";
-    json!({
-        "version": "2.0", "type": "REQUEST",
-        "routeArn": format!("{ARN}/{method}{path}"),
-        "identitySource": identity,
-        "routeKey": route, "rawPath": path, "rawQueryString": "",
-        "headers": { "authorization": format!("Bearer {token}") },
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "api123",
-            "domainName": "api123.execute-api.us-east-1.amazonaws.com", "domainPrefix": "api123",
-            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "t" },
-            "requestId": "r", "routeKey": route, "stage": "$default", "time": "t", "timeEpoch": 0
-        }
-    })
-}
-
-fn gateway_allows(policy: &Value, method: &str, path: &str) -> bool {
-    iam::evaluate(policy, &format!("{ARN}/{method}{path}")) == Some(Decision::Allow)
-}
 
 async fn http_api(auth: &Authorizer, token: &str, method: &str, path: &str) -> Value {
     let bearer = format!("Bearer {token}");

@@ -273,14 +273,6 @@ async fn a_token_for_resource_a_is_refused_by_resource_bs_authorizer() {
     assert!(reports.handle(event).await.is_ok());
 }
 
-fn rest_event(token: &str, method: &str, path: &str) -> Value {
-    json!({
-        "type": "TOKEN",
-        "authorizationToken": format!("Bearer {token}"),
-        "methodArn": format!("arn:aws:execute-api:us-east-1:123456789012:api123/v1/{method}{path}"),
-    })
-}
-
 #[tokio::test]
 async fn a_route_scope_rule_refuses_a_token_without_the_scope() {
     let rig = rig().await;
@@ -332,7 +324,7 @@ async fn a_route_scope_rule_refuses_a_token_without_the_scope() {
     // The REST answer for the whole API denies exactly the scope rule's routes, and the
     // function's context carries the scope.
     let answer = auth
-        .handle(rest_event(&reader, "GET", "/api/orders/7"))
+        .handle(token_event(&reader, "GET", "/api/orders/7"))
         .await
         .unwrap();
     let statements = answer["policyDocument"]["Statement"].as_array().unwrap();

@@ -6,6 +6,7 @@ use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use lambda_http::http::header::SET_COOKIE;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
+use tokengate_handlers::iam::{self, Decision};
 use tokengate_handlers::login;
 use tokengate_testing::memory::MemoryRig;
 
@@ -129,4 +130,41 @@ pub async fn login_tokens(rig: &MemoryRig) -> (String, String) {
             .to_owned(),
         cookie_value(&resp),
     )
+}
+
+/// The REST API stage the authorizer tests' method ARNs belong to.
+pub const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api123/v1";
+
+/// A REST TOKEN authorizer event for `method path` with `token` as the bearer.
+pub fn token_event(token: &str, method: &str, path: &str) -> Value {
+    json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {token}"),
+        "methodArn": format!("{ARN}/{method}{path}"),
+    })
+}
+
+/// An HTTP API (payload 2.0) authorizer event for `method path` on the `$default` stage,
+/// matched by a greedy route and cached by `identity` (the identity-source values API Gateway
+/// lists in the event).
+pub fn v2_event(token: &str, method: &str, path: &str, identity: &[&str]) -> Value {
+    let route = "ANY /{proxy+}";
+    json!({
+        "version": "2.0", "type": "REQUEST",
+        "routeArn": format!("{ARN}/{method}{path}"),
+        "identitySource": identity,
+        "routeKey": route, "rawPath": path, "rawQueryString": "",
+        "headers": { "authorization": format!("Bearer {token}") },
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "api123",
+            "domainName": "api123.execute-api.us-east-1.amazonaws.com", "domainPrefix": "api123",
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "t" },
+            "requestId": "r", "routeKey": route, "stage": "$default", "time": "t", "timeEpoch": 0
+        }
+    })
+}
+
+/// What API Gateway decides for `method path` from the authorizer's (possibly cached) answer.
+pub fn gateway_allows(resp: &Value, method: &str, path: &str) -> bool {
+    iam::evaluate(resp, &format!("{ARN}/{method}{path}")) == Some(Decision::Allow)
 }
