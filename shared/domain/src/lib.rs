@@ -25,6 +25,7 @@ pub mod policy;
 pub mod ports;
 pub mod refresh;
 pub mod refresh_token;
+pub mod revocation_feed;
 pub mod session;
 mod source_limit;
 pub mod username;

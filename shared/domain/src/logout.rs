@@ -16,9 +16,7 @@ use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::error::AuthError;
 use crate::keyring::LiveKeyring;
-use crate::ports::{
-    Denylist, RateLimiter, RevocationSource, Session, SessionStore, UserStatus, UserStore,
-};
+use crate::ports::{Denylist, RateLimiter, RevocationSource, Session, SessionStore, UserStore};
 use crate::refresh_token::RefreshToken;
 use crate::source_limit;
 
@@ -137,12 +135,9 @@ impl Logout {
     async fn access_token_is_live(&self, claims: &AccessClaims) -> Result<bool, AuthError> {
         let status = self
             .revocations
-            .revocation_status(&claims.jti, &claims.sub)
+            .revocation_status(&claims.jti, &claims.sub, claims.sid.as_deref())
             .await?;
-        Ok(!status.jti_denied
-            && status
-                .principal
-                .is_some_and(|p| p.token_version == claims.ver && p.status == UserStatus::Active))
+        Ok(!status.revokes(claims.ver))
     }
 
     /// Bumps the owner's token version from the version a live credential proves. The bump is

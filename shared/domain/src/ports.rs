@@ -308,6 +308,9 @@ pub trait Denylist: Send + Sync {
 pub struct RevocationStatus {
     /// The `jti` is denylisted.
     pub jti_denied: bool,
+    /// The token's session (`sid`) was revoked: logout, reuse detection, revocation of its
+    /// refresh token (RFC 7009 §2.1: the access tokens of the same grant end with it).
+    pub session_revoked: bool,
     /// The owner's current token version and status; `None` if the user no longer exists.
     pub principal: Option<Principal>,
 }
@@ -321,11 +324,77 @@ pub struct Principal {
     pub status: UserStatus,
 }
 
-/// Denylist + principal lookup in one round trip.
+impl RevocationStatus {
+    /// Whether a token with these `jti`, `sid` and `ver` is revoked: denylisted, its session
+    /// revoked, its owner gone, disabled or at another token version.
+    pub fn revokes(&self, token_version: u64) -> bool {
+        self.jti_denied
+            || self.session_revoked
+            || !self
+                .principal
+                .is_some_and(|p| p.status == UserStatus::Active && p.token_version == token_version)
+    }
+}
+
+/// Denylist, session and principal lookup in one round trip.
 #[async_trait]
 pub trait RevocationSource: Send + Sync {
-    /// Looks up `jti` in the denylist and the principal `user_id` together.
-    async fn revocation_status(&self, jti: &str, user_id: &str) -> PortResult<RevocationStatus>;
+    /// Looks up `jti` in the denylist, the session `sid` (if the token names one) and the
+    /// principal `user_id` together (strongly consistent).
+    async fn revocation_status(
+        &self,
+        jti: &str,
+        user_id: &str,
+        sid: Option<&str>,
+    ) -> PortResult<RevocationStatus>;
+}
+
+/// What one revoking write revoked, as the revocation feed records it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Revoked {
+    /// One access token (logout with a bearer token, RFC 7009 revocation of an access token).
+    Token {
+        /// Its `jti`.
+        jti: String,
+    },
+    /// Every access token of the user below `min_version`: global logout, password change or
+    /// reset, disable (and enable), role change, `revoke-sessions`.
+    Principal {
+        /// The user id (`sub`).
+        user_id: String,
+        /// The user's new token version.
+        min_version: u64,
+    },
+    /// Every access token of a session: its family was revoked (logout, reuse detection,
+    /// revocation of its refresh token).
+    Session {
+        /// The session id (`sid`).
+        sid: String,
+    },
+}
+
+/// One item of the revocation feed, appended in the same transaction as the write that
+/// revoked (see [`crate::revocation_feed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    /// When the writer wrote it, by the writer's clock, in unix milliseconds: the feed's order.
+    /// Writers' clocks are skewed, so readers re-read a window before their cursor.
+    pub at_ms: i64,
+    /// The first second at which the entry no longer matters (no token it revokes is accepted
+    /// any longer): `exp + leeway + 1` for a token, [`crate::revocation_feed::entry_until`]
+    /// for a principal or a session. Also the item's TTL.
+    pub until: i64,
+    /// What was revoked.
+    pub revoked: Revoked,
+}
+
+/// The revocation feed, read by the authorizer.
+#[async_trait]
+pub trait RevocationFeed: Send + Sync {
+    /// Every entry with `at_ms >= since_ms`, in `at_ms` order, read with strongly consistent
+    /// reads (all pages). Entries past their `until` may be among them (TTL deletion is lazy):
+    /// the reader filters.
+    async fn read_feed(&self, since_ms: i64) -> PortResult<Vec<FeedEntry>>;
 }
 
 /// Signs JWS signing inputs with a key of the keyring (KMS `Sign` with its ARN).

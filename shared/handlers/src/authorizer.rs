@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use tokengate_claims::AccessClaims;
 use tokengate_domain::keyring::LiveKeyring;
 use tokengate_domain::policy::RoutePolicy;
-use tokengate_domain::ports::{RevocationSource, UserStatus};
+use tokengate_domain::ports::RevocationSource;
 use tokengate_domain::{Clock, PortError};
 
 use crate::http::strip_bearer;
@@ -139,16 +139,14 @@ impl Authorizer {
         };
         let status = self
             .revocations
-            .revocation_status(&claims.jti, &claims.sub)
+            .revocation_status(&claims.jti, &claims.sub, claims.sid.as_deref())
             .await?;
-        let current = status
-            .principal
-            .is_some_and(|p| p.status == UserStatus::Active && p.token_version == claims.ver);
-        if status.jti_denied || !current {
+        if status.revokes(claims.ver) {
             tracing::warn!(
                 event = "authorizer_denied_revoked",
                 jti = %claims.jti,
                 denylisted = status.jti_denied,
+                session_revoked = status.session_revoked,
             );
             record_outcome("revoked");
             return Ok(Verdict::Unauthorized);

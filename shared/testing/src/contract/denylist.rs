@@ -8,7 +8,7 @@ use super::{move_to, Stores};
 
 async fn denied<S: RevocationSource + ?Sized>(store: &S, jti: &str) -> bool {
     store
-        .revocation_status(jti, "u-nobody")
+        .revocation_status(jti, "u-nobody", None)
         .await
         .expect("the store answers")
         .jti_denied

@@ -60,7 +60,7 @@ pub async fn a_logged_out_token_stays_refused_until_exp_plus_leeway(flow: TokenF
     let denied = || async {
         flow.authorizer
             .revocations
-            .revocation_status(&claims.jti, &claims.sub)
+            .revocation_status(&claims.jti, &claims.sub, claims.sid.as_deref())
             .await
             .expect("the stores answer")
             .jti_denied

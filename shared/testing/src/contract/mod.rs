@@ -168,6 +168,7 @@ macro_rules! port_contracts {
             an_unknown_principal_reads_as_absent,
             a_principal_and_a_denied_jti_come_back_in_one_answer,
             the_principal_follows_disable_and_sign_out,
+            a_revoked_session_comes_back_with_the_principal,
         ]);
     };
     (@port $fresh:ident, $port:ident: [$($case:ident),* $(,)?]) => {

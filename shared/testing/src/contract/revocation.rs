@@ -1,9 +1,10 @@
-//! [`RevocationSource`] contract: the denylist entry of a `jti` and the principal of a user id
-//! come back together, each absent when there is none.
+//! [`RevocationSource`] contract: the denylist entry of a `jti`, the revocation of a session and
+//! the principal of a user id come back together, each absent when there is none.
 
 use tokengate_domain::ports::{Principal, RevocationSource, RevocationStatus, UserStatus};
 use tokengate_domain::{Clock, ManualClock, Username};
 
+use super::sessions::{granted, SID};
 use super::{create, Stores};
 
 async fn status<S: RevocationSource + ?Sized>(
@@ -12,7 +13,7 @@ async fn status<S: RevocationSource + ?Sized>(
     user_id: &str,
 ) -> RevocationStatus {
     store
-        .revocation_status(jti, user_id)
+        .revocation_status(jti, user_id, None)
         .await
         .expect("the store answers")
 }
@@ -27,6 +28,7 @@ pub async fn an_unknown_principal_reads_as_absent<S: Stores>(store: &S, _clock: 
         answer,
         RevocationStatus {
             jti_denied: false,
+            session_revoked: false,
             principal: None,
         }
     );
@@ -54,6 +56,7 @@ pub async fn a_principal_and_a_denied_jti_come_back_in_one_answer<S: Stores>(
         fresh,
         RevocationStatus {
             jti_denied: false,
+            session_revoked: false,
             principal: alice,
         }
     );
@@ -61,6 +64,7 @@ pub async fn a_principal_and_a_denied_jti_come_back_in_one_answer<S: Stores>(
         answer,
         RevocationStatus {
             jti_denied: true,
+            session_revoked: false,
             principal: alice,
         }
     );
@@ -95,4 +99,34 @@ pub async fn the_principal_follows_disable_and_sign_out<S: Stores>(
             })
         )
     );
+}
+
+/// A revoked session reads as revoked, a live or unknown one as not, and a token that names no
+/// session is not refused for it.
+pub async fn a_revoked_session_comes_back_with_the_principal<S: Stores>(
+    store: &S,
+    clock: &ManualClock,
+) {
+    granted(store, clock).await;
+    let read = |sid: Option<&'static str>| async move {
+        store
+            .revocation_status("jti-1", "u-1", sid)
+            .await
+            .expect("the store answers")
+    };
+    let live = read(Some(SID)).await;
+    let unknown = read(Some("sid-unknown")).await;
+    store.revoke_family(SID).await.expect("answers");
+
+    let revoked = read(Some(SID)).await;
+    let unnamed = read(None).await;
+
+    assert_eq!(
+        (live.session_revoked, unknown.session_revoked),
+        (false, false)
+    );
+    assert!(revoked.session_revoked, "{revoked:?}");
+    assert!(revoked.revokes(1) && !live.revokes(1));
+    assert_eq!(unnamed.session_revoked, false);
+    assert_eq!(revoked.principal, live.principal);
 }

@@ -13,7 +13,7 @@ fn name(raw: &str) -> Username {
 
 async fn principal<S: RevocationSource + ?Sized>(store: &S, user_id: &str) -> Option<Principal> {
     store
-        .revocation_status("jti-none", user_id)
+        .revocation_status("jti-none", user_id, None)
         .await
         .expect("the store answers")
         .principal

@@ -327,11 +327,19 @@ impl Denylist for MemoryBackend {
 
 #[async_trait]
 impl RevocationSource for MemoryBackend {
-    async fn revocation_status(&self, jti: &str, user_id: &str) -> PortResult<RevocationStatus> {
+    async fn revocation_status(
+        &self,
+        jti: &str,
+        user_id: &str,
+        sid: Option<&str>,
+    ) -> PortResult<RevocationStatus> {
         let now = self.clock.now();
         let s = self.enter()?;
         Ok(RevocationStatus {
             jti_denied: s.denied.get(jti).is_some_and(|&ttl| live(ttl, now)),
+            session_revoked: sid
+                .and_then(|sid| s.sessions.get(sid))
+                .is_some_and(|x| x.revoked),
             principal: s
                 .users
                 .values()
