@@ -9,10 +9,32 @@ use crate::ports::FeedEntry;
 /// token a few seconds after it, and writers' clocks are skewed.
 pub const ENTRY_MARGIN_SECS: i64 = 60;
 
-/// When a [`FeedEntry`] revoking a principal or a session, written at `at` (unix seconds), no
-/// longer matters: every access token issued before it has expired, leeway included.
-pub fn entry_until(at: i64, access_ttl_secs: i64, leeway_secs: i64) -> i64 {
-    at + access_ttl_secs + leeway_secs + ENTRY_MARGIN_SECS
+/// How long a feed entry revoking a principal or a session matters: the writers' access-token
+/// lifetime and leeway (`TOKENGATE_ACCESS_TTL_SECONDS`, `TOKENGATE_LEEWAY_SECONDS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedLife {
+    /// Access-token lifetime.
+    pub access_ttl_secs: i64,
+    /// Verifiers' leeway.
+    pub leeway_secs: i64,
+}
+
+impl Default for FeedLife {
+    /// The functions' defaults (900 s, 30 s).
+    fn default() -> Self {
+        Self {
+            access_ttl_secs: 900,
+            leeway_secs: tokengate_claims::Validation::DEFAULT_LEEWAY_SECS,
+        }
+    }
+}
+
+impl FeedLife {
+    /// When an entry revoking a principal or a session, written at `at` (unix seconds), no
+    /// longer matters: every access token issued before it has expired, leeway included.
+    pub fn until(&self, at: i64) -> i64 {
+        at + self.access_ttl_secs + self.leeway_secs + ENTRY_MARGIN_SECS
+    }
 }
 
 /// Whether `entry` still matters at `now` (unix seconds).

@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 use tokengate_domain::clock::Clock;
 use tokengate_domain::error::{PortError, PortResult};
 use tokengate_domain::lockout::LockState;
-use tokengate_domain::ports::{Session, User};
+use tokengate_domain::ports::{FeedEntry, Revoked, Session, User};
+use tokengate_domain::revocation_feed::FeedLife;
 
 pub use crypto::{MemoryMac, MemorySigner};
 pub use rig::{MemoryRig, RIG_EPOCH};
@@ -35,6 +36,9 @@ struct State {
     rates: HashMap<String, u64>,
     /// The keyring item, as the adapter stores it: `None` until the first write.
     keyring: Option<tokengate_domain::keyring::Keyring>,
+    /// The revocation feed, in the order written (entries are never removed: readers filter
+    /// on `until`, as they must with DynamoDB's lazy TTL deletion).
+    feed: Vec<FeedEntry>,
 }
 
 /// Every store in one process-local map. `set_unavailable(true)` makes every call fail as a
@@ -44,6 +48,7 @@ pub struct MemoryBackend {
     unavailable: AtomicBool,
     calls: AtomicUsize,
     clock: Arc<dyn Clock>,
+    feed_life: FeedLife,
 }
 
 /// An item with TTL `ttl` still exists at `now`: the DynamoDB adapter's rule, to the second.
@@ -60,7 +65,20 @@ impl MemoryBackend {
             unavailable: AtomicBool::new(false),
             calls: AtomicUsize::new(0),
             clock,
+            feed_life: FeedLife::default(),
         }
+    }
+
+    /// The same backend, whose feed entries for principals and sessions live as long as
+    /// `life` says (the default: the default access-token lifetime and leeway).
+    pub fn with_feed_life(mut self, life: FeedLife) -> Self {
+        self.feed_life = life;
+        self
+    }
+
+    /// A copy of the revocation feed as written, for assertions.
+    pub fn feed(&self) -> Vec<FeedEntry> {
+        self.lock().feed.clone()
     }
 
     /// Makes every following call fail with [`PortError::Unavailable`] (or succeed again).
@@ -95,6 +113,19 @@ impl MemoryBackend {
     /// Number of stored sessions.
     pub fn session_count(&self) -> usize {
         self.lock().sessions.len()
+    }
+
+    /// Appends what a revoking write revoked, under the lock the write holds (the adapter
+    /// writes it in the write's own transaction). `until` is the entry's end for a token; a
+    /// principal's or a session's ends after the longest access-token life.
+    fn append_feed(&self, state: &mut State, revoked: Revoked, until: Option<i64>) {
+        let at_ms = self.clock.now_ms();
+        let until = until.unwrap_or_else(|| self.feed_life.until(at_ms.div_euclid(1000)));
+        state.feed.push(FeedEntry {
+            at_ms,
+            until,
+            revoked,
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

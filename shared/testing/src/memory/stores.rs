@@ -8,9 +8,9 @@ use tokengate_domain::lockout::{
     Admission, Counters, DeviceCounter, DeviceReservation, LockState, LockStates, Reservation,
 };
 use tokengate_domain::ports::{
-    Denylist, KeyringStore, LockoutStore, Principal, RateLimiter, RefreshCount, Reissue,
-    RevocationSource, RevocationStatus, Rotation, Session, SessionStore, User, UserStatus,
-    UserStore, Window, WriteOutcome,
+    Denylist, FeedEntry, KeyringStore, LockoutStore, Principal, RateLimiter, RefreshCount, Reissue,
+    RevocationFeed, RevocationSource, RevocationStatus, Revoked, Rotation, Session, SessionStore,
+    User, UserStatus, UserStore, Window, WriteOutcome,
 };
 use tokengate_domain::refresh_token::TokenHash;
 use tokengate_domain::username::Username;
@@ -23,15 +23,40 @@ fn principal_ok(state: &State, user_id: &str, version: u64) -> bool {
     })
 }
 
-fn update_user(
-    state: &mut State,
-    pred: impl Fn(&User) -> bool,
-    change: impl FnOnce(&mut User),
-) -> Option<u64> {
-    let user = state.users.values_mut().find(|u| pred(u))?;
-    change(user);
-    user.token_version += 1;
-    Some(user.token_version)
+impl MemoryBackend {
+    /// Changes the user `pred` finds and bumps its token version, appending the bump to the
+    /// feed (every version bump revokes the user's older tokens).
+    fn update_user(
+        &self,
+        state: &mut State,
+        pred: impl Fn(&User) -> bool,
+        change: impl FnOnce(&mut User),
+    ) -> Option<u64> {
+        let user = state.users.values_mut().find(|u| pred(u))?;
+        change(user);
+        user.token_version += 1;
+        let (user_id, min_version) = (user.user_id.clone(), user.token_version);
+        let revoked = Revoked::Principal {
+            user_id,
+            min_version,
+        };
+        self.append_feed(state, revoked, None);
+        Some(min_version)
+    }
+
+    /// Revokes the session `sid` if `pred` accepts it; `true` if it did.
+    fn revoke_session(&self, sid: &str, pred: impl Fn(&Session) -> bool) -> PortResult<bool> {
+        let mut s = self.enter()?;
+        match s.sessions.get_mut(sid) {
+            Some(session) if pred(session) => session.revoked = true,
+            _ => return Ok(false),
+        }
+        let revoked = Revoked::Session {
+            sid: sid.to_owned(),
+        };
+        self.append_feed(&mut s, revoked, None);
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -67,7 +92,7 @@ impl UserStore for MemoryBackend {
     }
     async fn set_roles(&self, username: &Username, roles: &[String]) -> PortResult<Option<u64>> {
         let mut s = self.enter()?;
-        Ok(update_user(
+        Ok(self.update_user(
             &mut s,
             |u| &u.username == username,
             |u| u.roles = roles.to_vec(),
@@ -75,15 +100,11 @@ impl UserStore for MemoryBackend {
     }
     async fn set_status(&self, username: &Username, status: UserStatus) -> PortResult<Option<u64>> {
         let mut s = self.enter()?;
-        Ok(update_user(
-            &mut s,
-            |u| &u.username == username,
-            |u| u.status = status,
-        ))
+        Ok(self.update_user(&mut s, |u| &u.username == username, |u| u.status = status))
     }
     async fn sign_out_everywhere(&self, user_id: &str) -> PortResult<Option<u64>> {
         let mut s = self.enter()?;
-        Ok(update_user(&mut s, |u| u.user_id == user_id, |_| {}))
+        Ok(self.update_user(&mut s, |u| u.user_id == user_id, |_| {}))
     }
     async fn change_password(
         &self,
@@ -92,7 +113,7 @@ impl UserStore for MemoryBackend {
         expected_version: u64,
     ) -> PortResult<Option<u64>> {
         let mut s = self.enter()?;
-        Ok(update_user(
+        Ok(self.update_user(
             &mut s,
             |u| &u.username == username && u.token_version == expected_version,
             |u| u.password_hash = hash.to_owned(),
@@ -109,7 +130,7 @@ impl UserStore for MemoryBackend {
         token_version: u64,
     ) -> PortResult<Option<u64>> {
         let mut s = self.enter()?;
-        Ok(update_user(
+        Ok(self.update_user(
             &mut s,
             |u| {
                 u.user_id == user_id
@@ -297,19 +318,11 @@ impl SessionStore for MemoryBackend {
         }
     }
     async fn revoke_family(&self, sid: &str) -> PortResult<()> {
-        if let Some(session) = self.enter()?.sessions.get_mut(sid) {
-            session.revoked = true;
-        }
+        self.revoke_session(sid, |_| true)?;
         Ok(())
     }
     async fn revoke_family_on_reuse(&self, sid: &str, family: &TokenHash) -> PortResult<bool> {
-        match self.enter()?.sessions.get_mut(sid) {
-            Some(session) if &session.family_hash == family => {
-                session.revoked = true;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        self.revoke_session(sid, |session| &session.family_hash == family)
     }
     async fn cancel_grant(&self, sid: &str) -> PortResult<()> {
         self.enter()?.sessions.remove(sid);
@@ -320,8 +333,28 @@ impl SessionStore for MemoryBackend {
 #[async_trait]
 impl Denylist for MemoryBackend {
     async fn deny(&self, jti: &str, until: i64) -> PortResult<()> {
-        self.enter()?.denied.insert(jti.to_owned(), until);
+        let mut s = self.enter()?;
+        s.denied.insert(jti.to_owned(), until);
+        let revoked = Revoked::Token {
+            jti: jti.to_owned(),
+        };
+        self.append_feed(&mut s, revoked, Some(until));
         Ok(())
+    }
+}
+
+#[async_trait]
+impl RevocationFeed for MemoryBackend {
+    async fn read_feed(&self, since_ms: i64) -> PortResult<Vec<FeedEntry>> {
+        let s = self.enter()?;
+        let mut entries: Vec<FeedEntry> = s
+            .feed
+            .iter()
+            .filter(|e| e.at_ms >= since_ms)
+            .cloned()
+            .collect();
+        entries.sort_by_key(|e| e.at_ms);
+        Ok(entries)
     }
 }
 
