@@ -127,6 +127,6 @@ pub async fn a_revoked_session_comes_back_with_the_principal<S: Stores>(
     );
     assert!(revoked.session_revoked, "{revoked:?}");
     assert!(revoked.revokes(1) && !live.revokes(1));
-    assert_eq!(unnamed.session_revoked, false);
+    assert!(!unnamed.session_revoked);
     assert_eq!(revoked.principal, live.principal);
 }
