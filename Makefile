@@ -78,7 +78,10 @@ fuzz: $(FUZZ_TOOLS)
 dev: venv
 	scripts/dev.sh
 
-## bench: authorizer/login benchmarks, Node.js peers, cold start and size; target/bench/summary.json
+## bench: authorizer decision (twin-only and with its store access on the emulator, reads per
+## decision) and login timings, Node.js peers, cold start and size; medians of runs with their
+## range in target/bench/summary.json; fails naming any figure over its budget
+## (scripts/bench/budgets.py)
 bench: venv
 	scripts/bench.sh
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# `make bench`: criterion benches of the authorizer and login, the Node.js peers on the same
-# tokens, AWS calls per operation, cold start/peak memory/size of every function's release
-# binary; prints a table and writes target/bench/summary.json.
-# Every figure is a ratio against a baseline measured in the same run.
+# `make bench`: the authorizer and login timings (shared/handlers/benches/authorizer: on the
+# in-memory twin, and through the deployed adapters on the AWS emulator with the DynamoDB reads
+# counted), the Node.js peers on the same tokens, cold start/peak memory/size of every
+# function's release binary; prints a table, writes target/bench/summary.json, and exits 1
+# naming every figure over its budget (scripts/bench/budgets.py).
+# Every figure is a ratio against a baseline measured in the same run, the median of its runs
+# with their range.
 #
 # Everything is built with the release profile (fat LTO, one codegen unit): what gets deployed
 # is what is measured, and the dependencies are compiled once for all of it. Most of the time
@@ -37,17 +40,18 @@ phase() { # phase NAME COMMAND...: runs and times one phase
 # run side by side; `cargo bench` below finds everything built. The AWS calls per operation are
 # not measured here: they do not depend on the build, and `make test` asserts them
 # (`aws_round_trips_per_operation`) — a release build of the emulator tests only to count them
-# was one more fat-LTO link of the whole SDK. `emulator-stack` (tests/src/bin) is the test
-# harness's emulator, bootstrap and call-logging proxy for coldstart.py; it replaces the admin
-# CLI, which the bench only ran for `tokengate bootstrap`. The functions are the ones
-# template.yaml deploys (each function's package is named after its binary), as coldstart.py
-# and `make package` read them.
+# was one more fat-LTO link of the whole SDK; the authorizer's reads per decision at 100
+# requests per second are counted by the bench itself. `emulator-stack` (tests/src/bin) is the
+# test harness's emulator, bootstrap and call-logging proxy for the bench and coldstart.py.
+# The functions are the ones template.yaml deploys (each function's package is named after its
+# binary), as coldstart.py and `make package` read them.
 packages=(-p coldstart-baseline -p tokengate-tests -p tokengate-handlers)
 for function in $(sed -n 's/^ *Binary: *//p' template.yaml); do packages+=(-p "$function"); done
 phase release_build cargo build --release --locked --quiet --timings "${packages[@]}" --bins \
   --bench authorizer
 
-phase criterion cargo bench --locked --quiet "${packages[@]}" --bench authorizer -- --noplot
+# The bench starts `emulator-stack` (built above, beside it) for its store-inclusive decisions.
+phase decisions cargo bench --locked --quiet "${packages[@]}" --bench authorizer
 
 node_peers() {
   if command -v node >/dev/null && command -v npm >/dev/null; then

@@ -349,6 +349,10 @@ def main():
                     statistics.quantiles(init_ns[n], n=10)[-1] / 1e6,
                 ],
                 "peak_rss_kib_median": statistics.median(hwm[n]),
+                # Every start in order (interleaved with the other binaries' starts of the
+                # same rep): summary.py reports the ratios per block of reps, median and range.
+                "init_ns": init_ns[n],
+                "peak_rss_kib": hwm[n],
                 "ru_maxrss_kib_median": statistics.median(maxrss[n]),
                 "binary_bytes": sizes[n],
                 "zip_bytes": zips[n],

@@ -33,7 +33,7 @@ use tokengate_domain::{
     Adapters, AuthConfig, Clock, Config, ManualClock, Password, PasswordHasher, Username,
 };
 use tokengate_handlers::app::App;
-use tokengate_handlers::authorizer::Authorizer;
+use tokengate_handlers::authorizer::{Authorizer, Verdict};
 use tokengate_testing::memory::{MemoryBackend, MemoryRig};
 
 use cases::{case, token_event, Case, NOW, USER_ID};
@@ -77,36 +77,37 @@ fn main() -> anyhow::Result<()> {
     let mut rounds = Vec::new();
     for round in 0..=measured {
         let mut r = Map::new();
-        r.insert(
-            "raw_verify_es256".into(),
-            timing::each(400, || es.raw_verify()),
-        );
-        r.insert(
-            "authorize_es256".into(),
+        let mut put = |name: &str, figure: Value| r.insert(name.to_owned(), figure);
+        put("raw_verify_es256", timing::each(400, || es.raw_verify()));
+        put(
+            "authorize_es256",
             rt.block_on(decide(&twin, &es, 400, None)),
         );
-        r.insert(
-            "raw_verify_rs256".into(),
-            timing::each(1000, || rs.raw_verify()),
-        );
-        r.insert(
-            "authorize_rs256".into(),
+        put("raw_verify_rs256", timing::each(1000, || rs.raw_verify()));
+        put(
+            "authorize_rs256",
             rt.block_on(decide(&twin, &rs, 1000, None)),
         );
-        r.insert(
-            "reject_garbage".into(),
-            rt.block_on(reject(&twin, &garbage)),
-        );
+        for (case, calls) in [(&es, 400), (&rs, 1000)] {
+            let alg = case.alg.as_str().to_lowercase();
+            let (verify, verdict) = rt.block_on(stages(&twin, case, calls));
+            put(&format!("verify_{alg}"), verify);
+            put(&format!("decide_{alg}"), verdict);
+        }
+        put("reject_garbage", rt.block_on(reject(&twin, &garbage)));
         let clock = Some(&*store_clock);
-        let decisions = rt.block_on(decide(&stored, &es, STORE_CALLS, clock));
-        r.insert("store_authorize_es256".into(), decisions);
-        r.insert(
-            "argon2_verify".into(),
-            timing::each(3, || {
-                assert!(hasher.verify(&Password::new("correct horse"), Some(&stored_hash)))
-            }),
+        put(
+            "store_authorize_es256",
+            rt.block_on(decide(&stored, &es, STORE_CALLS, clock)),
         );
-        r.insert("login".into(), rt.block_on(log_in(&login, 3)));
+        let password = Password::new("correct horse");
+        let bare = || assert!(hasher.verify(&password, Some(&stored_hash)));
+        put("argon2_verify", timing::each(3, bare));
+        put(
+            "argon2_verify_blocking",
+            rt.block_on(on_blocking_pool(&hasher, &stored_hash, 3)),
+        );
+        put("login", rt.block_on(log_in(&login, 3)));
         if round == 0 {
             // Warm-up: caches, connections, the feed's cold start.
             stack.forwarded()?;
@@ -149,6 +150,43 @@ async fn decide(
         out.push(start.elapsed());
         // Checked outside the timing: every measured decision is the allow path.
         assert_eq!(answer.expect("allowed")["context"]["sub"], USER_ID);
+    }
+    out.summary()
+}
+
+/// What costs what, for the breakdown in docs/performance.md: the token's verification alone
+/// (`tokengate-claims`: split, base64, header, key, signature, claims and their rules) and the
+/// verdict without the event and the response (`Authorizer::decide`: also the keyring
+/// snapshot, the revocation lookup and the route rules). The rest of a decision is reading the
+/// event and building the policy response.
+async fn stages(auth: &Authorizer, case: &Case, calls: usize) -> (Value, Value) {
+    let keys = auth.keyring.keys().await;
+    let verify = timing::each(calls, || {
+        std::hint::black_box(keys.verifier().verify(&case.token, NOW).unwrap());
+    });
+    let bearer = format!("Bearer {}", case.token);
+    let mut verdicts = Calls::default();
+    for _ in 0..calls {
+        let start = Instant::now();
+        let verdict = auth.decide(Some(&bearer), "GET", "/api/me").await;
+        verdicts.push(start.elapsed());
+        assert!(matches!(verdict, Ok(Verdict::Allow(_))));
+    }
+    (verify, verdicts.summary())
+}
+
+/// The bare Argon2id verification where login runs it: on tokio's blocking pool.
+async fn on_blocking_pool(hasher: &PasswordHasher, stored: &str, calls: usize) -> Value {
+    let mut out = Calls::default();
+    for _ in 0..calls {
+        let (hasher, stored) = (hasher.clone(), stored.to_owned());
+        let start = Instant::now();
+        let ok = tokio::task::spawn_blocking(move || {
+            hasher.verify(&Password::new("correct horse"), Some(&stored))
+        })
+        .await;
+        out.push(start.elapsed());
+        assert!(ok.unwrap());
     }
     out.summary()
 }

@@ -16,10 +16,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use serde_json::Value;
-use tokengate_aws::{connect, Clients, DynamoStore, Function};
+use tokengate_aws::{connect, Clients, Function};
 use tokengate_domain::config::Env;
 use tokengate_domain::keyring::change_keyring;
-use tokengate_domain::ports::{Denylist, UserStore};
 use tokengate_domain::{Config, ManualClock};
 use tokengate_handlers::app::App;
 use tokengate_handlers::authorizer::Authorizer;
@@ -151,9 +150,11 @@ impl EmulatorStack {
         settings.insert("TOKENGATE_ROUTE_ROLES".into(), cases::ROUTE_ROLES.into());
         let config = Config::read(&Env::from_fn(|name| settings.get(name).cloned()))?;
         let clients = Clients::from_env().await;
-        let store = DynamoStore::new(clients.dynamodb.clone(), config.table()?, clock.clone());
+        // The setup writes through the adapters a revoking function (logout) is given.
+        let setup = connect(&clients, &config, Function::Logout, clock.clone()).await?;
+        let store = setup.store.context("logout's adapters have the store")?;
         store.create_user(&cases::user()).await?;
-        change_keyring(&store, |ring| {
+        change_keyring(&*store, |ring| {
             ring.add_next(es.keyring_entry(), NOW)?;
             ring.add_next(rs.keyring_entry(), NOW)
         })
