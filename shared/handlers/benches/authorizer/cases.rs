@@ -26,6 +26,9 @@ pub const USER_ID: &str = "u-bench";
 pub struct Case {
     pub alg: Algorithm,
     pub token: String,
+    /// The same user's token with the role `admin`, which every route rule admits: its policy
+    /// has no Deny statement (what the reader's Deny patterns cost, by difference).
+    pub admin_token: String,
     pub raw_key: ParsedPublicKey,
     pub message: Vec<u8>,
     pub signature: Vec<u8>,
@@ -69,7 +72,7 @@ pub fn user() -> User {
     }
 }
 
-fn claims() -> AccessClaims {
+fn claims(roles: &[&str]) -> AccessClaims {
     AccessClaims {
         iss: "https://auth.bench".into(),
         aud: "api".into(),
@@ -79,7 +82,7 @@ fn claims() -> AccessClaims {
         iat: NOW,
         nbf: NOW,
         jti: "AAAAAAAAAAAAAAAAAAAAAA".into(),
-        roles: vec!["reader".into()],
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         ver: 1,
         scope: None,
         sid: Some("s-bench".into()),
@@ -93,29 +96,37 @@ pub fn case(alg: Algorithm) -> Case {
         typ: "at+jwt".into(),
         kid: format!("{}-key", alg.as_str()),
     };
-    let input = signing_input(&header, &claims());
+    let input = signing_input(&header, &claims(&["reader"]));
+    let admin_input = signing_input(&header, &claims(&["admin"]));
     let rng = SystemRandom::new();
-    let (signature, spki, verification): (
+    // (the signature of `input`, of `admin_input`, the public key, its verification algorithm)
+    let (signature, admin_signature, spki, verification): (
+        Vec<u8>,
         Vec<u8>,
         Vec<u8>,
         &'static dyn aws_lc_rs::signature::VerificationAlgorithm,
     ) = match alg {
         Algorithm::ES256 => {
             let k = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
-            let sig = k.sign(&rng, input.as_bytes()).unwrap().as_ref().to_vec();
+            let sign = |m: &str| k.sign(&rng, m.as_bytes()).unwrap().as_ref().to_vec();
             (
-                sig,
+                sign(&input),
+                sign(&admin_input),
                 k.public_key().as_der().unwrap().as_ref().to_vec(),
                 &ECDSA_P256_SHA256_FIXED,
             )
         }
         Algorithm::RS256 => {
             let k = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
-            let mut sig = vec![0; k.public_modulus_len()];
-            k.sign(&RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig)
-                .unwrap();
+            let sign = |m: &str| {
+                let mut sig = vec![0; k.public_modulus_len()];
+                k.sign(&RSA_PKCS1_SHA256, &rng, m.as_bytes(), &mut sig)
+                    .unwrap();
+                sig
+            };
             (
-                sig,
+                sign(&input),
+                sign(&admin_input),
                 k.public_key().as_der().unwrap().as_ref().to_vec(),
                 &RSA_PKCS1_2048_8192_SHA256,
             )
@@ -124,6 +135,7 @@ pub fn case(alg: Algorithm) -> Case {
     Case {
         alg,
         token: assemble(&input, &signature),
+        admin_token: assemble(&admin_input, &admin_signature),
         raw_key: ParsedPublicKey::new(verification, &spki).unwrap(),
         message: input.into_bytes(),
         signature,

@@ -23,6 +23,7 @@ mod timing;
 use std::sync::Arc;
 use std::time::Instant;
 
+use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
 use serde_json::{json, Map, Value};
 use tokengate_claims::Algorithm;
 use tokengate_domain::keyring::{change_keyring, LiveKeyring};
@@ -81,33 +82,36 @@ fn main() -> anyhow::Result<()> {
         put("raw_verify_es256", timing::each(400, || es.raw_verify()));
         put(
             "authorize_es256",
-            rt.block_on(decide(&twin, &es, 400, None)),
+            rt.block_on(decide(&twin, &es.token, 400, None)),
         );
         put("raw_verify_rs256", timing::each(1000, || rs.raw_verify()));
         put(
             "authorize_rs256",
-            rt.block_on(decide(&twin, &rs, 1000, None)),
+            rt.block_on(decide(&twin, &rs.token, 1000, None)),
         );
         for (case, calls) in [(&es, 400), (&rs, 1000)] {
             let alg = case.alg.as_str().to_lowercase();
             let (verify, verdict) = rt.block_on(stages(&twin, case, calls));
             put(&format!("verify_{alg}"), verify);
             put(&format!("decide_{alg}"), verdict);
+            let admin = rt.block_on(decide(&twin, &case.admin_token, calls, None));
+            put(&format!("authorize_admin_{alg}"), admin);
         }
+        put("event_parse", read_events(&es, 400));
         put("reject_garbage", rt.block_on(reject(&twin, &garbage)));
         let clock = Some(&*store_clock);
         put(
             "store_authorize_es256",
-            rt.block_on(decide(&stored, &es, STORE_CALLS, clock)),
+            rt.block_on(decide(&stored, &es.token, STORE_CALLS, clock)),
         );
         let password = Password::new("correct horse");
         let bare = || assert!(hasher.verify(&password, Some(&stored_hash)));
-        put("argon2_verify", timing::each(3, bare));
+        put("argon2_verify", timing::each(5, bare));
         put(
             "argon2_verify_blocking",
-            rt.block_on(on_blocking_pool(&hasher, &stored_hash, 3)),
+            rt.block_on(on_blocking_pool(&hasher, &stored_hash, 5)),
         );
-        put("login", rt.block_on(log_in(&login, 3)));
+        put("login", rt.block_on(log_in(&login, 5)));
         if round == 0 {
             // Warm-up: caches, connections, the feed's cold start.
             stack.forwarded()?;
@@ -129,13 +133,13 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `calls` decisions for `case`'s token, each timed from the parsed event to the answer
+/// `calls` decisions for `token`, each timed from the parsed event to the answer
 /// (token parse, keys, verify, claims, revocation, route policy, response); building the
 /// event is outside, as Lambda parses it before the handler runs. `clock`, when given,
 /// advances [`STEP_MS`] before each request.
 async fn decide(
     auth: &Authorizer,
-    case: &Case,
+    token: &str,
     calls: usize,
     clock: Option<&ManualClock>,
 ) -> Value {
@@ -144,7 +148,7 @@ async fn decide(
         if let Some(clock) = clock {
             clock.advance_ms(STEP_MS);
         }
-        let event = token_event(&case.token);
+        let event = token_event(token);
         let start = Instant::now();
         let answer = auth.handle(event).await;
         out.push(start.elapsed());
@@ -173,6 +177,19 @@ async fn stages(auth: &Authorizer, case: &Case, calls: usize) -> (Value, Value) 
         assert!(matches!(verdict, Ok(Verdict::Allow(_))));
     }
     (verify, verdicts.summary())
+}
+
+/// Reading a `TOKEN` event into its type, the first step of a REST decision (the breakdown).
+fn read_events(case: &Case, calls: usize) -> Value {
+    let mut out = Calls::default();
+    for _ in 0..calls {
+        let event = token_event(&case.token);
+        let start = Instant::now();
+        let read: Result<ApiGatewayCustomAuthorizerRequest, _> = serde_json::from_value(event);
+        out.push(start.elapsed());
+        assert!(read.unwrap().authorization_token.is_some());
+    }
+    out.summary()
 }
 
 /// The bare Argon2id verification where login runs it: on tokio's blocking pool.
