@@ -13,7 +13,7 @@ const clockTimestamp = doc.now;
 const ROUNDS = 5;
 
 function timeSync(fn, minMillis = 300) {
-  for (let i = 0; i < 200; i++) fn(); // warm up the JIT
+  for (let i = 0; i < 2000; i++) fn(); // warm up the JIT
   let n = 0;
   const start = process.hrtime.bigint();
   let elapsed = 0n;
@@ -26,7 +26,7 @@ function timeSync(fn, minMillis = 300) {
 }
 
 async function timeAsync(fn, minMillis = 300) {
-  for (let i = 0; i < 200; i++) await fn();
+  for (let i = 0; i < 2000; i++) await fn();
   let n = 0;
   const start = process.hrtime.bigint();
   let elapsed = 0n;
