@@ -351,3 +351,5 @@ async fn a_clock_stepped_back_does_not_extend_trust_in_memory() {
     let d = w.check(&token("t-1", NOW + 900)).await.unwrap();
     assert_eq!(d.refusal, Some(Refusal::Token), "caught up again rather than trusted");
 }
+
+mod flight;
