@@ -54,7 +54,9 @@ impl Known {
         }
         let until = entry.until;
         match &entry.revoked {
-            Revoked::Token { jti } => keep_longer(self.tokens.entry(jti.clone()).or_default(), until),
+            Revoked::Token { jti } => {
+                keep_longer(self.tokens.entry(jti.clone()).or_default(), until)
+            }
             Revoked::Session { sid } => {
                 keep_longer(self.sessions.entry(sid.clone()).or_default(), until)
             }

@@ -6,9 +6,9 @@
 //! it does when it cannot (the per-request read, then refusal).
 
 mod known;
-mod watch;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 pub use known::{Known, Refusal};
 pub use watch::{CatchUp, Decision, Knowledge, RevocationWatch};

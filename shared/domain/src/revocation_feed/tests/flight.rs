@@ -36,10 +36,22 @@ async fn only_one_catch_up_runs_at_a_time_and_requests_arriving_meanwhile_read_t
         (second, third)
     });
     let (second, third) = second;
-    assert_eq!(first.unwrap().from, Knowledge::Feed, "the catch-up's own request");
-    assert_eq!(second.unwrap().from, Knowledge::Store, "did not wait for it");
+    assert_eq!(
+        first.unwrap().from,
+        Knowledge::Feed,
+        "the catch-up's own request"
+    );
+    assert_eq!(
+        second.unwrap().from,
+        Knowledge::Store,
+        "did not wait for it"
+    );
     assert_eq!(third.from, Knowledge::Store);
-    assert_eq!(ledger.reads(), (1, 2), "one catch-up, two per-request reads");
+    assert_eq!(
+        ledger.reads(),
+        (1, 2),
+        "one catch-up, two per-request reads"
+    );
     assert_eq!(w.check(&t).await.unwrap().from, Knowledge::Feed);
 }
 

@@ -153,9 +153,17 @@ async fn a_warm_reader_reads_the_feed_once_per_interval_and_decides_from_memory(
         assert_eq!((d.refusal, d.from), (None, Knowledge::Feed));
         clock.advance_ms(100);
     }
-    assert_eq!(ledger.reads(), (1, 0), "nine requests within 900 ms: one feed read");
+    assert_eq!(
+        ledger.reads(),
+        (1, 0),
+        "nine requests within 900 ms: one feed read"
+    );
     w.check(&token("t-1", NOW + 900)).await.unwrap();
-    assert_eq!(ledger.reads(), (2, 0), "the tenth, 900 ms later, catches up");
+    assert_eq!(
+        ledger.reads(),
+        (2, 0),
+        "the tenth, 900 ms later, catches up"
+    );
 }
 
 #[tokio::test]
@@ -212,16 +220,27 @@ async fn a_cold_start_knows_revocations_of_tokens_still_alive() {
         min_version: 2,
     };
     ledger.commit(long_ago * 1000 - 2_000, LIFE.until(long_ago), bump);
-    ledger.commit(NOW * 1000 - 10, NOW + 990, Revoked::Session { sid: "s-2".into() });
+    ledger.commit(
+        NOW * 1000 - 10,
+        NOW + 990,
+        Revoked::Session { sid: "s-2".into() },
+    );
     let w = watch(&ledger, &clock);
     let d = w.check(&token("t-old", NOW + 20)).await.unwrap();
     assert_eq!((d.refusal, d.from), (Some(Refusal::Token), Knowledge::Feed));
-    assert_eq!(refusal(&w, &token("t-other", NOW + 20)).await, Some(Refusal::Principal));
+    assert_eq!(
+        refusal(&w, &token("t-other", NOW + 20)).await,
+        Some(Refusal::Principal)
+    );
     let mut other_session = token("t-new", NOW + 900);
     (other_session.ver, other_session.sid) = (2, Some("s-2".into()));
     assert_eq!(refusal(&w, &other_session).await, Some(Refusal::Session));
     other_session.sid = Some("s-3".into());
-    assert_eq!(refusal(&w, &other_session).await, None, "version 2 in another session");
+    assert_eq!(
+        refusal(&w, &other_session).await,
+        None,
+        "version 2 in another session"
+    );
     assert_eq!(ledger.reads(), (1, 0), "one read at cold start");
     let since = ledger.since.lock().unwrap()[0];
     assert_eq!(since, NOW * 1000 - LIFE.cold_window_ms(OVERLAP_MS));
@@ -240,7 +259,11 @@ async fn a_jti_stays_revoked_until_its_tokens_exp_plus_leeway() {
     clock.advance(until - 1 - NOW);
     let d = w.check(&t).await.unwrap();
     assert_eq!(d.from, Knowledge::Feed, "caught up at until - 1");
-    assert_eq!(d.refusal, Some(Refusal::Token), "still revoked in its last valid second");
+    assert_eq!(
+        d.refusal,
+        Some(Refusal::Token),
+        "still revoked in its last valid second"
+    );
     assert_eq!(w.held(), 1);
     clock.advance(1);
     w.check(&t).await.unwrap();
@@ -264,7 +287,11 @@ async fn entries_leave_memory_when_their_tokens_expire() {
     assert_eq!(w.held(), 200);
     clock.advance(548);
     w.check(&token("t-0", NOW + 900)).await.unwrap();
-    assert_eq!(w.held(), 150, "at NOW + 549 the 50 tokens until then are gone");
+    assert_eq!(
+        w.held(),
+        150,
+        "at NOW + 549 the 50 tokens until then are gone"
+    );
     clock.advance(LIFE.until(NOW) - NOW - 549);
     w.check(&token("t-0", NOW + 900)).await.unwrap();
     assert_eq!(w.held(), 0);
@@ -285,7 +312,11 @@ async fn a_principal_entry_refuses_only_tokens_below_its_version() {
     assert_eq!(refusal(&w, &t).await, None);
     t.sub = "u-bob".into();
     t.ver = 1;
-    assert_eq!(refusal(&w, &t).await, None, "another user's version is not alice's");
+    assert_eq!(
+        refusal(&w, &t).await,
+        None,
+        "another user's version is not alice's"
+    );
 }
 
 #[tokio::test]
@@ -297,15 +328,26 @@ async fn a_failed_catch_up_falls_back_to_the_per_request_read() {
     ledger.feed_down(true);
     clock.advance_ms(CATCH_UP_INTERVAL_MS);
     let d = w.check(&token("t-1", NOW + 900)).await.unwrap();
-    assert_eq!((d.refusal, d.from), (Some(Refusal::Token), Knowledge::Store));
+    assert_eq!(
+        (d.refusal, d.from),
+        (Some(Refusal::Token), Knowledge::Store)
+    );
     let d = w.check(&token("t-2", NOW + 900)).await.unwrap();
     assert_eq!((d.refusal, d.from), (None, Knowledge::Store));
-    assert_eq!(ledger.reads(), (2, 2), "no second catch-up within the interval");
+    assert_eq!(
+        ledger.reads(),
+        (2, 2),
+        "no second catch-up within the interval"
+    );
     ledger.feed_down(false);
     clock.advance_ms(CATCH_UP_INTERVAL_MS);
     let d = w.check(&token("t-1", NOW + 900)).await.unwrap();
     assert_eq!((d.refusal, d.from), (Some(Refusal::Token), Knowledge::Feed));
-    assert_eq!(ledger.since.lock().unwrap()[2], NOW * 1000 - OVERLAP_MS, "from the cursor");
+    assert_eq!(
+        ledger.since.lock().unwrap()[2],
+        NOW * 1000 - OVERLAP_MS,
+        "from the cursor"
+    );
 }
 
 #[tokio::test]
@@ -315,7 +357,10 @@ async fn a_failed_cold_start_is_retried_as_a_cold_start() {
     ledger.feed_down(true);
     let w = watch(&ledger, &clock);
     let d = w.check(&token("t-1", NOW + 300)).await.unwrap();
-    assert_eq!((d.refusal, d.from), (Some(Refusal::Token), Knowledge::Store));
+    assert_eq!(
+        (d.refusal, d.from),
+        (Some(Refusal::Token), Knowledge::Store)
+    );
     ledger.feed_down(false);
     clock.advance_ms(CATCH_UP_INTERVAL_MS);
     let d = w.check(&token("t-1", NOW + 300)).await.unwrap();
@@ -338,7 +383,10 @@ async fn with_the_feed_and_the_store_down_the_authorizer_refuses() {
         Err(PortError::Unavailable(_))
     ));
     let cold = watch(&ledger, &clock);
-    assert!(cold.check(&token("t-1", NOW + 900)).await.is_err(), "also at cold start");
+    assert!(
+        cold.check(&token("t-1", NOW + 900)).await.is_err(),
+        "also at cold start"
+    );
 }
 
 #[tokio::test]
@@ -349,7 +397,11 @@ async fn a_clock_stepped_back_does_not_extend_trust_in_memory() {
     ledger.commit(NOW * 1000 + 1, NOW + 931, jti("t-1"));
     clock.advance_ms(-2_000);
     let d = w.check(&token("t-1", NOW + 900)).await.unwrap();
-    assert_eq!(d.refusal, Some(Refusal::Token), "caught up again rather than trusted");
+    assert_eq!(
+        d.refusal,
+        Some(Refusal::Token),
+        "caught up again rather than trusted"
+    );
 }
 
 mod flight;
