@@ -8,6 +8,7 @@
 //! interval, and so did these mutations of the reader, run by hand: a cold start reading only
 //! the overlap (`None => now - overlap_ms`), and entries forgotten 30 s before their `until`.
 
+mod params;
 mod sim;
 mod world;
 

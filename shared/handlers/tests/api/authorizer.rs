@@ -1,6 +1,6 @@
 //! The authorizer over real event shapes (REST TOKEN, REST REQUEST, HTTP API 2.0) on the
-//! in-memory twins: allow with context, the 401 path, the 403 path, fail closed, and the
-//! revocation feed's reader (one read per catch-up interval, a revocation seen after one).
+//! in-memory twins: allow with context, the 401 path, the 403 path, fail closed (the revocation
+//! feed's reader: `revocation_feed.rs`).
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -9,7 +9,6 @@ use aws_lambda_events::apigw::{
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde_json::{json, Value};
-use tokengate_domain::logout::LogoutRequest;
 use tokengate_domain::ports::Denylist;
 use tokengate_domain::revocation_feed::CATCH_UP_INTERVAL_MS;
 use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
@@ -212,114 +211,6 @@ async fn store_outage_fails_closed() {
         ))
         .await;
     assert!(matches!(v2, Err(AuthorizerError::Unavailable)), "{v2:?}");
-}
-
-#[tokio::test]
-async fn a_warm_authorizer_reads_the_store_once_per_catch_up_interval() {
-    let (rig, auth, token) = setup().await;
-    let allow = || async {
-        auth.handle(token_event(&token, "GET", "/api/me"))
-            .await
-            .unwrap()
-    };
-    let before = rig.store.calls();
-    allow().await;
-    assert_eq!(
-        rig.store.calls() - before,
-        1,
-        "the cold start reads the feed"
-    );
-    for _ in 0..8 {
-        rig.clock.advance_ms(100);
-        allow().await;
-    }
-    assert_eq!(
-        rig.store.calls() - before,
-        1,
-        "decided from memory within 900 ms"
-    );
-    rig.clock.advance_ms(100);
-    allow().await;
-    assert_eq!(
-        rig.store.calls() - before,
-        2,
-        "one catch-up 900 ms after the last"
-    );
-    // A malformed token costs no store call at all.
-    rig.clock.advance_ms(CATCH_UP_INTERVAL_MS);
-    let before = rig.store.calls();
-    let _ = auth.handle(token_event("x.y.z", "GET", "/api/me")).await;
-    assert_eq!(rig.store.calls(), before);
-}
-
-#[tokio::test]
-async fn a_logout_is_seen_by_a_warm_authorizer_after_one_catch_up_interval() {
-    let (rig, auth, token) = setup().await;
-    assert!(auth
-        .handle(token_event(&token, "GET", "/api/me"))
-        .await
-        .is_ok());
-    rig.logout
-        .logout(LogoutRequest {
-            access_token: Some(&token),
-            source_ip: "192.0.2.1",
-            ..LogoutRequest::default()
-        })
-        .await
-        .expect("logout succeeds");
-    rig.clock.advance_ms(CATCH_UP_INTERVAL_MS);
-    let before = rig.store.calls();
-    let err = refusal(&auth, &token).await;
-    assert!(matches!(err, AuthorizerError::Unauthorized), "{err:?}");
-    assert_eq!(
-        rig.store.calls() - before,
-        1,
-        "one catch-up, no per-request read"
-    );
-}
-
-#[tokio::test]
-async fn a_global_logout_is_seen_by_a_warm_authorizer_after_one_catch_up_interval() {
-    let (rig, auth, token) = setup().await;
-    assert!(auth
-        .handle(token_event(&token, "GET", "/api/me"))
-        .await
-        .is_ok());
-    let other = rig.login_alice().await.access.token;
-    rig.logout
-        .logout(LogoutRequest {
-            access_token: Some(&other),
-            global: true,
-            source_ip: "192.0.2.1",
-            ..LogoutRequest::default()
-        })
-        .await
-        .expect("global logout succeeds");
-    rig.clock.advance_ms(CATCH_UP_INTERVAL_MS);
-    let err = refusal(&auth, &token).await;
-    assert!(matches!(err, AuthorizerError::Unauthorized), "{err:?}");
-}
-
-#[tokio::test]
-async fn with_the_feed_and_the_store_down_a_warm_authorizer_refuses_with_503() {
-    let (rig, auth, token) = setup().await;
-    assert!(auth
-        .handle(token_event(&token, "GET", "/api/me"))
-        .await
-        .is_ok());
-    rig.store.set_unavailable(true);
-    rig.clock.advance_ms(CATCH_UP_INTERVAL_MS);
-    let err = refusal(&auth, &token).await;
-    // `DependencyUnavailable`: API Gateway answers 500, which the template maps to 503.
-    assert!(matches!(err, AuthorizerError::Unavailable), "{err:?}");
-    let diagnostic = lambda_http::lambda_runtime::Diagnostic::from(err);
-    assert_eq!(diagnostic.error_type, "DependencyUnavailable");
-    // The store back, the per-request read decides until the next catch-up.
-    rig.store.set_unavailable(false);
-    assert!(auth
-        .handle(token_event(&token, "GET", "/api/me"))
-        .await
-        .is_ok());
 }
 
 #[tokio::test]
