@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use tokengate_domain::clients::Granted;
 use tokengate_domain::lockout::LockState;
-use tokengate_domain::ports::{Principal, Session, User, UserStatus};
+use tokengate_domain::ports::{FeedEntry, Principal, Revoked, Session, User, UserStatus};
 use tokengate_domain::{PortError, PortResult, TokenHash, Username};
 
 /// One DynamoDB item.
@@ -250,4 +250,169 @@ pub(super) fn lock_from(item: &Item) -> PortResult<LockState> {
             Some(_) => get_n(item, "locked_until")?,
         },
     })
+}
+
+/// The revocation feed's one partition (a second shard would be `feed#1`, docs/scaling.md).
+pub(super) const FEED_SHARD: &str = "feed#0";
+
+/// The feed's range key for an entry written at `at_ms` with the writer's random `suffix`:
+/// 13 zero-padded digits of milliseconds (they sort as numbers do until the year 2286), `#`,
+/// then 16 hex digits, so two entries of one millisecond never share a key.
+pub(super) fn feed_at(at_ms: i64, suffix: u64) -> String {
+    format!("{:013}#{suffix:016x}", at_ms.max(0))
+}
+
+/// The smallest range key of an entry written at or after `since_ms`: every key of that
+/// millisecond continues it (`#…` sorts after the bare digits).
+pub(super) fn feed_since(since_ms: i64) -> String {
+    format!("{:013}", since_ms.max(0))
+}
+
+/// One feed item: `pk` (the shard), `at` (range key), `ttl` (= the entry's `until`), `revoked`
+/// (`token`, `principal` or `session`), `id` (the `jti`, user id or session id) and, for a
+/// principal, `min_version`.
+pub(super) fn feed_item(entry: &FeedEntry, suffix: u64) -> Item {
+    let (kind, id, min_version) = match &entry.revoked {
+        Revoked::Token { jti } => ("token", jti, None),
+        Revoked::Principal {
+            user_id,
+            min_version,
+        } => ("principal", user_id, Some(*min_version)),
+        Revoked::Session { sid } => ("session", sid, None),
+    };
+    let mut item = HashMap::from([
+        ("pk".to_owned(), s(FEED_SHARD)),
+        ("at".to_owned(), s(feed_at(entry.at_ms, suffix))),
+        ("ttl".to_owned(), n(entry.until)),
+        ("revoked".to_owned(), s(kind)),
+        ("id".to_owned(), s(id)),
+    ]);
+    if let Some(v) = min_version {
+        item.insert("min_version".to_owned(), n(v));
+    }
+    item
+}
+
+/// The entry a feed item records. An item that does not decode is an error, never skipped: a
+/// reader that missed a revocation would accept what it revoked.
+pub(super) fn feed_entry_from(item: &Item) -> PortResult<FeedEntry> {
+    let at = get_s(item, "at")?;
+    let at_ms = at
+        .split_once('#')
+        .and_then(|(ms, _)| ms.parse().ok())
+        .ok_or_else(|| corrupt("at"))?;
+    let id = get_s(item, "id")?;
+    let revoked = match get_s(item, "revoked")?.as_str() {
+        "token" => Revoked::Token { jti: id },
+        "principal" => Revoked::Principal {
+            user_id: id,
+            min_version: get_n(item, "min_version")?,
+        },
+        "session" => Revoked::Session { sid: id },
+        _ => return Err(corrupt("revoked")),
+    };
+    Ok(FeedEntry {
+        at_ms,
+        until: get_n(item, "ttl")?,
+        revoked,
+    })
+}
+
+/// An item's size as DynamoDB counts it for capacity ("DynamoDB item sizes and formats",
+/// Amazon DynamoDB Developer Guide): each attribute's name plus its value — a string's UTF-8
+/// bytes; a number's 1 byte per two significant digits plus 1. Only the types feed items use.
+#[cfg(test)]
+pub(super) fn item_size(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, value)| {
+            name.len()
+                + match value {
+                    AttributeValue::S(v) => v.len(),
+                    AttributeValue::N(v) => {
+                        let digits = v.trim_start_matches(['-', '0']).trim_end_matches('0');
+                        digits.len().div_ceil(2) + 1
+                    }
+                    other => panic!("no size rule here for {other:?}"),
+                }
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(revoked: Revoked) -> FeedEntry {
+        FeedEntry {
+            at_ms: 1_765_000_000_123,
+            until: 1_765_000_990,
+            revoked,
+        }
+    }
+
+    #[test]
+    fn every_feed_entry_reads_back_from_its_item() {
+        for revoked in [
+            Revoked::Token { jti: "j-1".into() },
+            Revoked::Principal {
+                user_id: "u-1".into(),
+                min_version: 7,
+            },
+            Revoked::Session { sid: "s-1".into() },
+        ] {
+            let e = entry(revoked);
+            assert_eq!(feed_entry_from(&feed_item(&e, 0xabc)).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn a_feed_item_that_does_not_decode_is_an_error() {
+        let good = feed_item(&entry(Revoked::Session { sid: "s".into() }), 1);
+        for (attr, bad) in [
+            ("at", s("12345")),
+            ("at", s("x#1")),
+            ("revoked", s("everything")),
+            ("ttl", s("soon")),
+        ] {
+            let mut item = good.clone();
+            item.insert(attr.to_owned(), bad);
+            assert!(feed_entry_from(&item).is_err(), "{attr}");
+        }
+        let mut no_version =
+            feed_item(&entry(Revoked::Principal { user_id: "u".into(), min_version: 2 }), 1);
+        no_version.remove("min_version");
+        assert!(feed_entry_from(&no_version).is_err());
+    }
+
+    #[test]
+    fn feed_keys_sort_by_time_and_a_millisecond_keeps_all_its_entries() {
+        let since = feed_since(1_765_000_000_123);
+        assert!(feed_at(1_765_000_000_122, u64::MAX) < since);
+        assert!(feed_at(1_765_000_000_123, 0) >= since);
+        assert!(feed_at(1_765_000_000_123, u64::MAX) < feed_at(1_765_000_000_124, 0));
+        assert!(feed_at(999, 0) < feed_at(1_000, 0), "zero-padded: numeric order");
+    }
+
+    /// The figures src/dynamo/mod.rs and docs/scaling.md quote, for ids of
+    /// `tokengate_domain::refresh_token::random_id`'s 22 characters and a 10-digit `ttl`: the
+    /// feed item of a principal is the largest (its `min_version` too).
+    #[test]
+    fn feed_items_are_85_to_102_bytes() {
+        let id = "Zm9vYmFyYmF6cXV4cXV1eA".to_owned();
+        let size = |revoked| {
+            let e = FeedEntry {
+                at_ms: 1_765_000_000_123,
+                until: 1_765_000_987,
+                revoked,
+            };
+            item_size(&feed_item(&e, u64::MAX))
+        };
+        assert_eq!(size(Revoked::Token { jti: id.clone() }), 85);
+        assert_eq!(size(Revoked::Session { sid: id.clone() }), 87);
+        let principal = Revoked::Principal {
+            user_id: id,
+            min_version: 12,
+        };
+        assert_eq!(size(principal), 102);
+    }
 }

@@ -47,13 +47,26 @@ impl DynamoStore {
         items: Vec<TransactWriteItem>,
         op: &'static str,
     ) -> PortResult<Result<(), FailedConditions>> {
-        match self
+        self.transact_capped(items, op, false).await
+    }
+
+    /// [`Self::transact`]; `revoking` caps its time as every revoking write's
+    /// ([`crate::config::revoking_write_override`]).
+    pub(super) async fn transact_capped(
+        &self,
+        items: Vec<TransactWriteItem>,
+        op: &'static str,
+        revoking: bool,
+    ) -> PortResult<Result<(), FailedConditions>> {
+        let mut request = self
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
-            .send()
-            .await
-        {
+            .customize();
+        if revoking {
+            request = request.config_override(crate::config::revoking_write_override());
+        }
+        match request.send().await {
             Ok(_) => Ok(Ok(())),
             Err(e) if service_code(&e) == Some("TransactionCanceledException") => {
                 let failed = cancelled_items(&e);
