@@ -75,6 +75,7 @@ async fn the_documented_post_deploy_commands_adopt_the_stacks_key_and_make_an_ad
     // The admin logs in through the functions' own wiring, on the table and key the page set up.
     let boot = Bootstrapped {
         table: deployed.table.clone(),
+        feed_table: deployed.feed_table.clone(),
         signing_key: current.kid.clone(),
         mac_key: deployed.mac_key.clone(),
     };
@@ -166,7 +167,7 @@ async fn the_cli_says_what_to_do_about_a_missing_stack_missing_outputs_or_no_reg
 async fn a_table_given_explicitly_reads_nothing_from_cloudformation() {
     build_cli().await;
     let emulator = Emulator::start().await;
-    let table = emulator.table().await;
+    let table = emulator.tables().await.main;
     let dir = ScratchDir::new("deploy-override");
     let tokengate = debug_binary("tokengate");
     // No stack of that name exists: a DescribeStacks would fail.

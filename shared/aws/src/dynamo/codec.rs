@@ -378,8 +378,13 @@ mod tests {
             item.insert(attr.to_owned(), bad);
             assert!(feed_entry_from(&item).is_err(), "{attr}");
         }
-        let mut no_version =
-            feed_item(&entry(Revoked::Principal { user_id: "u".into(), min_version: 2 }), 1);
+        let mut no_version = feed_item(
+            &entry(Revoked::Principal {
+                user_id: "u".into(),
+                min_version: 2,
+            }),
+            1,
+        );
         no_version.remove("min_version");
         assert!(feed_entry_from(&no_version).is_err());
     }
@@ -390,7 +395,10 @@ mod tests {
         assert!(feed_at(1_765_000_000_122, u64::MAX) < since);
         assert!(feed_at(1_765_000_000_123, 0) >= since);
         assert!(feed_at(1_765_000_000_123, u64::MAX) < feed_at(1_765_000_000_124, 0));
-        assert!(feed_at(999, 0) < feed_at(1_000, 0), "zero-padded: numeric order");
+        assert!(
+            feed_at(999, 0) < feed_at(1_000, 0),
+            "zero-padded: numeric order"
+        );
     }
 
     /// The figures src/dynamo/mod.rs and docs/scaling.md quote, for ids of

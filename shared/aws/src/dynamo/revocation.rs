@@ -43,7 +43,10 @@ impl RevocationSource for DynamoStore {
             if let Some(mut r) = out.responses {
                 found.extend(r.remove(&self.tables.main).unwrap_or_default());
             }
-            match out.unprocessed_keys.and_then(|mut u| u.remove(&self.tables.main)) {
+            match out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.tables.main))
+            {
                 Some(rest) if !rest.keys().is_empty() => wanted = rest,
                 _ => {
                     let pk = |i: &Item| i.get("pk").and_then(|v| v.as_s().ok()).cloned();
