@@ -163,8 +163,6 @@ async fn a_throttled_revoking_write_gives_up_after_two_attempts_within_its_time_
 /// reader of the feed can miss a revocation that committed.
 #[tokio::test]
 async fn a_revocation_whose_feed_entry_cannot_be_written_is_not_written() {
-    use std::sync::Arc;
-
     use tokengate_aws::{DynamoStore, Tables};
     use tokengate_domain::ports::{Denylist, SessionStore, UserStore};
     use tokengate_domain::revocation_feed::FeedLife;
