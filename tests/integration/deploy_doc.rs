@@ -20,7 +20,7 @@ use crate::stack::{Stack, SOURCE_IP};
 /// The first line of a block of docs/deploy.md this test runs.
 const MARKER: &str = "# post-deploy";
 /// The outputs the CLI reads (tools/admin/src/stack.rs).
-const OUTPUTS_READ: [&str; 2] = ["TableName", "SigningKeyArn"];
+const OUTPUTS_READ: [&str; 3] = ["TableName", "FeedTableName", "SigningKeyArn"];
 /// What the person deploying types when the page asks for the first admin's password.
 const ADMIN_PASSWORD: &str = "violet staple orbit canyon 42";
 
@@ -31,6 +31,7 @@ fn the_outputs_the_cli_reads_are_in_the_template_under_the_same_names() {
         assert!(block.contains("Value:"), "{block}");
     }
     assert!(emulator_template().contains("  TableName:\n"));
+    assert!(emulator_template().contains("  FeedTableName:\n"));
 }
 
 #[tokio::test]
