@@ -74,8 +74,12 @@ impl DynamoStore {
                     Ok(Err(failed))
                 } else {
                     // Cancelled for another reason (`TransactionConflict` with a concurrent
-                    // transaction on the same item): not an answer about our conditions.
-                    Err(classify(e, op))
+                    // transaction on the same item, e.g. two logouts of one token at once;
+                    // `ThrottlingError`): not an answer about our conditions, and a retry
+                    // may go through — transient, so the caller answers 503, never 500.
+                    Err(PortError::Unavailable(
+                        anyhow::Error::new(e).context(format!("failed to {op} (cancelled)")),
+                    ))
                 }
             }
             Err(e) => Err(classify(e, op)),
