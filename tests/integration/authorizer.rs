@@ -2,7 +2,9 @@
 //! JWKS following is in `keyring.rs`).
 
 use serde_json::json;
+use tokengate_domain::logout::LogoutRequest;
 use tokengate_domain::revocation_feed::CATCH_UP_INTERVAL_MS;
+use tokengate_handlers::authorizer::Verdict;
 
 use crate::stack::{Stack, SOURCE_IP};
 
@@ -33,13 +35,42 @@ async fn a_warm_authorizer_queries_the_feed_once_per_catch_up_interval_and_never
         stack.clock.advance_ms(100);
         stack.authorizer.handle(event.clone()).await.unwrap();
     }
-    assert!(calls().is_empty(), "decided from memory within the interval");
+    assert!(
+        calls().is_empty(),
+        "decided from memory within the interval"
+    );
     stack.clock.advance_ms(CATCH_UP_INTERVAL_MS);
     stack.authorizer.handle(event).await.unwrap();
     let warm = calls();
     assert_eq!(warm.get("Query"), Some(&1), "{warm:?}");
     assert_eq!(warm.values().sum::<usize>(), 1, "{warm:?}");
     assert_eq!(stack.kms_calls.total(), 0);
+}
+
+/// A logout through DynamoDB is refused by a warm authorizer at its next catch-up: the feed
+/// entry written in the logout's transaction, read by the `Query`.
+#[tokio::test]
+async fn a_logout_is_refused_by_a_warm_authorizer_after_one_catch_up_interval() {
+    let stack = Stack::start().await;
+    let g = stack.login_alice().await;
+    let bearer = format!("Bearer {}", g.access.token);
+    let decide = || stack.authorizer.decide(Some(&bearer), "GET", "/api/me");
+    assert!(matches!(decide().await.unwrap(), Verdict::Allow(_)));
+    stack
+        .logout
+        .logout(LogoutRequest {
+            access_token: Some(&g.access.token),
+            source_ip: SOURCE_IP,
+            ..LogoutRequest::default()
+        })
+        .await
+        .unwrap();
+    stack.clock.advance_ms(CATCH_UP_INTERVAL_MS);
+    stack.ddb_calls.reset();
+    assert_eq!(decide().await.unwrap(), Verdict::Unauthorized);
+    let calls = stack.ddb_calls.by_operation();
+    assert_eq!(calls.get("Query"), Some(&1), "from the feed: {calls:?}");
+    assert_eq!(stack.ddb_calls.total(), 1, "{calls:?}");
 }
 
 #[tokio::test]

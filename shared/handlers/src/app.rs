@@ -117,11 +117,7 @@ impl App {
             );
         }
         let store = self.store()?;
-        let auth = &self.config.auth;
-        let life = FeedLife {
-            access_ttl_secs: auth.access_ttl_secs,
-            leeway_secs: auth.leeway_secs,
-        };
+        let life = FeedLife::of(&self.config.auth);
         // The store is both the feed and the exact per-request read it falls back to.
         let clock = self.adapters.clock.clone();
         let revocations = RevocationWatch::new(store.clone(), store, clock, life);

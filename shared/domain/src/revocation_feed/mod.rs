@@ -57,6 +57,15 @@ impl Default for FeedLife {
 }
 
 impl FeedLife {
+    /// The lives of the configured tokens (`TOKENGATE_ACCESS_TTL_SECONDS`,
+    /// `TOKENGATE_LEEWAY_SECONDS`).
+    pub fn of(auth: &crate::config::AuthConfig) -> Self {
+        Self {
+            access_ttl_secs: auth.access_ttl_secs,
+            leeway_secs: auth.leeway_secs,
+        }
+    }
+
     /// When an entry revoking a principal or a session, written at `at` (unix seconds), no
     /// longer matters: every access token issued before it has expired, leeway included.
     pub fn until(&self, at: i64) -> i64 {
