@@ -77,8 +77,9 @@ struct State {
 ///
 /// Only one catch-up runs at a time. A request that arrives while another catches up does not
 /// wait for it: it decides with the per-request read, which is exact. Lambda runs one request
-/// at a time per instance, so this only happens in other hosts (the local gateway, tests), and
-/// not waiting keeps one slow feed query from holding every concurrent request.
+/// at a time per instance, so this only happens in a host that runs requests concurrently on one
+/// instance (tests), and not waiting keeps one slow feed query from holding every concurrent
+/// request.
 pub struct RevocationWatch {
     feed: Arc<dyn RevocationFeed>,
     source: Arc<dyn RevocationSource>,
