@@ -215,6 +215,7 @@ async fn twin_authorizer(es: &Case, rs: &Case) -> Authorizer {
     let config = Config {
         auth: AuthConfig::new("https://auth.bench", "api"),
         table: None,
+        feed_table: None,
         refresh_mac_key: None,
         route_rules: RoutePolicy::parse(cases::ROUTE_ROLES).unwrap(),
         route_scopes: RoutePolicy::default(),
