@@ -113,6 +113,8 @@ if decisions:
                 "deny_statement": deny,
                 "rest_of_response": us["authorize"] - us["decide"] - event - deny,
                 "decision": us["authorize"],
+                # After the decision, outside its timing: the runtime serialising the answer.
+                "after: answer_to_bytes": absolute_us.get("answer_to_bytes", 0.0),
             }
 else:
     missing.append("decisions.json (the Rust bench)")
