@@ -8,20 +8,16 @@
 //! Lambda offers no way to address an environment, the local service does. The stack's
 //! authorizer cache TTL is 0, so every request reaches an authorizer.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokengate_tests::local_api::AUTHORIZER;
 use tokio::sync::OnceCell;
 
-use crate::stack::{access, Reply, Stack, ALICE};
+use crate::stack::{access, expiry, unix_now, Reply, Stack, ALICE, REVOCATION_BOUND};
 
 /// Authorizer environments the revocation proof reaches.
 pub const ENVIRONMENTS: usize = 3;
-/// Every environment refuses a revoked token this soon after the revoking write's answer
-/// (issue 25; the API Gateway cache TTL, 0 here, comes on top).
-const REFUSED_WITHIN: Duration = Duration::from_secs(1);
 /// How long an environment is polled before the proof gives up on it.
 const POLL_AT_MOST: Duration = Duration::from_secs(3);
 
@@ -92,24 +88,8 @@ struct Watch {
     refused: Option<(Duration, Duration)>,
 }
 
-/// The access token's `exp`.
-fn expiry(token: &str) -> u64 {
-    let claims = token.split('.').nth(1).expect("a JWT");
-    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(claims)
-        .expect("base64url claims");
-    let claims: Value = serde_json::from_slice(&claims).expect("JSON claims");
-    claims["exp"].as_u64().expect("exp")
-}
-
-fn unix_now() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-}
-
 /// Every environment accepts `token`, `revoke` answers 204, then each environment is polled
-/// until it refuses: none may accept a request sent `REFUSED_WITHIN` after the answer or
+/// until it refuses: none may accept a request sent `REVOCATION_BOUND` after the answer or
 /// later. Prints when each one refused. The token must outlive the polling, or a refusal would
 /// prove only its expiry.
 async fn every_environment_refuses_within_a_second(
@@ -173,7 +153,7 @@ async fn every_environment_refuses_within_a_second(
         );
         if let Some(accepted) = watch.last_accepted {
             assert!(
-                accepted < REFUSED_WITHIN,
+                accepted < REVOCATION_BOUND,
                 "{what}: environment {id} accepted a request sent {} ms after the answer",
                 ms(accepted)
             );
