@@ -1,7 +1,7 @@
 //! Several authorizer instances behind the gateway (issue 25): each execution environment keeps
 //! the revocations in memory and catches up with the revocation feed at most every 0.9 s, so
 //! a revocation must still be refused by every one of them within a second of the write's
-//! answer, and under steady load they must read DynamoDB less than once per ten requests.
+//! answer. The load case (`load.rs`) runs on the same environments.
 //!
 //! The authorizer's environments are started up front (as provisioned concurrency does) and the
 //! gateway's invocations of it pinned to them in turn ([`tokengate_tests::lambda::Lambda::pin`]):
@@ -59,7 +59,7 @@ impl Drop for Pinned {
     }
 }
 
-/// One request and when it left and came back.
+/// An answer and when its request was sent.
 pub struct Timed {
     pub reply: Reply,
     pub sent: Instant,
