@@ -19,6 +19,14 @@
   policies-in-template       a function's policies are inline statements or managed policies
                              of this template (a SAM policy template or a managed policy from
                              elsewhere could grant anything and is not checked).
+  revokers-append-to-feed    every function that may revoke on the main table (UpdateItem that
+                             reaches session# or principal#, PutItem that reaches deny#) may
+                             PutItem `feed#` items of the revocation feed's table: its
+                             transactions append an entry, and without the grant every logout
+                             would fail.
+  feed-append-only           the feed's table is only appended to (PutItem) and read by the
+                             API's authorizer (Query): no update or delete rewrites what was
+                             revoked, and no other function reads it.
   route-keyed-cache          a cached REQUEST authorizer (AuthorizerCache=route) is keyed by the
                              request's method and path (Context httpMethod and path): its
                              answers may cover the called route only (docs/route-rules.md).
@@ -40,6 +48,8 @@ TAG = "tokengate:stack"
 STACK = {"Ref": "AWS::StackName"}
 ANY_KEY = {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"}
 KEYRING = "keyring#signing"
+FEED_TABLE = "RevocationFeedTable"
+FEED_ACTIONS = {"dynamodb:putitem", "dynamodb:query"}
 # Properties that set a physical name, unique per account and region (or worth keeping apart).
 NAME_PROPERTIES = {
     "AliasName", "TableName", "FunctionName", "RoleName", "AlarmName", "LogGroupName",
@@ -143,6 +153,13 @@ def authorizers(template):
     return found
 
 
+def on_feed(statement):
+    """Whether the statement's resources include the revocation feed's table."""
+    def names_feed(r):
+        return isinstance(r, dict) and as_list(r.get("Fn::GetAtt", [""]))[0].split(".")[0] == FEED_TABLE
+    return any(names_feed(r) or r == "*" for r in as_list(statement.get("Resource", [])))
+
+
 def from_stack(value):
     if isinstance(value, dict) and "Fn::Sub" in value:
         text = as_list(value["Fn::Sub"])[0]
@@ -159,6 +176,7 @@ def check(template):
     auth = authorizers(template)
     can_read_keyring = set()
     with_access = set()
+    revokes, appends_to_feed = set(), set()
     for owner, st, problem in grants(template):
         if problem:
             problems.append(("policies-in-template", f"{owner}: {problem}"))
@@ -190,6 +208,20 @@ def check(template):
             problems.append(("dynamodb-leading-keys", f"{sid}: {keyless} read without a key"))
         like = op == "ForAllValues:StringLike"
         reach = (lambda p, s: may_start_with(p, s)) if like else (lambda p, s: p.startswith(s))
+        reaches = lambda prefix: not keys or any(  # noqa: E731
+            reach(k, prefix) for k in keys if isinstance(k, str))
+        if on_feed(st):
+            others = [a for a in ddb if a.lower() not in FEED_ACTIONS]
+            if others:
+                problems.append(("feed-append-only", f"{sid}: {others} on the feed"))
+            if allows(st, "dynamodb:Query") and owner not in auth:
+                problems.append(("feed-append-only", f"{sid}: only the authorizer reads the feed"))
+            if allows(st, "dynamodb:PutItem") and reaches("feed#"):
+                appends_to_feed.add(owner)
+        else:
+            if (allows(st, "dynamodb:UpdateItem") and (reaches("session#") or reaches("principal#"))) \
+                    or (allows(st, "dynamodb:PutItem") and reaches("deny#")):
+                revokes.add(owner)
         # A grant without leading keys reaches every item, user# ones included.
         reaches_users = not keys or any(reach(k, "user#") for k in keys if isinstance(k, str))
         if owner in auth and reaches_users:
@@ -200,6 +232,8 @@ def check(template):
     functions = {n for n, r in template["Resources"].items() if r["Type"] in FUNCTION_TYPES}
     for owner in sorted((with_access & functions) - can_read_keyring):
         problems.append(("keyring-readable", f"{owner}: cannot GetItem {KEYRING}"))
+    for owner in sorted(revokes - appends_to_feed):
+        problems.append(("revokers-append-to-feed", f"{owner}: revokes without PutItem on feed#"))
     for name, res in template["Resources"].items():
         props = res.get("Properties", {})
         for prop, value in props.items():
@@ -268,6 +302,18 @@ def breakages():
         statement(t, "RefreshFunction", "CountAndRotateSessions")["Action"] = [
             "dynamodb:UpdateItem", "dynamodb:TransactWriteItems"]
 
+    def logout_without_feed(t):
+        policies = t["Resources"]["LogoutFunction"]["Properties"]["Policies"][0]["Statement"]
+        policies.remove(statement(t, "LogoutFunction", "AppendRevocationFeed"))
+
+    def feed_rewritten(t):
+        statement(t, "PasswordFunction", "AppendRevocationFeed")["Action"] = [
+            "dynamodb:PutItem", "dynamodb:UpdateItem"]
+
+    def refresh_reads_feed(t):
+        statement(t, "RefreshFunction", "AppendRevocationFeed")["Action"] = [
+            "dynamodb:PutItem", "dynamodb:Query"]
+
     def fixed_alias(t):
         t["Resources"]["SigningKeyAlias"]["Properties"]["AliasName"] = "alias/tokengate-signing"
 
@@ -298,6 +344,9 @@ def breakages():
          authorizer_reads_users),
         ("keyring-readable", "jwks cannot read the keyring", no_keyring),
         ("actions-exist", "refresh is granted dynamodb:TransactWriteItems", transact_action),
+        ("revokers-append-to-feed", "logout cannot append to the feed", logout_without_feed),
+        ("feed-append-only", "the password change may update feed items", feed_rewritten),
+        ("feed-append-only", "refresh may read the feed", refresh_reads_feed),
         ("names-from-stack", "the signing alias is alias/tokengate-signing", fixed_alias),
         ("signing-key-tagged", "the signing key has no stack tag", untagged_key),
         ("policies-in-template", "jwks gets SAM's DynamoDBReadPolicy", sam_policy_template),

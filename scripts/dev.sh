@@ -75,7 +75,7 @@ wait_for_port 127.0.0.1 "$MOTO_PORT" "the emulator"
 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-export TOKENGATE_TABLE=tokengate
+export TOKENGATE_TABLE=tokengate TOKENGATE_FEED_TABLE=tokengate-feed
 
 FUNCTIONS=(login refresh logout password authorizer jwks me)
 

@@ -37,7 +37,11 @@ impl Forge {
         let sdk = Emulator::sdk_config_for(&var("AWS_ENDPOINT_URL")).await;
         let store = DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),
-            var("TOKENGATE_TABLE"),
+            tokengate_aws::Tables {
+                main: var("TOKENGATE_TABLE"),
+                feed: var("TOKENGATE_FEED_TABLE"),
+            },
+            tokengate_domain::revocation_feed::FeedLife::default(),
             std::sync::Arc::new(tokengate_domain::SystemClock),
         );
         let ring = store.read_keyring().await.expect("the keyring reads");

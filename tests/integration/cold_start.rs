@@ -79,11 +79,17 @@ async fn a_missing_resource_stops_the_function_with_the_variable_named() {
         (Function::Password, "TOKENGATE_REFRESH_MAC_KEY"),
         (Function::Authorizer, "TOKENGATE_TABLE"),
         (Function::Jwks, "TOKENGATE_TABLE"),
+        // Every revoking function writes the revocation feed; the authorizer reads it.
+        (Function::Logout, "TOKENGATE_FEED_TABLE"),
+        (Function::Refresh, "TOKENGATE_FEED_TABLE"),
+        (Function::Password, "TOKENGATE_FEED_TABLE"),
+        (Function::Authorizer, "TOKENGATE_FEED_TABLE"),
     ];
     for (function, variable) in cases {
         let mut config = stack.config.clone();
         match variable {
             "TOKENGATE_REFRESH_MAC_KEY" => config.refresh_mac_key = None,
+            "TOKENGATE_FEED_TABLE" => config.feed_table = None,
             _ => config.table = None,
         }
         let err = connect(&clients, &config, function, stack.clock.clone())

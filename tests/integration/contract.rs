@@ -6,20 +6,28 @@
 use std::sync::Arc;
 
 use tokengate_aws::DynamoStore;
+use tokengate_domain::revocation_feed::FeedLife;
 use tokengate_domain::{Clock, ManualClock, SystemClock};
 use tokengate_testing::contract::{self, Fixture};
 use tokengate_tests::Emulator;
 
 use crate::stack::Stack;
 
-/// An empty table on an emulator of its own (stopped when the fixture drops), with a store
+/// Empty tables on an emulator of its own (stopped when the fixture drops), with a store
 /// reading a clock that starts at the emulator's now.
 async fn fresh_table() -> Fixture<DynamoStore, Emulator> {
     let emulator = Emulator::start().await;
-    let table = emulator.table().await;
+    let tables = emulator.tables().await;
     let sdk = emulator.sdk_config().await;
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table, clock.clone());
+    // The twin's feed life (the default); small feed pages, so reading many entries pages.
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        tables,
+        FeedLife::default(),
+        clock.clone(),
+    )
+    .with_feed_page_limit(contract::revocation_feed::PAGE_LIMIT);
     Fixture {
         store: Arc::new(store),
         clock,

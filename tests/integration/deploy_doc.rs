@@ -20,7 +20,7 @@ use crate::stack::{Stack, SOURCE_IP};
 /// The first line of a block of docs/deploy.md this test runs.
 const MARKER: &str = "# post-deploy";
 /// The outputs the CLI reads (tools/admin/src/stack.rs).
-const OUTPUTS_READ: [&str; 2] = ["TableName", "SigningKeyArn"];
+const OUTPUTS_READ: [&str; 3] = ["TableName", "FeedTableName", "SigningKeyArn"];
 /// What the person deploying types when the page asks for the first admin's password.
 const ADMIN_PASSWORD: &str = "violet staple orbit canyon 42";
 
@@ -31,6 +31,7 @@ fn the_outputs_the_cli_reads_are_in_the_template_under_the_same_names() {
         assert!(block.contains("Value:"), "{block}");
     }
     assert!(emulator_template().contains("  TableName:\n"));
+    assert!(emulator_template().contains("  FeedTableName:\n"));
 }
 
 #[tokio::test]
@@ -75,6 +76,7 @@ async fn the_documented_post_deploy_commands_adopt_the_stacks_key_and_make_an_ad
     // The admin logs in through the functions' own wiring, on the table and key the page set up.
     let boot = Bootstrapped {
         table: deployed.table.clone(),
+        feed_table: deployed.feed_table.clone(),
         signing_key: current.kid.clone(),
         mac_key: deployed.mac_key.clone(),
     };
@@ -166,7 +168,7 @@ async fn the_cli_says_what_to_do_about_a_missing_stack_missing_outputs_or_no_reg
 async fn a_table_given_explicitly_reads_nothing_from_cloudformation() {
     build_cli().await;
     let emulator = Emulator::start().await;
-    let table = emulator.table().await;
+    let table = emulator.tables().await.main;
     let dir = ScratchDir::new("deploy-override");
     let tokengate = debug_binary("tokengate");
     // No stack of that name exists: a DescribeStacks would fail.

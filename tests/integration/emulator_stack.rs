@@ -29,6 +29,7 @@ async fn emulator_stack_logs_each_forwarded_call_once_and_exits_when_stdin_close
         ready["settings"],
         json!({
             "TOKENGATE_TABLE": "tokengate",
+            "TOKENGATE_FEED_TABLE": "tokengate-feed",
             "TOKENGATE_REFRESH_MAC_KEY": "alias/tokengate-refresh-mac",
         })
     );
@@ -44,7 +45,8 @@ async fn emulator_stack_logs_each_forwarded_call_once_and_exits_when_stdin_close
         .expect("the bootstrapped table, through the proxy");
     let keyring = tokengate_aws::DynamoStore::new(
         ddb,
-        "tokengate".to_owned(),
+        tokengate_aws::Tables::local("tokengate"),
+        tokengate_domain::revocation_feed::FeedLife::default(),
         Arc::new(tokengate_domain::SystemClock),
     )
     .read_keyring()

@@ -1,5 +1,6 @@
 //! A fault-injecting proxy between the adapters and the emulator: throttling answers 503 with
-//! nothing half-written; a response lost after the write committed is not mistaken for reuse.
+//! nothing half-written; a response lost after the write committed is not mistaken for reuse; a
+//! revocation and its feed entry commit together, within the revoking writes' time cap.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use tokengate_claims::Algorithm;
@@ -120,4 +121,84 @@ async fn committed_rotation_whose_response_was_lost_is_not_reuse() {
         .refresh(&g1.refresh.expose(), SOURCE_IP)
         .await
         .unwrap();
+}
+
+/// A revoking write gives up within its time cap (two attempts, 2 s in all): an entry it
+/// appends is stamped before the send, so it commits within the authorizers' re-read window
+/// or not at all (docs/revocation.md). Throttled throughout, nothing is written: neither the
+/// denylist entry nor its feed entry.
+#[tokio::test]
+async fn a_throttled_revoking_write_gives_up_after_two_attempts_within_its_time_cap() {
+    use tokengate_domain::ports::{Denylist, RevocationFeed};
+    use tokengate_domain::{Clock, PortError};
+    let (stack, proxy) = proxied().await;
+    stack.ddb_calls.reset();
+    proxy.set(Fault::Throttle {
+        operation: "TransactWriteItems".into(),
+        times: 10,
+    });
+    let until = stack.clock.now() + 900;
+
+    let started = std::time::Instant::now();
+    let err = stack.store.deny("jti-throttled", until).await.unwrap_err();
+    let took = started.elapsed();
+
+    assert!(matches!(err, PortError::Unavailable(_)), "{err:?}");
+    assert_eq!(
+        stack.ddb_calls.by_operation().get("TransactWriteItems"),
+        Some(&(tokengate_aws::config::REVOKING_WRITE_ATTEMPTS as usize)),
+        "two attempts, not the client's three"
+    );
+    assert!(
+        took <= tokengate_aws::config::REVOKING_WRITE_TIMEOUT,
+        "gave up after {took:?}"
+    );
+    proxy.set(Fault::None);
+    assert!(stack.item("deny#jti-throttled").await.is_none());
+    assert_eq!(stack.store.read_feed(0).await.unwrap(), []);
+}
+
+/// The feed entry is written in the revoking write's own transaction: when it cannot be
+/// written (here its table does not exist), the revocation is not written either, so no
+/// reader of the feed can miss a revocation that committed.
+#[tokio::test]
+async fn a_revocation_whose_feed_entry_cannot_be_written_is_not_written() {
+    use tokengate_aws::{DynamoStore, Tables};
+    use tokengate_domain::ports::{Denylist, SessionStore, UserStore};
+    use tokengate_domain::revocation_feed::FeedLife;
+    use tokengate_domain::{Clock, Username};
+    let stack = Stack::start().await;
+    let alice = stack.login_alice().await;
+    let sid = alice.refresh.sid().to_owned();
+    let sdk = stack.emulator.sdk_config().await;
+    let tables = Tables {
+        main: stack.boot.table.clone(),
+        feed: "no-such-feed".to_owned(),
+    };
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        tables,
+        FeedLife::default(),
+        stack.clock.clone(),
+    );
+
+    let until = stack.clock.now() + 900;
+    store.deny("jti-unfed", until).await.unwrap_err();
+    store.revoke_family(&sid).await.unwrap_err();
+    store.sign_out_everywhere("u-alice").await.unwrap_err();
+
+    assert!(stack.item("deny#jti-unfed").await.is_none(), "no deny");
+    let session = stack.item(&format!("session#{sid}")).await.unwrap();
+    assert_eq!(
+        session["revoked"],
+        AttributeValue::Bool(false),
+        "session live"
+    );
+    let user = stack
+        .store
+        .find_user(&Username::parse("alice").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.token_version, 1, "no bump");
 }

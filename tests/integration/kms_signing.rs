@@ -17,7 +17,8 @@ async fn sign_and_verify(alg: Algorithm) {
     let now = SystemClock.now();
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
-        emulator.table().await,
+        emulator.tables().await,
+        tokengate_domain::revocation_feed::FeedLife::default(),
         Arc::new(SystemClock),
     ));
     let key_id = tokengate_aws::bootstrap::create_signing_key(&kms, alg, "tests")

@@ -16,6 +16,7 @@ use tokengate_domain::password_change::PasswordChange;
 use tokengate_domain::policy::RoutePolicy;
 use tokengate_domain::ports::{User, UserStatus, UserStore};
 use tokengate_domain::refresh::Refresh;
+use tokengate_domain::revocation_feed::FeedLife;
 use tokengate_domain::{
     AuthConfig, Clock, Config, ManualClock, Password, PasswordHasher, SystemClock, Username,
 };
@@ -95,6 +96,7 @@ impl Stack {
         let config = Config {
             auth,
             table: Some(boot.table.clone()),
+            feed_table: Some(boot.feed_table.clone()),
             refresh_mac_key: Some(tokengate_aws::bootstrap::MAC_ALIAS.to_owned()),
             route_rules: RoutePolicy::parse("* /api/admin/*=admin").unwrap(),
             route_scopes: RoutePolicy::default(),
@@ -114,7 +116,11 @@ impl Stack {
                 App::build(config.clone(), adapters)
             }
         };
-        let store = Arc::new(DynamoStore::new(ddb, boot.table.clone(), clock.clone()));
+        let life = FeedLife {
+            access_ttl_secs: config.auth.access_ttl_secs,
+            leeway_secs: config.auth.leeway_secs,
+        };
+        let store = Arc::new(DynamoStore::new(ddb, boot.tables(), life, clock.clone()));
         let hasher = PasswordHasher::new(cheap).unwrap();
         store
             .create_user(&User {

@@ -5,7 +5,7 @@
 //! What the emulator cannot model: moto 5.2.1 creates every `AWS::KMS::Key` of a template as a
 //! symmetric ENCRYPT_DECRYPT key, whatever its `KeySpec` and `KeyUsage`
 //! (`moto/kms/models.py`, `Key.create_from_cloudformation_json`), and runs no SAM transform. So
-//! the stack holds the template's table and its `AccessTokenTtlSeconds` parameter, copied from
+//! the stack holds the template's tables and its `AccessTokenTtlSeconds` parameter, copied from
 //! template.yaml, and the signing key is made as the template makes it (ECC_NIST_P256,
 //! SIGN_VERIFY, tagged `tokengate:stack`) with KMS directly and handed to the stack as a
 //! parameter for its `SigningKeyArn` output. The outputs keep template.yaml's names.
@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use tokengate_aws::bootstrap::{create_signing_key, ensure_mac_key};
-use tokengate_aws::DynamoStore;
+use tokengate_aws::{DynamoStore, Tables};
 use tokengate_claims::Algorithm;
+use tokengate_domain::revocation_feed::FeedLife;
 use tokengate_domain::SystemClock;
 use tokio::io::AsyncWriteExt;
 
@@ -51,15 +52,18 @@ pub fn template_block(section: &str, key: &str) -> String {
     block
 }
 
-/// The emulator's stack: template.yaml's table and its `TableName` output as written there;
+/// The emulator's stack: template.yaml's tables and their `TableName` and `FeedTableName`
+/// outputs as written there;
 /// the signing key from a parameter (see the module comment).
 pub fn emulator_template() -> String {
     format!(
         "AWSTemplateFormatVersion: \"2010-09-09\"\nParameters:\n  SigningKeyArn:\n    Type: \
-         String\n{}Resources:\n{}Outputs:\n{}  SigningKeyArn:\n    Value: !Ref SigningKeyArn\n",
+         String\n{}Resources:\n{}{}Outputs:\n{}{}  SigningKeyArn:\n    Value: !Ref SigningKeyArn\n",
         template_block("Parameters", "AccessTokenTtlSeconds"),
         template_block("Resources", "TokengateTable"),
+        template_block("Resources", "RevocationFeedTable"),
         template_block("Outputs", "TableName"),
+        template_block("Outputs", "FeedTableName"),
     )
 }
 
@@ -212,6 +216,8 @@ pub struct Deployed {
     pub key_arn: String,
     /// The stack's `TableName` output.
     pub table: String,
+    /// The stack's `FeedTableName` output.
+    pub feed_table: String,
     /// The functions' MAC key (what `bootstrap` makes; not the CLI's business).
     pub mac_key: String,
 }
@@ -237,13 +243,18 @@ impl Deployed {
             .send()
             .await
             .unwrap();
-        let table = described.stacks.unwrap()[0]
+        let outputs = described.stacks.unwrap()[0]
             .outputs
-            .iter()
-            .flatten()
-            .find(|o| o.output_key.as_deref() == Some("TableName"))
-            .and_then(|o| o.output_value.clone())
-            .expect("the stack's TableName output");
+            .clone()
+            .unwrap_or_default();
+        let output = |key: &str| {
+            outputs
+                .iter()
+                .find(|o| o.output_key.as_deref() == Some(key))
+                .and_then(|o| o.output_value.clone())
+                .unwrap_or_else(|| panic!("the stack's {key} output"))
+        };
+        let (table, feed_table) = (output("TableName"), output("FeedTableName"));
         let dir = ScratchDir::new(name);
         write_samconfig(&dir);
         Self {
@@ -251,6 +262,7 @@ impl Deployed {
             dir,
             key_arn,
             table,
+            feed_table,
             mac_key,
         }
     }
@@ -272,6 +284,15 @@ impl Deployed {
 
     pub async fn store(&self) -> DynamoStore {
         let ddb = aws_sdk_dynamodb::Client::new(&self.emulator.sdk_config().await);
-        DynamoStore::new(ddb, self.table.clone(), std::sync::Arc::new(SystemClock))
+        let tables = Tables {
+            main: self.table.clone(),
+            feed: self.feed_table.clone(),
+        };
+        DynamoStore::new(
+            ddb,
+            tables,
+            FeedLife::default(),
+            std::sync::Arc::new(SystemClock),
+        )
     }
 }

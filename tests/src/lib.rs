@@ -49,10 +49,22 @@ impl Drop for Emulator {
 pub struct Bootstrapped {
     /// Table name.
     pub table: String,
+    /// The revocation feed's table name.
+    pub feed_table: String,
     /// The keyring's current signing key: its key id (`kid`).
     pub signing_key: String,
     /// MAC key id.
     pub mac_key: String,
+}
+
+impl Bootstrapped {
+    /// Both tables, as a [`tokengate_aws::DynamoStore`] takes them.
+    pub fn tables(&self) -> tokengate_aws::Tables {
+        tokengate_aws::Tables {
+            main: self.table.clone(),
+            feed: self.feed_table.clone(),
+        }
+    }
 }
 
 /// The emulator command, before its `-H HOST -p PORT` arguments.
@@ -160,26 +172,27 @@ impl Emulator {
         Self::sdk_config_for(&self.url).await
     }
 
-    /// Creates the table (as `tokengate bootstrap` does) and returns its name: all a test of
-    /// the DynamoDB adapter alone needs.
-    pub async fn table(&self) -> String {
+    /// Creates the tables (as `tokengate bootstrap` does: `tokengate` and `tokengate-feed`)
+    /// and returns their names: all a test of the DynamoDB adapter alone needs.
+    pub async fn tables(&self) -> tokengate_aws::Tables {
         let ddb = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
-        let table = "tokengate".to_owned();
-        tokengate_aws::bootstrap::ensure_table(&ddb, &table)
+        let tables = tokengate_aws::Tables::local("tokengate");
+        tokengate_aws::bootstrap::ensure_tables(&ddb, &tables)
             .await
-            .expect("table created");
-        table
+            .expect("tables created");
+        tables
     }
 
-    /// Creates a table, the KMS keys and the keyring (an ES256 signing key, current, unless
+    /// Creates the tables, the KMS keys and the keyring (an ES256 signing key, current, unless
     /// `alg` says otherwise), as `tokengate bootstrap` does.
     pub async fn bootstrap(&self, alg: Algorithm) -> Bootstrapped {
-        let table = self.table().await;
+        let tables = self.tables().await;
         let sdk = self.sdk_config().await;
         let kms = aws_sdk_kms::Client::new(&sdk);
         let store = tokengate_aws::DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),
-            table.clone(),
+            tables.clone(),
+            tokengate_domain::revocation_feed::FeedLife::default(),
             Arc::new(tokengate_domain::SystemClock),
         );
         let mac_key = tokengate_aws::bootstrap::ensure_mac_key(&kms)
@@ -191,7 +204,8 @@ impl Emulator {
             .expect("signing key created and adopted");
         let signing_key = ring.current().expect("a current key").kid.clone();
         Bootstrapped {
-            table,
+            table: tables.main,
+            feed_table: tables.feed,
             signing_key,
             mac_key,
         }

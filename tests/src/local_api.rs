@@ -187,7 +187,7 @@ impl LocalApi {
     }
 }
 
-/// Where AWS is, and the table.
+/// Where AWS is, and the tables.
 fn aws_settings(endpoint: &str, boot: &Bootstrapped) -> Vec<(String, String)> {
     [
         ("AWS_ENDPOINT_URL", endpoint),
@@ -195,6 +195,7 @@ fn aws_settings(endpoint: &str, boot: &Bootstrapped) -> Vec<(String, String)> {
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
         ("TOKENGATE_TABLE", &boot.table),
+        ("TOKENGATE_FEED_TABLE", &boot.feed_table),
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .to_vec()

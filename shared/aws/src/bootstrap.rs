@@ -1,4 +1,5 @@
-//! Creates what tokengate needs on an AWS account or the local emulator: the table (with TTL),
+//! Creates what tokengate needs on an AWS account or the local emulator: the tables (the main
+//! one and the revocation feed's, with TTL),
 //! the refresh MAC key with its alias, and a signing key adopted as the keyring's current key.
 //! Idempotent: existing resources are reused. In AWS, `template.yaml` creates the table and
 //! keys, and `tokengate keys adopt` registers the template's signing key; this is for the
@@ -25,6 +26,31 @@ pub const MAC_ALIAS: &str = "alias/tokengate-refresh-mac";
 
 /// Creates the table if missing (key `pk`, on-demand) and enables TTL on `ttl`.
 pub async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> anyhow::Result<()> {
+    ensure_keyed_table(ddb, name, None).await
+}
+
+/// Creates the revocation feed's table if missing (hash key `pk`, the shard; range key `at`,
+/// the time an entry was written; on-demand) and enables TTL on `ttl`, as template.yaml's
+/// `RevocationFeedTable`.
+pub async fn ensure_feed_table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> anyhow::Result<()> {
+    ensure_keyed_table(ddb, name, Some("at")).await
+}
+
+/// Both tables of `tables`.
+pub async fn ensure_tables(
+    ddb: &aws_sdk_dynamodb::Client,
+    tables: &crate::Tables,
+) -> anyhow::Result<()> {
+    ensure_table(ddb, &tables.main).await?;
+    ensure_feed_table(ddb, &tables.feed).await
+}
+
+/// A table of string hash key `pk` and, if named, a string range key; on-demand, TTL on `ttl`.
+async fn ensure_keyed_table(
+    ddb: &aws_sdk_dynamodb::Client,
+    name: &str,
+    range: Option<&str>,
+) -> anyhow::Result<()> {
     match ddb.describe_table().table_name(name).send().await {
         Ok(_) => return Ok(()),
         Err(e) if service_code(&e) == Some("ResourceNotFoundException") => {}
@@ -32,21 +58,30 @@ pub async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> anyhow:
             return Err(anyhow::Error::new(e).context(format!("failed to describe table {name}")))
         }
     }
-    ddb.create_table()
+    let string = |attr: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(attr)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let key = |attr: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(attr)
+            .key_type(kind)
+            .build()
+    };
+    let mut create = ddb
+        .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()?,
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()?,
-        )
+        .attribute_definitions(string("pk")?)
+        .key_schema(key("pk", KeyType::Hash)?);
+    if let Some(range) = range {
+        create = create
+            .attribute_definitions(string(range)?)
+            .key_schema(key(range, KeyType::Range)?);
+    }
+    create
         .send()
         .await
         .map_err(|e| anyhow::Error::new(e).context(format!("failed to create table {name}")))?;

@@ -27,6 +27,32 @@ pub async fn sdk_config() -> SdkConfig {
         .await
 }
 
+/// A revoking write's total time, retries included: the authorizers re-read the revocation
+/// feed from 5 s before their cursor, which covers a writer whose entry (stamped with the
+/// time it was built) commits up to this late, plus ±1.5 s of clock skew on each side
+/// (docs/revocation.md). Past it the write fails (503) rather than commit later.
+pub const REVOKING_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// One attempt of a revoking write: two fit in [`REVOKING_WRITE_TIMEOUT`] with the back-off.
+pub const REVOKING_WRITE_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(900);
+/// Attempts of a revoking write (the standard retry mode's throttling and transient errors).
+pub const REVOKING_WRITE_ATTEMPTS: u32 = 2;
+
+/// The per-operation override every revoking write (a transaction that appends to the
+/// revocation feed) is sent with: at most [`REVOKING_WRITE_ATTEMPTS`] attempts of
+/// [`REVOKING_WRITE_ATTEMPT_TIMEOUT`] each, [`REVOKING_WRITE_TIMEOUT`] in all, whatever the
+/// client was built with (the functions' 3 attempts within 5 s, a test's longer attempts).
+pub fn revoking_write_override() -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::default()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(500))
+                .operation_attempt_timeout(REVOKING_WRITE_ATTEMPT_TIMEOUT)
+                .operation_timeout(REVOKING_WRITE_TIMEOUT)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(REVOKING_WRITE_ATTEMPTS))
+}
+
 /// The endpoint URL the DynamoDB client built by [`dynamodb_client`] talks to, resolved as
 /// `aws-sdk-dynamodb` resolves it from an [`SdkConfig`] (its `config::Builder::from`): one set
 /// in code wins; otherwise the service-specific setting (`AWS_ENDPOINT_URL_DYNAMODB`, or

@@ -8,8 +8,10 @@
 use std::sync::Arc;
 
 use tokengate_domain::keyring::LiveKeyring;
+use tokengate_domain::revocation_feed::FeedLife;
 use tokengate_domain::{Adapters, Clock, Config};
 
+use crate::dynamo::Tables;
 use crate::{DynamoStore, KmsRefreshMac, KmsSigner};
 
 /// The function being started: it decides which adapters are built and which calls are made.
@@ -61,9 +63,19 @@ pub async fn connect(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Adapters> {
     use Function::*;
+    let tables = Tables {
+        main: config.table()?.to_owned(),
+        feed: config.feed_table()?.to_owned(),
+    };
+    // The writers' token life: how long their principal and session feed entries matter.
+    let life = FeedLife {
+        access_ttl_secs: config.auth.access_ttl_secs,
+        leeway_secs: config.auth.leeway_secs,
+    };
     let store = Arc::new(DynamoStore::new(
         clients.dynamodb.clone(),
-        config.table()?,
+        tables,
+        life,
         clock.clone(),
     ));
     let signer = match function {

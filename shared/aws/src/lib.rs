@@ -15,5 +15,5 @@ pub mod errors;
 pub mod kms;
 
 pub use connect::{connect, connect_from_env, Clients, Function};
-pub use dynamo::DynamoStore;
+pub use dynamo::{DynamoStore, Tables};
 pub use kms::{fetch_public_key, kid_from_key_arn, KmsRefreshMac, KmsSigner};

@@ -250,3 +250,69 @@ async fn tokens_of_the_earlier_two_part_form_are_refused_before_any_store_call()
     assert_eq!(e.code, ErrorCode::InvalidRefreshToken);
     assert_eq!(rig.store.calls(), calls, "refused at parse");
 }
+
+/// What the authorizer's exact per-request read says about an access token of `grant`, and
+/// the feed entries written so far that name its session.
+async fn access_token_standing(rig: &MemoryRig, grant: &Grant) -> (bool, usize) {
+    use tokengate_domain::ports::{RevocationSource, Revoked};
+    let claims = rig
+        .verifier
+        .verify(&grant.access.token, rig.clock_now())
+        .expect("the access token verifies");
+    let sid = claims
+        .sid
+        .clone()
+        .expect("access tokens name their session");
+    let status = rig
+        .store
+        .revocation_status(&claims.jti, &claims.sub, Some(&sid))
+        .await
+        .expect("the store answers");
+    let fed = rig
+        .store
+        .feed()
+        .iter()
+        .filter(|e| e.revoked == Revoked::Session { sid: sid.clone() })
+        .count();
+    (status.revokes(claims.ver), fed)
+}
+
+#[tokio::test]
+async fn reuse_detection_ends_the_sessions_access_tokens() {
+    let rig = MemoryRig::new().await;
+    let grants = rotated(&rig, 3).await;
+    let before = access_token_standing(&rig, &grants[3]).await;
+
+    // A thief replays an old token: the family is revoked, and with it the access token the
+    // legitimate (or the thieving) holder was last given.
+    let e = refresh(&rig, &grants[1].refresh.expose())
+        .await
+        .unwrap_err();
+
+    assert_eq!(e.code, ErrorCode::RefreshTokenReused);
+    assert_eq!(before, (false, 0));
+    assert_eq!(
+        access_token_standing(&rig, &grants[3]).await,
+        (true, 1),
+        "refused, and the session's revocation is in the feed once"
+    );
+}
+
+#[tokio::test]
+async fn a_logout_with_the_refresh_token_alone_ends_the_sessions_access_tokens() {
+    let rig = MemoryRig::new().await;
+    let grant = rig.login_alice().await;
+    let refresh_token = grant.refresh.expose();
+
+    // RFC 7009 §2.1: revoking a refresh token should end the access tokens of its grant.
+    rig.logout
+        .logout(LogoutRequest {
+            refresh_token: Some(&refresh_token),
+            source_ip: SOURCE_IP,
+            ..LogoutRequest::default()
+        })
+        .await
+        .expect("logout succeeds");
+
+    assert_eq!(access_token_standing(&rig, &grant).await, (true, 1));
+}

@@ -108,6 +108,7 @@ async fn authorizer(
     let config = Config {
         auth: AuthConfig::new("https://auth.bench", "api"),
         table: None,
+        feed_table: None,
         refresh_mac_key: None,
         route_rules: RoutePolicy::parse("GET /api/me=; * /api/admin/*=admin").unwrap(),
         route_scopes: RoutePolicy::default(),

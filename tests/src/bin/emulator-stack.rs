@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! {"emulator":"http://127.0.0.1:P","proxy":"http://127.0.0.1:Q","signing_kid":"…",
-//!  "settings":{"TOKENGATE_TABLE":"tokengate","TOKENGATE_REFRESH_MAC_KEY":"alias/…"}}
+//!  "settings":{"TOKENGATE_TABLE":"tokengate","TOKENGATE_FEED_TABLE":"tokengate-feed",
+//!   "TOKENGATE_REFRESH_MAC_KEY":"alias/…"}}
 //! ```
 //!
 //! `settings` are exactly the `TOKENGATE_*` variables `tokengate bootstrap` prints (the
@@ -41,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
         "signing_kid": resources.signing_key,
         "settings": {
             "TOKENGATE_TABLE": resources.table,
+            "TOKENGATE_FEED_TABLE": resources.feed_table,
             "TOKENGATE_REFRESH_MAC_KEY": MAC_ALIAS,
         },
     });

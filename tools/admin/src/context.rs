@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use tokengate_aws::DynamoStore;
+use tokengate_aws::{DynamoStore, Tables};
 use tokengate_domain::config::{Env, RotationTiming};
+use tokengate_domain::revocation_feed::FeedLife;
 
 use crate::samconfig::SamConfig;
 use crate::stack::{self, DeployedStack};
@@ -31,7 +32,7 @@ pub struct Context {
     pub ddb: aws_sdk_dynamodb::Client,
     /// KMS.
     pub kms: aws_sdk_kms::Client,
-    /// The table.
+    /// The tables.
     pub store: DynamoStore,
     choice: Choice,
     stack: Option<DeployedStack>,
@@ -89,6 +90,7 @@ impl Context {
             }
             (None, None) => return Err(no_stack()),
         };
+        let feed = feed_table(&table, stack.as_ref());
         let mut announce = String::from("tokengate:");
         // The stack is named when it was read; a table given explicitly reads none.
         if let (Some(name), Some(_)) = (&choice.stack, &stack) {
@@ -96,13 +98,26 @@ impl Context {
         }
         announce += &format!(" region {region} ({}),", choice.region_source());
         announce += &format!(" table {} ({})", table.value, table.source);
+        announce += &format!(", feed table {} ({})", feed.value, feed.source);
         if let Some(endpoint) = &endpoint {
             announce += &format!(", DynamoDB endpoint {endpoint}");
         }
         eprintln!("{announce}");
+        // The feed entries the CLI writes (set-roles, disable, revoke-sessions…) live as long
+        // as the functions' tokens: the stack's parameters say how long.
+        let timing = timing(stack.as_ref())?;
+        let life = FeedLife {
+            access_ttl_secs: timing.access_ttl_secs,
+            leeway_secs: timing.leeway_secs,
+        };
+        let tables = Tables {
+            main: table.value,
+            feed: feed.value,
+        };
         let store = DynamoStore::new(
             ddb.clone(),
-            table.value,
+            tables,
+            life,
             Arc::new(tokengate_domain::SystemClock),
         );
         Ok(Self {
@@ -142,11 +157,33 @@ impl Context {
     /// The rotation timing: the CLI's environment first (as before), then the parameters the
     /// stack was deployed with, then the functions' defaults.
     pub fn timing(&self) -> anyhow::Result<RotationTiming> {
-        let stack = self.stack.as_ref();
-        RotationTiming::from_env(&Env::from_fn(|name| {
-            std::env::var(name)
-                .ok()
-                .or_else(|| stack.and_then(|s| s.timing_variable(name)))
-        }))
+        timing(self.stack.as_ref())
+    }
+}
+
+fn timing(stack: Option<&DeployedStack>) -> anyhow::Result<RotationTiming> {
+    RotationTiming::from_env(&Env::from_fn(|name| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| stack.and_then(|s| s.timing_variable(name)))
+    }))
+}
+
+/// The revocation feed's table: `TOKENGATE_FEED_TABLE`, else the stack's `FeedTableName`
+/// output when the stack was read, else `<table>-feed`, as `tokengate bootstrap` names it.
+fn feed_table(table: &Sourced, stack: Option<&DeployedStack>) -> Sourced {
+    const VAR: &str = "TOKENGATE_FEED_TABLE";
+    if let Ok(value) = std::env::var(VAR) {
+        return Sourced::new(value, Source::Env(VAR));
+    }
+    if let Some(value) = stack.and_then(|s| s.output(stack::FEED_TABLE_OUTPUT).ok()) {
+        return Sourced {
+            value: value.to_owned(),
+            source: Source::StackOutput(stack::FEED_TABLE_OUTPUT),
+        };
+    }
+    Sourced {
+        value: Tables::local(table.value.clone()).feed,
+        source: Source::BesideTable,
     }
 }

@@ -37,7 +37,7 @@ fn stack_name(stack: Option<&str>) -> anyhow::Result<&str> {
 }
 
 impl Keys<'_> {
-    /// Creates table and keys if missing, adopts the signing key into an empty keyring; prints
+    /// Creates the tables and keys if missing, adopts the signing key into an empty keyring; prints
     /// (and optionally writes) the settings.
     pub async fn bootstrap(
         &self,
@@ -46,11 +46,14 @@ impl Keys<'_> {
         stack: &str,
         env_file: Option<PathBuf>,
     ) -> anyhow::Result<()> {
-        let table = self.store.table();
-        bootstrap::ensure_table(ddb, table).await?;
+        let tables = self.store.tables();
+        bootstrap::ensure_tables(ddb, tables).await?;
         bootstrap::ensure_mac_key(self.kms).await?;
         bootstrap::ensure_signing_key(self.kms, self.store, alg, stack, now()).await?;
-        let settings = format!("TOKENGATE_TABLE={table}\nTOKENGATE_REFRESH_MAC_KEY={MAC_ALIAS}\n");
+        let settings = format!(
+            "TOKENGATE_TABLE={}\nTOKENGATE_FEED_TABLE={}\nTOKENGATE_REFRESH_MAC_KEY={MAC_ALIAS}\n",
+            tables.main, tables.feed
+        );
         print!("{settings}");
         if let Some(path) = env_file {
             let mut f = std::fs::File::create(&path)

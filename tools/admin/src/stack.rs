@@ -8,6 +8,8 @@ use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 
 /// The output naming the table (template.yaml, Outputs).
 pub const TABLE_OUTPUT: &str = "TableName";
+/// The output naming the revocation feed's table (template.yaml, Outputs).
+pub const FEED_TABLE_OUTPUT: &str = "FeedTableName";
 /// The output naming the template's signing key, the one `keys adopt` registers.
 pub const SIGNING_KEY_OUTPUT: &str = "SigningKeyArn";
 

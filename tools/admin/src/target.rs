@@ -30,6 +30,8 @@ pub enum Source {
     StackOutput(&'static str),
     /// The local emulator's default.
     LocalDefault,
+    /// Named after the main table (`<table>-feed`), as `tokengate bootstrap` names it.
+    BesideTable,
 }
 
 impl fmt::Display for Source {
@@ -40,6 +42,7 @@ impl fmt::Display for Source {
             Source::SdkDefault => f.write_str("AWS SDK default: profile / ~/.aws/config"),
             Source::StackOutput(name) => write!(f, "stack output {name}"),
             Source::LocalDefault => f.write_str("the local emulator's default"),
+            Source::BesideTable => f.write_str("named after the table"),
         }
     }
 }
@@ -54,7 +57,7 @@ pub struct Sourced {
 }
 
 impl Sourced {
-    fn new(value: impl Into<String>, source: Source) -> Self {
+    pub(crate) fn new(value: impl Into<String>, source: Source) -> Self {
         Self {
             value: value.into(),
             source,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use tokengate_domain::clients::Granted;
 use tokengate_domain::lockout::LockState;
-use tokengate_domain::ports::{Principal, Session, User, UserStatus};
+use tokengate_domain::ports::{FeedEntry, Principal, Revoked, Session, User, UserStatus};
 use tokengate_domain::{PortError, PortResult, TokenHash, Username};
 
 /// One DynamoDB item.
@@ -251,3 +251,73 @@ pub(super) fn lock_from(item: &Item) -> PortResult<LockState> {
         },
     })
 }
+
+/// The revocation feed's one partition (a second shard would be `feed#1`, docs/scaling.md).
+pub(super) const FEED_SHARD: &str = "feed#0";
+
+/// The feed's range key for an entry written at `at_ms` with the writer's random `suffix`:
+/// 13 zero-padded digits of milliseconds (they sort as numbers do until the year 2286), `#`,
+/// then 16 hex digits, so two entries of one millisecond never share a key.
+pub(super) fn feed_at(at_ms: i64, suffix: u64) -> String {
+    format!("{:013}#{suffix:016x}", at_ms.max(0))
+}
+
+/// The smallest range key of an entry written at or after `since_ms`: every key of that
+/// millisecond continues it (`#…` sorts after the bare digits).
+pub(super) fn feed_since(since_ms: i64) -> String {
+    format!("{:013}", since_ms.max(0))
+}
+
+/// One feed item: `pk` (the shard), `at` (range key), `ttl` (= the entry's `until`), `revoked`
+/// (`token`, `principal` or `session`), `id` (the `jti`, user id or session id) and, for a
+/// principal, `min_version`.
+pub(super) fn feed_item(entry: &FeedEntry, suffix: u64) -> Item {
+    let (kind, id, min_version) = match &entry.revoked {
+        Revoked::Token { jti } => ("token", jti, None),
+        Revoked::Principal {
+            user_id,
+            min_version,
+        } => ("principal", user_id, Some(*min_version)),
+        Revoked::Session { sid } => ("session", sid, None),
+    };
+    let mut item = HashMap::from([
+        ("pk".to_owned(), s(FEED_SHARD)),
+        ("at".to_owned(), s(feed_at(entry.at_ms, suffix))),
+        ("ttl".to_owned(), n(entry.until)),
+        ("revoked".to_owned(), s(kind)),
+        ("id".to_owned(), s(id)),
+    ]);
+    if let Some(v) = min_version {
+        item.insert("min_version".to_owned(), n(v));
+    }
+    item
+}
+
+/// The entry a feed item records. An item that does not decode is an error, never skipped: a
+/// reader that missed a revocation would accept what it revoked.
+pub(super) fn feed_entry_from(item: &Item) -> PortResult<FeedEntry> {
+    let at = get_s(item, "at")?;
+    let at_ms = at
+        .split_once('#')
+        .and_then(|(ms, _)| ms.parse().ok())
+        .ok_or_else(|| corrupt("at"))?;
+    let id = get_s(item, "id")?;
+    let revoked = match get_s(item, "revoked")?.as_str() {
+        "token" => Revoked::Token { jti: id },
+        "principal" => Revoked::Principal {
+            user_id: id,
+            min_version: get_n(item, "min_version")?,
+        },
+        "session" => Revoked::Session { sid: id },
+        _ => return Err(corrupt("revoked")),
+    };
+    Ok(FeedEntry {
+        at_ms,
+        until: get_n(item, "ttl")?,
+        revoked,
+    })
+}
+
+#[cfg(test)]
+#[path = "codec_tests.rs"]
+mod tests;

@@ -83,7 +83,7 @@ impl KeyringStore for DynamoStore {
         let put = self
             .client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.tables.main)
             .item("pk", s(KEYRING_PK))
             .item("version", n(keyring.version() + 1))
             .item(

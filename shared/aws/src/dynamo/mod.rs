@@ -12,6 +12,18 @@
 //! | `rate#<key>#<window start>` | `count`, `ttl` |
 //! | `keyring#signing` | `version`, `keys` (L of M: `kid`, `alg`, `public_key`, `key_arn`, `state`, `until`, `added_at`) — the signing keyring, read by every function at cold start and then at most every refresh interval, written by the admin CLI (`keyring`) |
 //!
+//!
+//! The revocation feed has a table of its own (`TOKENGATE_FEED_TABLE`, module `feed`): hash key
+//! `pk`, range key `at`, TTL on `ttl`; one partition that one `Query` reads by range.
+//!
+//! | item (`pk`, `at`) | attributes |
+//! |---|---|
+//! | `feed#0`, `<at_ms: 13 digits>#<16 hex digits>` | `ttl` (the entry's `until`), `revoked` (`token`, `principal`, `session`), `id` (the `jti`, user id or session id), `min_version` (a principal's only) — 85 B for a token, 87 B for a session, 102 B for a principal (22-character ids, counted as DynamoDB counts: names plus values) |
+//!
+//! Every revoking write — a token-version bump, a session's revocation, a denylisted `jti` —
+//! appends its feed item in the same transaction, within a time cap of 2 s
+//! (`crate::config::REVOKING_WRITE_TIMEOUT`).
+//!
 //! `user#` and `principal#` change together, in one transaction, whenever the token version,
 //! status or roles change. DynamoDB deletes expired items lazily (within days), so reads of
 //! `deny#` and the `lock…#` counters treat an item whose `ttl` is not after now as absent
@@ -25,6 +37,7 @@
 
 mod codec;
 mod denylist;
+mod feed;
 mod keyring;
 mod lockout;
 mod rate_limiter;
@@ -37,41 +50,84 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::Update;
 use aws_sdk_dynamodb::Client;
+use tokengate_domain::revocation_feed::FeedLife;
 use tokengate_domain::{Clock, PortResult};
 
 use crate::errors::classify;
 use codec::{key, Item};
 
-/// All stores on one DynamoDB table.
+/// The tables a [`DynamoStore`] works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tables {
+    /// `TOKENGATE_TABLE`: every item but the feed's (hash key `pk`).
+    pub main: String,
+    /// `TOKENGATE_FEED_TABLE`: the revocation feed (hash key `pk`, range key `at`).
+    pub feed: String,
+}
+
+impl Tables {
+    /// `main` and, beside it, `<main>-feed`: the names the emulator's bootstrap creates (the
+    /// template names its tables itself: read them from the stack's outputs).
+    pub fn local(main: impl Into<String>) -> Self {
+        let main = main.into();
+        Self {
+            feed: format!("{main}-feed"),
+            main,
+        }
+    }
+}
+
+/// All stores on the main table and the revocation feed's.
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
-    table: String,
+    tables: Tables,
+    /// How long the feed entries of principals and sessions live: the writers' token life.
+    feed_life: FeedLife,
+    /// Items per feed `Query` page (`None`: DynamoDB's 1 MB pages); tests set it small.
+    feed_page_limit: Option<i32>,
     clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for DynamoStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DynamoStore")
-            .field("table", &self.table)
+            .field("tables", &self.tables)
+            .field("feed_life", &self.feed_life)
             .finish_non_exhaustive()
     }
 }
 
 impl DynamoStore {
-    /// Stores on `table`, reading "now" for TTL checks and timestamps from `clock` (the
+    /// Stores on `tables`, reading "now" for TTL checks and timestamps from `clock` (the
     /// system clock in production; the services' clock in tests, so moving it moves expiry).
-    pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
+    /// The feed entries of principals and sessions it writes live as `life` says: build it
+    /// from the writers' `TOKENGATE_ACCESS_TTL_SECONDS` and `TOKENGATE_LEEWAY_SECONDS`.
+    pub fn new(client: Client, tables: Tables, life: FeedLife, clock: Arc<dyn Clock>) -> Self {
         Self {
             client,
-            table: table.into(),
+            tables,
+            feed_life: life,
+            feed_page_limit: None,
             clock,
         }
     }
 
-    /// The table name.
+    /// The same store, reading the feed `items` at a time per `Query` page: for tests of the
+    /// paging, which a real page (1 MB, ~10,000 entries) would need thousands of writes for.
+    pub fn with_feed_page_limit(mut self, items: i32) -> Self {
+        self.feed_page_limit = Some(items);
+        self
+    }
+
+    /// The main table's name.
     pub fn table(&self) -> &str {
-        &self.table
+        &self.tables.main
+    }
+
+    /// Both tables' names.
+    pub fn tables(&self) -> &Tables {
+        &self.tables
     }
 
     /// A strongly consistent read of the item `pk`.
@@ -79,7 +135,7 @@ impl DynamoStore {
         let out = self
             .client
             .get_item()
-            .table_name(&self.table)
+            .table_name(&self.tables.main)
             .set_key(Some(key(pk)))
             .consistent_read(true)
             .send()
@@ -91,7 +147,7 @@ impl DynamoStore {
     async fn delete(&self, pk: String, op: &'static str) -> PortResult<()> {
         self.client
             .delete_item()
-            .table_name(&self.table)
+            .table_name(&self.tables.main)
             .set_key(Some(key(pk)))
             .send()
             .await
@@ -102,7 +158,7 @@ impl DynamoStore {
     /// An update of the item `pk`, for a transaction.
     fn update(&self, pk: String) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
         Update::builder()
-            .table_name(&self.table)
+            .table_name(&self.tables.main)
             .set_key(Some(key(pk)))
     }
 }

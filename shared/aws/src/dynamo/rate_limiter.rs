@@ -16,7 +16,7 @@ impl RateLimiter for DynamoStore {
         let out = self
             .client
             .update_item()
-            .table_name(&self.table)
+            .table_name(&self.tables.main)
             .set_key(Some(key(format!("rate#{key_name}#{}", window.start))))
             .update_expression("ADD #count :one SET #ttl = :end")
             .expression_attribute_names("#count", "count")

@@ -36,14 +36,17 @@ impl RevocationSource for DynamoStore {
             let out = self
                 .client
                 .batch_get_item()
-                .request_items(&self.table, wanted.clone())
+                .request_items(&self.tables.main, wanted.clone())
                 .send()
                 .await
                 .map_err(|e| classify(e, "read revocation state"))?;
             if let Some(mut r) = out.responses {
-                found.extend(r.remove(&self.table).unwrap_or_default());
+                found.extend(r.remove(&self.tables.main).unwrap_or_default());
             }
-            match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+            match out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.tables.main))
+            {
                 Some(rest) if !rest.keys().is_empty() => wanted = rest,
                 _ => {
                     let pk = |i: &Item| i.get("pk").and_then(|v| v.as_s().ok()).cloned();

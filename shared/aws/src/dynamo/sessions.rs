@@ -3,25 +3,26 @@
 //! and counters: no spent token is kept). Every write that hands out a token (rotation, grace
 //! reissue) is one transaction with a condition check on the owner's `principal#` item, so a
 //! sign-out everywhere or a disable between the read and the write is seen, and it counts the
-//! refresh in the session's own limit in the same update.
+//! refresh in the session's own limit in the same update. A revocation of the family is one
+//! transaction with its revocation-feed entry.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use tokengate_domain::ports::{
-    RefreshCount, Reissue, Rotation, Session, SessionStore, UserStatus, WriteOutcome,
+    RefreshCount, Reissue, Revoked, Rotation, Session, SessionStore, UserStatus, WriteOutcome,
 };
 use tokengate_domain::{PortResult, TokenHash};
 
 use super::codec::{key, n, principal_from, s, session_from, session_item, SESSION_ATTRS};
 use super::transact::build_err;
 use super::DynamoStore;
-use crate::errors::{classify, service_code};
+use crate::errors::classify;
 
 impl DynamoStore {
     fn principal_check(&self, user_id: &str, version: u64) -> PortResult<TransactWriteItem> {
         let check = ConditionCheck::builder()
-            .table_name(&self.table)
+            .table_name(&self.tables.main)
             .set_key(Some(key(format!("principal#{user_id}"))))
             .condition_expression("token_version = :v AND #st = :active")
             .expression_attribute_names("#st", "status")
@@ -104,7 +105,8 @@ impl DynamoStore {
         }
     }
 
-    /// `SET revoked = true` on the session `sid` if `condition` holds; `false` if it did not.
+    /// `SET revoked = true` on the session `sid` if `condition` holds, with its feed entry,
+    /// in one transaction; `false` (and no entry) if the condition did not hold.
     async fn revoke_if(
         &self,
         sid: &str,
@@ -112,22 +114,26 @@ impl DynamoStore {
         values: &[(&str, AttributeValue)],
         op: &'static str,
     ) -> PortResult<bool> {
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("session#{sid}"))))
+        let mut update = self
+            .update(format!("session#{sid}"))
             .update_expression("SET revoked = :yes")
             .condition_expression(condition)
             .expression_attribute_values(":yes", AttributeValue::Bool(true));
         for (name, value) in values {
-            req = req.expression_attribute_values(*name, value.clone());
+            update = update.expression_attribute_values(*name, value.clone());
         }
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if service_code(&e) == Some("ConditionalCheckFailedException") => Ok(false),
-            Err(e) => Err(classify(e, op)),
-        }
+        let items = vec![TransactWriteItem::builder()
+            .update(update.build().map_err(build_err)?)
+            .build()];
+        let revoked = Revoked::Session {
+            sid: sid.to_owned(),
+        };
+        // The session's update is the one condition: any cancellation answered as a
+        // condition failure is this one.
+        Ok(self
+            .transact_revoking(items, revoked, None, op)
+            .await?
+            .is_ok())
     }
 }
 
@@ -136,7 +142,7 @@ impl SessionStore for DynamoStore {
     async fn grant(&self, session: &Session) -> PortResult<()> {
         self.client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.tables.main)
             .set_item(Some(session_item(session)))
             .condition_expression("attribute_not_exists(pk)")
             .send()
@@ -149,7 +155,7 @@ impl SessionStore for DynamoStore {
         let mut req = self
             .client
             .get_item()
-            .table_name(&self.table)
+            .table_name(&self.tables.main)
             .set_key(Some(key(format!("session#{sid}"))))
             .consistent_read(true);
         // Names are aliased: several (ttl, roles…) collide with DynamoDB reserved words.

@@ -47,13 +47,26 @@ impl DynamoStore {
         items: Vec<TransactWriteItem>,
         op: &'static str,
     ) -> PortResult<Result<(), FailedConditions>> {
-        match self
+        self.transact_capped(items, op, false).await
+    }
+
+    /// [`Self::transact`]; `revoking` caps its time as every revoking write's
+    /// ([`crate::config::revoking_write_override`]).
+    pub(super) async fn transact_capped(
+        &self,
+        items: Vec<TransactWriteItem>,
+        op: &'static str,
+        revoking: bool,
+    ) -> PortResult<Result<(), FailedConditions>> {
+        let mut request = self
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
-            .send()
-            .await
-        {
+            .customize();
+        if revoking {
+            request = request.config_override(crate::config::revoking_write_override());
+        }
+        match request.send().await {
             Ok(_) => Ok(Ok(())),
             Err(e) if service_code(&e) == Some("TransactionCanceledException") => {
                 let failed = cancelled_items(&e);
@@ -61,8 +74,12 @@ impl DynamoStore {
                     Ok(Err(failed))
                 } else {
                     // Cancelled for another reason (`TransactionConflict` with a concurrent
-                    // transaction on the same item): not an answer about our conditions.
-                    Err(classify(e, op))
+                    // transaction on the same item, e.g. two logouts of one token at once;
+                    // `ThrottlingError`): not an answer about our conditions, and a retry
+                    // may go through — transient, so the caller answers 503, never 500.
+                    Err(PortError::Unavailable(
+                        anyhow::Error::new(e).context(format!("failed to {op} (cancelled)")),
+                    ))
                 }
             }
             Err(e) => Err(classify(e, op)),

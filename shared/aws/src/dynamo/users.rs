@@ -1,9 +1,10 @@
 //! [`UserStore`] on DynamoDB: the `user#` item and the `principal#` item the authorizer reads,
-//! always changed together in one transaction.
+//! always changed together in one transaction, with the revocation-feed entry of every
+//! token-version bump (each one revokes the user's older tokens).
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use tokengate_domain::ports::{User, UserStatus, UserStore};
+use tokengate_domain::ports::{Revoked, User, UserStatus, UserStore};
 use tokengate_domain::{PortError, PortResult, Username};
 
 use super::codec::{
@@ -76,7 +77,14 @@ impl DynamoStore {
                 .update(principal.build().map_err(build_err)?)
                 .build(),
         ];
-        match self.transact(items, "change token version").await? {
+        let revoked = Revoked::Principal {
+            user_id: bump.user_id.to_owned(),
+            min_version: next,
+        };
+        match self
+            .transact_revoking(items, revoked, None, "change token version")
+            .await?
+        {
             Ok(()) => Ok(Some(next)),
             Err(_) => Ok(None),
         }
@@ -120,7 +128,7 @@ impl UserStore for DynamoStore {
     async fn create_user(&self, user: &User) -> PortResult<bool> {
         let put = |item| {
             Put::builder()
-                .table_name(&self.table)
+                .table_name(&self.tables.main)
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
@@ -143,7 +151,7 @@ impl UserStore for DynamoStore {
         let sent = self
             .client
             .update_item()
-            .table_name(&self.table)
+            .table_name(&self.tables.main)
             .set_key(Some(key(format!("user#{}", read.username))))
             .update_expression("SET password_hash = :h")
             .condition_expression("password_hash = :read_hash AND token_version = :read_version")

@@ -87,8 +87,10 @@ pub const MAX_DEVICE_TTL_SECS: i64 = 400 * 24 * 3600;
 pub struct Config {
     /// Token lifetimes, limits, origins, Argon2, leeway.
     pub auth: AuthConfig,
-    /// `TOKENGATE_TABLE`: the one DynamoDB table.
+    /// `TOKENGATE_TABLE`: the DynamoDB table of every item but the revocation feed's.
     pub table: Option<String>,
+    /// `TOKENGATE_FEED_TABLE`: the revocation feed's DynamoDB table (hash `pk`, range `at`).
+    pub feed_table: Option<String>,
     /// `TOKENGATE_REFRESH_MAC_KEY`: the KMS HMAC key refresh-token successors are derived with.
     pub refresh_mac_key: Option<String>,
     /// `TOKENGATE_ROUTE_ROLES`: the authorizer's route rules (empty: a valid token suffices).
@@ -110,6 +112,7 @@ impl Config {
         Ok(Self {
             auth: AuthConfig::from_env(env)?,
             table: optional("TOKENGATE_TABLE"),
+            feed_table: optional("TOKENGATE_FEED_TABLE"),
             refresh_mac_key: optional("TOKENGATE_REFRESH_MAC_KEY"),
             route_rules: RoutePolicy::parse(&env.text("TOKENGATE_ROUTE_ROLES"))
                 .map_err(|e| anyhow::anyhow!("environment variable TOKENGATE_ROUTE_ROLES: {e}"))?,
@@ -121,6 +124,11 @@ impl Config {
     /// `TOKENGATE_TABLE`, or an error naming it.
     pub fn table(&self) -> anyhow::Result<&str> {
         required(&self.table, "TOKENGATE_TABLE")
+    }
+
+    /// `TOKENGATE_FEED_TABLE`, or an error naming it.
+    pub fn feed_table(&self) -> anyhow::Result<&str> {
+        required(&self.feed_table, "TOKENGATE_FEED_TABLE")
     }
 
     /// `TOKENGATE_REFRESH_MAC_KEY`, or an error naming it.

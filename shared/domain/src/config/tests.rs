@@ -60,6 +60,7 @@ fn every_function_reads_one_config_and_asks_for_what_it_needs() {
     let cfg = Config::read(&env(&base)).unwrap();
     for (got, name) in [
         (cfg.table().map(drop), "TOKENGATE_TABLE"),
+        (cfg.feed_table().map(drop), "TOKENGATE_FEED_TABLE"),
         (cfg.refresh_mac_key().map(drop), "TOKENGATE_REFRESH_MAC_KEY"),
     ] {
         assert_eq!(
@@ -71,10 +72,12 @@ fn every_function_reads_one_config_and_asks_for_what_it_needs() {
         base[0],
         base[1],
         ("TOKENGATE_TABLE", "t"),
+        ("TOKENGATE_FEED_TABLE", "f"),
         ("TOKENGATE_ROUTE_ROLES", "* /api/admin/*=admin"),
     ]))
     .unwrap();
     assert_eq!(full.table().unwrap(), "t");
+    assert_eq!(full.feed_table().unwrap(), "f");
     assert_eq!(
         full.auth.keyring_refresh_secs, 60,
         "the default re-read interval"

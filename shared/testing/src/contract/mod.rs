@@ -19,6 +19,7 @@ pub mod lockout;
 pub mod lockout_device;
 pub mod rate_limiter;
 pub mod revocation;
+pub mod revocation_feed;
 pub mod session_counts;
 pub mod sessions;
 pub mod users;
@@ -26,8 +27,8 @@ pub mod users;
 use std::sync::Arc;
 
 use tokengate_domain::ports::{
-    Denylist, KeyringStore, LockoutStore, RateLimiter, RevocationSource, SessionStore, User,
-    UserStatus, UserStore,
+    Denylist, KeyringStore, LockoutStore, RateLimiter, RevocationFeed, RevocationSource,
+    SessionStore, User, UserStatus, UserStore,
 };
 use tokengate_domain::{Clock, ManualClock, Username};
 
@@ -35,7 +36,14 @@ pub use flow::{a_logged_out_token_stays_refused_until_exp_plus_leeway, TokenFlow
 
 /// Every store port: what one store type under contract test implements.
 pub trait Stores:
-    UserStore + SessionStore + LockoutStore + RateLimiter + Denylist + RevocationSource + KeyringStore
+    UserStore
+    + SessionStore
+    + LockoutStore
+    + RateLimiter
+    + Denylist
+    + RevocationSource
+    + RevocationFeed
+    + KeyringStore
 {
 }
 
@@ -46,6 +54,7 @@ impl<T> Stores for T where
         + RateLimiter
         + Denylist
         + RevocationSource
+        + RevocationFeed
         + KeyringStore
 {
 }
@@ -169,6 +178,14 @@ macro_rules! port_contracts {
             a_principal_and_a_denied_jti_come_back_in_one_answer,
             the_principal_follows_disable_and_sign_out,
             a_revoked_session_comes_back_with_the_principal,
+        ]);
+        $crate::port_contracts!(@port $fresh, revocation_feed: [
+            every_token_version_bump_appends_one_principal_entry,
+            a_revoked_session_appends_one_session_entry,
+            a_denied_token_appends_one_token_entry_until_the_denys_until,
+            a_refused_conditional_write_appends_nothing,
+            the_feed_since_a_time_holds_exactly_the_entries_at_or_after_it_in_order,
+            many_entries_all_come_back_across_pages,
         ]);
     };
     (@port $fresh:ident, $port:ident: [$($case:ident),* $(,)?]) => {

@@ -120,6 +120,7 @@ impl MemoryRig {
         let config = Config {
             auth: config,
             table: None,
+            feed_table: None,
             refresh_mac_key: None,
             route_rules: RoutePolicy::default(),
             route_scopes: RoutePolicy::default(),
