@@ -2,11 +2,16 @@
 //! JWKS following is in `keyring.rs`).
 
 use serde_json::json;
+use tokengate_domain::logout::LogoutRequest;
+use tokengate_domain::revocation_feed::CATCH_UP_INTERVAL_MS;
+use tokengate_handlers::authorizer::Verdict;
 
 use crate::stack::{Stack, SOURCE_IP};
 
+/// The revocation feed's reader on DynamoDB: one strongly consistent `Query` of the feed at the
+/// first invocation, none within the catch-up interval, one after it; never a KMS call.
 #[tokio::test]
-async fn warm_authorizer_makes_one_dynamodb_call_and_no_kms_call() {
+async fn a_warm_authorizer_queries_the_feed_once_per_catch_up_interval_and_never_kms() {
     let stack = Stack::start().await;
     let g = stack.login_alice().await;
     stack.ddb_calls.reset();
@@ -16,16 +21,56 @@ async fn warm_authorizer_makes_one_dynamodb_call_and_no_kms_call() {
         "authorizationToken": format!("Bearer {}", g.access.token),
         "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/v1/GET/api/me",
     });
-    let resp = stack.authorizer.handle(event).await.unwrap();
+    let calls = || {
+        let calls = stack.ddb_calls.by_operation();
+        stack.ddb_calls.reset();
+        calls
+    };
+    let resp = stack.authorizer.handle(event.clone()).await.unwrap();
     assert_eq!(resp["context"]["sub"], "u-alice");
-    assert_eq!(
-        stack.ddb_calls.total(),
-        1,
-        "{:?}",
-        stack.ddb_calls.by_operation()
+    let cold = calls();
+    assert_eq!(cold.get("Query"), Some(&1), "{cold:?}");
+    assert_eq!(cold.values().sum::<usize>(), 1, "{cold:?}");
+    for _ in 0..5 {
+        stack.clock.advance_ms(100);
+        stack.authorizer.handle(event.clone()).await.unwrap();
+    }
+    assert!(
+        calls().is_empty(),
+        "decided from memory within the interval"
     );
-    assert_eq!(stack.ddb_calls.by_operation().get("BatchGetItem"), Some(&1));
+    stack.clock.advance_ms(CATCH_UP_INTERVAL_MS);
+    stack.authorizer.handle(event).await.unwrap();
+    let warm = calls();
+    assert_eq!(warm.get("Query"), Some(&1), "{warm:?}");
+    assert_eq!(warm.values().sum::<usize>(), 1, "{warm:?}");
     assert_eq!(stack.kms_calls.total(), 0);
+}
+
+/// A logout through DynamoDB is refused by a warm authorizer at its next catch-up: the feed
+/// entry written in the logout's transaction, read by the `Query`.
+#[tokio::test]
+async fn a_logout_is_refused_by_a_warm_authorizer_after_one_catch_up_interval() {
+    let stack = Stack::start().await;
+    let g = stack.login_alice().await;
+    let bearer = format!("Bearer {}", g.access.token);
+    let decide = || stack.authorizer.decide(Some(&bearer), "GET", "/api/me");
+    assert!(matches!(decide().await.unwrap(), Verdict::Allow(_)));
+    stack
+        .logout
+        .logout(LogoutRequest {
+            access_token: Some(&g.access.token),
+            source_ip: SOURCE_IP,
+            ..LogoutRequest::default()
+        })
+        .await
+        .unwrap();
+    stack.clock.advance_ms(CATCH_UP_INTERVAL_MS);
+    stack.ddb_calls.reset();
+    assert_eq!(decide().await.unwrap(), Verdict::Unauthorized);
+    let calls = stack.ddb_calls.by_operation();
+    assert_eq!(calls.get("Query"), Some(&1), "from the feed: {calls:?}");
+    assert_eq!(stack.ddb_calls.total(), 1, "{calls:?}");
 }
 
 #[tokio::test]
@@ -79,7 +124,7 @@ async fn dynamodb_outage_fails_closed() {
 /// Argon2 → [DeleteItem ×2: the counters cleared ∥ PutItem session ∥ Sign ∥ GenerateMac: the
 /// device key, derived at the first login of a process only];
 /// refresh = [GetItem ∥ UpdateItem rate] → [Sign ∥ (GenerateMac → TransactWriteItems)];
-/// authorize = BatchGetItem.
+/// authorize (cold) = Query of the revocation feed.
 #[tokio::test]
 async fn aws_round_trips_per_operation() {
     let stack = Stack::start().await;
@@ -150,5 +195,5 @@ async fn aws_round_trips_per_operation() {
             ("Sign", 1),
         ],
     );
-    expect(&authorize, &[("BatchGetItem", 1)]);
+    expect(&authorize, &[("Query", 1)]);
 }

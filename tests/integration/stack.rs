@@ -116,10 +116,7 @@ impl Stack {
                 App::build(config.clone(), adapters)
             }
         };
-        let life = FeedLife {
-            access_ttl_secs: config.auth.access_ttl_secs,
-            leeway_secs: config.auth.leeway_secs,
-        };
+        let life = FeedLife::of(&config.auth);
         let store = Arc::new(DynamoStore::new(ddb, boot.tables(), life, clock.clone()));
         let hasher = PasswordHasher::new(cheap).unwrap();
         store

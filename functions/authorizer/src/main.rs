@@ -1,7 +1,10 @@
 //! The API Gateway Lambda authorizer — wiring only. Public keys come from the keyring item,
-//! read at cold start and re-read at most every refresh interval; it never calls KMS, and a
-//! warm invocation makes exactly one DynamoDB call (plus the periodic keyring read). The logic is in
-//! `tokengate-handlers` (`authorizer::Authorizer::handle`).
+//! read at cold start and re-read at most every refresh interval; it never calls KMS.
+//! Revocations come from the revocation feed: one strongly consistent `Query` at the first
+//! invocation and then at most one per 0.9 s, on an invocation's arrival; in between,
+//! invocations make no DynamoDB call. While the feed cannot be read, each invocation makes the
+//! exact per-request read (one `BatchGetItem`), and refuses (503) if that fails too
+//! (docs/revocation.md). The logic is in `tokengate-handlers` (`authorizer::Authorizer::handle`).
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;

@@ -68,14 +68,10 @@ pub async fn connect(
         feed: config.feed_table()?.to_owned(),
     };
     // The writers' token life: how long their principal and session feed entries matter.
-    let life = FeedLife {
-        access_ttl_secs: config.auth.access_ttl_secs,
-        leeway_secs: config.auth.leeway_secs,
-    };
     let store = Arc::new(DynamoStore::new(
         clients.dynamodb.clone(),
         tables,
-        life,
+        FeedLife::of(&config.auth),
         clock.clone(),
     ));
     let signer = match function {

@@ -8,14 +8,21 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::keyring::LiveKeyring;
 use crate::ports::{
-    Denylist, KeyringStore, LockoutStore, RateLimiter, RefreshMac, RevocationSource, SessionStore,
-    TokenSigner, UserStore,
+    Denylist, KeyringStore, LockoutStore, RateLimiter, RefreshMac, RevocationFeed,
+    RevocationSource, SessionStore, TokenSigner, UserStore,
 };
 
 /// Every store port at once: both stores (DynamoDB and the in-memory twin) implement them all
 /// over one table or map, and each operation takes the ports it uses from it.
 pub trait Store:
-    UserStore + SessionStore + Denylist + LockoutStore + RateLimiter + RevocationSource + KeyringStore
+    UserStore
+    + SessionStore
+    + Denylist
+    + LockoutStore
+    + RateLimiter
+    + RevocationSource
+    + RevocationFeed
+    + KeyringStore
 {
 }
 
@@ -26,6 +33,7 @@ impl<T> Store for T where
         + LockoutStore
         + RateLimiter
         + RevocationSource
+        + RevocationFeed
         + KeyringStore
 {
 }
@@ -34,7 +42,8 @@ impl<T> Store for T where
 /// `me` reads the keyring; the composition root says which function needs what.
 #[derive(Clone)]
 pub struct Adapters {
-    /// Users, sessions, denylist, lockout, rate windows, revocation lookups, the keyring.
+    /// Users, sessions, denylist, lockout, rate windows, revocation lookups and the revocation
+    /// feed, the keyring.
     pub store: Option<Arc<dyn Store>>,
     /// Signs access tokens (login, refresh).
     pub signer: Option<Arc<dyn TokenSigner>>,

@@ -12,6 +12,7 @@ use tokengate_domain::login::Login;
 use tokengate_domain::logout::Logout;
 use tokengate_domain::password_change::PasswordChange;
 use tokengate_domain::refresh::Refresh;
+use tokengate_domain::revocation_feed::{FeedLife, RevocationWatch};
 use tokengate_domain::{AccessTokenIssuer, Adapters, Config, PasswordHasher, Store};
 
 use crate::authorizer::Authorizer;
@@ -99,7 +100,8 @@ impl App {
         })
     }
 
-    /// The authorizer: the keyring's trusted keys, the revocation lookup and the route rules.
+    /// The authorizer: the keyring's trusted keys, the revocation feed's reader (with the
+    /// per-request read as its fallback) and the route rules.
     pub fn authorizer(&self) -> anyhow::Result<Authorizer> {
         let rules = self.config.route_rules.clone();
         let scopes = self.config.route_scopes.clone();
@@ -114,9 +116,14 @@ impl App {
                  (AuthorizerCacheTtlSeconds=0; docs/route-rules.md)"
             );
         }
+        let store = self.store()?;
+        let life = FeedLife::of(&self.config.auth);
+        // The store is both the feed and the exact per-request read it falls back to.
+        let clock = self.adapters.clock.clone();
+        let revocations = RevocationWatch::new(store.clone(), store, clock, life);
         Ok(Authorizer {
             keyring: self.keyring()?,
-            revocations: self.store()?,
+            revocations: Arc::new(revocations),
             policy: rules,
             scope_policy: scopes,
             clock: self.adapters.clock.clone(),

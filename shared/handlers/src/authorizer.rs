@@ -4,6 +4,10 @@
 //! It never panics and never allows on doubt: an invalid, expired, revoked or missing token is
 //! the 401 path (`Unauthorized`), a valid token lacking the route's role is an explicit Deny
 //! (403), and an internal error (DynamoDB down) is an error, never an Allow.
+//!
+//! Revocation is decided from memory caught up from the revocation feed at most every 0.9 s,
+//! or, while that memory is not fresh, by the exact per-request read
+//! ([`RevocationWatch`], docs/revocation.md).
 
 use std::sync::Arc;
 
@@ -17,7 +21,7 @@ use serde_json::{json, Value};
 use tokengate_claims::AccessClaims;
 use tokengate_domain::keyring::LiveKeyring;
 use tokengate_domain::policy::RoutePolicy;
-use tokengate_domain::ports::RevocationSource;
+use tokengate_domain::revocation_feed::RevocationWatch;
 use tokengate_domain::{Clock, PortError};
 
 use crate::http::strip_bearer;
@@ -77,8 +81,9 @@ pub struct Authorizer {
     /// The trusted keys (the keyring's `next`, `current`, `retiring`, read at cold start and
     /// re-read at most every refresh interval) and the validation rules.
     pub keyring: Arc<LiveKeyring>,
-    /// Denylist + token version, in one round trip.
-    pub revocations: Arc<dyn RevocationSource>,
+    /// Revoked tokens, sessions and token versions: memory caught up from the feed, the
+    /// per-request read when it is not fresh.
+    pub revocations: Arc<RevocationWatch>,
     /// Route → roles.
     pub policy: RoutePolicy,
     /// Route → scopes (`TOKENGATE_ROUTE_SCOPES`): a request must pass both rule sets.
@@ -114,7 +119,7 @@ impl Authorizer {
             record_outcome("unauthorized");
             return Ok(Verdict::Unauthorized);
         };
-        // All local checks first: a bad token costs no DynamoDB call. (The keyring is re-read
+        // All local checks first: a bad token costs no DynamoDB call (nor a catch-up). (The keyring is re-read
         // at most once per refresh interval, whatever the token says.)
         let keys = self.keyring.keys().await;
         if !keys.has_trusted_keys() {
@@ -137,16 +142,13 @@ impl Authorizer {
                 return Ok(Verdict::Unauthorized);
             }
         };
-        let status = self
-            .revocations
-            .revocation_status(&claims.jti, &claims.sub, claims.sid.as_deref())
-            .await?;
-        if status.revokes(claims.ver) {
+        let decision = self.revocations.check(&claims).await?;
+        if let Some(refusal) = decision.refusal {
             tracing::warn!(
                 event = "authorizer_denied_revoked",
                 jti = %claims.jti,
-                denylisted = status.jti_denied,
-                session_revoked = status.session_revoked,
+                revoked = refusal.as_str(),
+                known_from = ?decision.from,
             );
             record_outcome("revoked");
             return Ok(Verdict::Unauthorized);

@@ -22,5 +22,6 @@ mod oauth;
 mod oauth_revoke;
 mod password;
 mod refresh;
+mod revocation_feed;
 mod scopes;
 mod support;

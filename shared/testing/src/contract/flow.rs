@@ -4,6 +4,7 @@
 use tokengate_claims::VerifyError;
 use tokengate_domain::login::{Login, LoginAttempt};
 use tokengate_domain::logout::{Logout, LogoutRequest};
+use tokengate_domain::revocation_feed::CATCH_UP_INTERVAL_MS;
 use tokengate_domain::{Clock, ManualClock, Password};
 use tokengate_handlers::authorizer::{Authorizer, Verdict};
 
@@ -58,7 +59,7 @@ pub async fn a_logged_out_token_stays_refused_until_exp_plus_leeway(flow: TokenF
             .expect("the stores answer")
     };
     let denied = || async {
-        flow.authorizer
+        flow.logout
             .revocations
             .revocation_status(&claims.jti, &claims.sub, claims.sid.as_deref())
             .await
@@ -76,6 +77,8 @@ pub async fn a_logged_out_token_stays_refused_until_exp_plus_leeway(flow: TokenF
         })
         .await
         .expect("logout succeeds");
+    // A warm authorizer sees it at its next catch-up, within one interval (docs/revocation.md).
+    flow.clock.advance_ms(CATCH_UP_INTERVAL_MS);
 
     // Assert: refused by the denylist for as long as the verifier would accept the token.
     let leeway = verifier.validation().leeway_secs;
