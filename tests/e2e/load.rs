@@ -12,6 +12,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tokengate_domain::revocation_feed::CATCH_UP_INTERVAL_MS;
 use tokengate_tests::local_api::AUTHORIZER;
 
 use crate::fleet::fleet;
@@ -27,7 +28,7 @@ const WINDOW: Duration = Duration::from_secs(5);
 /// At most this many DynamoDB reads per authorizer request (issue 25's acceptance).
 const MAX_READS_PER_REQUEST: f64 = 0.1;
 /// The authorizer's catch-up interval (docs/revocation.md).
-const CATCH_UP_INTERVAL: Duration = Duration::from_millis(900);
+const CATCH_UP_INTERVAL: Duration = Duration::from_millis(CATCH_UP_INTERVAL_MS as u64);
 
 /// The authorizer's DynamoDB read operations, as the proxy sees them (`X-Amz-Target`).
 const READS: [&str; 3] = ["Query", "BatchGetItem", "GetItem"];
