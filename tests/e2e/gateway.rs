@@ -6,14 +6,17 @@
 //! admin routes a backend reads as them (a trailing slash, an empty segment, a `;` parameter,
 //! an escaped letter; dot segments never leave the client, whose URL parser removes them).
 //! The template's `AuthorizerCache=route` switch gives a REQUEST authorizer keyed per route.
-//! DynamoDB down fails closed with the template's 503 + `Retry-After`.
+//! DynamoDB down fails closed with the template's 503 + `Retry-After` (within the revocation
+//! bound: an authorizer that caught up less than its interval ago still answers from memory).
+
+use std::time::Instant;
 
 use serde_json::{json, Value};
 use tokengate_tests::faults::Fault;
 
 use tokengate_tests::gateway::Gateway;
 
-use crate::stack::{access, Stack, ADMIN, ALICE};
+use crate::stack::{access, Stack, ADMIN, ALICE, REVOCATION_BOUND};
 
 /// The admin routes of the template, and one every valid token may call.
 const ADMIN_ROUTES: [(&str, &str); 3] = [
@@ -245,15 +248,31 @@ pub async fn dynamodb_down_fails_closed_with_503_and_retry_after(stack: &Stack) 
     let alice = login_at(stack, &gw, ALICE).await;
     let bearer = format!("Bearer {alice}");
     stack.with_api(|api| api.faults.set(Fault::Unavailable));
-    let down = stack
-        .call_at(
-            &gw.url,
-            "GET",
-            "/v1/api/me",
-            &[("authorization", &bearer)],
-            None,
-        )
-        .await;
+    let went_down = Instant::now();
+    // An instance that caught up with the revocation feed less than its interval ago still
+    // answers from memory (it is within the revocation bound); once its catch-up is due, the
+    // catch-up and the per-request read both fail, and it refuses.
+    let down = loop {
+        let sent = Instant::now();
+        let r = stack
+            .call_at(
+                &gw.url,
+                "GET",
+                "/v1/api/me",
+                &[("authorization", &bearer)],
+                None,
+            )
+            .await;
+        if r.status != 200 {
+            break r;
+        }
+        let after = sent.duration_since(went_down);
+        assert!(
+            after < REVOCATION_BOUND,
+            "allowed {} ms into the outage: past the revocation bound it must fail closed",
+            after.as_millis()
+        );
+    };
     stack.with_api(|api| api.faults.set(Fault::None));
     assert_eq!(down.status, 503, "{}", down.body);
     assert_eq!(down.headers["retry-after"], "2");

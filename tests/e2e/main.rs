@@ -1,8 +1,10 @@
 //! End to end over HTTP, exactly as deployed: the local API of `make dev` (the emulator, every
 //! function binary on a local Lambda service, the local API gateway), started piece by piece
 //! through `tokengate_tests` on ports the kernel picks and driven like a client would — the
-//! seed flow, the deployed layouts, the attack suite's smoke cases, the browser demo in headless
-//! Chromium, and what the logs and metrics show of all that — and, once, `make dev` itself.
+//! seed flow, several authorizer instances refusing a revoked token within a second and reading
+//! DynamoDB at most once per ten requests under load, the deployed layouts, the attack suite's
+//! smoke cases, the browser demo in headless Chromium, and what the logs and metrics show of all
+//! that — and, once, `make dev` itself.
 //!
 //! One stack serves every case but the `make dev` one, so this test binary has its own harness:
 //! cases run one at a time, in the order below, and the stack is started on first use and
@@ -11,10 +13,12 @@
 mod attacks;
 mod browser;
 mod deploy_check;
+mod fleet;
 mod flow;
 mod forge;
 mod gateway;
 mod interop;
+mod load;
 mod make_dev;
 mod rotation;
 mod stack;
@@ -44,6 +48,9 @@ fn cases() -> Vec<(&'static str, Case)> {
         flow::the_whole_flow_over_http,
         flow::refresh_token_reuse_revokes_the_family,
         flow::global_logout_ends_every_session,
+        fleet::logout_is_refused_by_every_authorizer_within_a_second,
+        fleet::global_logout_is_refused_by_every_authorizer_within_a_second,
+        load::authorizers_under_steady_load_read_dynamodb_at_most_once_per_ten_requests,
         gateway::rest_api_under_the_stage_refuses_admin_routes_without_the_role,
         gateway::route_keyed_authorizer_cache_answers_each_route_on_its_own,
         gateway::http_api_under_the_stage_refuses_admin_routes_without_the_role,

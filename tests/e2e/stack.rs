@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -23,6 +25,11 @@ pub const GRACE: u64 = 1;
 /// The seeded demo users (`tokengate seed-demo`).
 pub const ALICE: (&str, &str) = ("alice", "alice-demo-password");
 pub const ADMIN: (&str, &str) = ("admin", "admin-demo-password");
+
+/// A revocation is refused by every authorizer instance within this long of the revoking
+/// write's answer: each catches up with the revocation feed at most every 0.9 s of requests
+/// (issue 25; the gateway's authorizer cache, off here, would add its TTL).
+pub const REVOCATION_BOUND: Duration = Duration::from_secs(1);
 
 /// The local API and a client of it.
 pub struct Stack {
@@ -235,6 +242,35 @@ impl Stack {
             .await
     }
 
+    /// Polls `/api/me` with the revoked `token` until an authorizer refuses it (401); `since`
+    /// is when the revoking write answered. A request sent [`REVOCATION_BOUND`] after it or
+    /// later must not be accepted, and the token must not have expired by the refusal (which
+    /// would prove only its expiry). Returns when the refused request was sent, after `since`.
+    pub async fn refused_after_revocation(&self, token: &str, since: Instant) -> Duration {
+        let expires = Duration::from_secs(expiry(token));
+        loop {
+            let sent = Instant::now();
+            let me = self.me(token).await;
+            let after = sent.duration_since(since);
+            match me.status {
+                200 => assert!(
+                    after < REVOCATION_BOUND,
+                    "a revoked token was accepted {} ms after the revocation's answer",
+                    after.as_millis()
+                ),
+                401 => {
+                    assert!(
+                        unix_now() < expires,
+                        "the token expired before it was refused: too slow to tell revocation \
+                         from expiry (access tokens live {ACCESS_TTL} s here)"
+                    );
+                    return after;
+                }
+                other => panic!("a revoked token got {other}: {}", me.body),
+            }
+        }
+    }
+
     pub async fn refresh(&self, cookie: &str, origin: &str) -> Reply {
         self.call(
             "POST",
@@ -252,4 +288,21 @@ pub fn access(r: &Reply) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("access token in {} {}", r.status, r.body))
         .to_owned()
+}
+
+/// The access token's `exp`.
+pub fn expiry(token: &str) -> u64 {
+    let claims = token.split('.').nth(1).expect("a JWT");
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims)
+        .expect("base64url claims");
+    let claims: Value = serde_json::from_slice(&claims).expect("JSON claims");
+    claims["exp"].as_u64().expect("exp")
+}
+
+/// The system clock, as `exp` counts.
+pub fn unix_now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
 }

@@ -2,7 +2,9 @@
 //! operations, or forwards them and then drops the response (the write committed, the caller
 //! never hears), the two failures an auth service must survive without partial state. It also
 //! logs every request it passed on, so that another process's AWS calls can be counted and timed
-//! (`make bench` counts each function's calls at cold start through it: `emulator-stack`).
+//! (`make bench` counts each function's calls at cold start through it: `emulator-stack`), and
+//! by which caller when a caller is given an entrance of its own ([`FaultProxy::entrance`]: the
+//! e2e load case counts the authorizer's DynamoDB reads so).
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -42,6 +44,9 @@ pub enum Fault {
 /// One request the proxy forwarded and got the emulator's answer to.
 #[derive(Debug, Clone)]
 pub struct ForwardedCall {
+    /// Who sent it: the name of the [`FaultProxy::entrance`] it came through, or `None` for
+    /// the proxy's own address.
+    pub caller: Option<String>,
     /// The AWS operation (`X-Amz-Target`, e.g. `TrentService.GetPublicKey`), or method and
     /// path for a request without one.
     pub operation: String,
@@ -57,12 +62,15 @@ pub struct FaultProxy {
     pub url: String,
     fault: Arc<Mutex<Fault>>,
     forwarded: Arc<Mutex<Vec<ForwardedCall>>>,
-    task: JoinHandle<()>,
+    upstream: String,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Drop for FaultProxy {
     fn drop(&mut self) {
-        self.task.abort();
+        for task in self.tasks.lock().expect("tasks lock").iter() {
+            task.abort();
+        }
     }
 }
 
@@ -76,27 +84,40 @@ enum Action {
 impl FaultProxy {
     /// Starts a proxy in front of `upstream`.
     pub async fn start(upstream: &str) -> Self {
+        let mut proxy = Self {
+            url: String::new(),
+            fault: Arc::new(Mutex::new(Fault::None)),
+            forwarded: Arc::new(Mutex::new(Vec::new())),
+            upstream: upstream.to_owned(),
+            tasks: Mutex::new(Vec::new()),
+        };
+        proxy.url = proxy.listen(None).await;
+        proxy
+    }
+
+    /// Another address of this proxy, for one caller: the same faults apply, and the calls it
+    /// forwards are logged with `caller`'s name, so that one function's AWS calls can be told
+    /// from the others'.
+    pub async fn entrance(&self, caller: &str) -> String {
+        self.listen(Some(caller.to_owned())).await
+    }
+
+    async fn listen(&self, caller: Option<String>) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let fault = Arc::new(Mutex::new(Fault::None));
-        let forwarded = Arc::new(Mutex::new(Vec::new()));
         let client: Client<HttpConnector, Full<Bytes>> =
             Client::builder(TokioExecutor::new()).build_http();
-        let upstream = upstream.to_owned();
-        let (f, log) = (fault.clone(), forwarded.clone());
+        let upstream = self.upstream.clone();
+        let (f, log) = (self.fault.clone(), self.forwarded.clone());
         let task = crate::serve::serve(listener, move |req: Request<Incoming>| {
-            let (client, upstream) = (client.clone(), upstream.clone());
+            let (client, upstream, caller) = (client.clone(), upstream.clone(), caller.clone());
             let (f, log) = (f.clone(), log.clone());
-            async move { handle(req, &client, &upstream, &f, &log).await }
+            async move { handle(req, &client, &upstream, &f, &log, caller).await }
         });
-        Self {
-            url,
-            fault,
-            forwarded,
-            task,
-        }
+        self.tasks.lock().expect("tasks lock").push(task);
+        url
     }
 
     /// Sets the fault for the following requests.
@@ -142,6 +163,7 @@ async fn handle(
     upstream: &str,
     fault: &Mutex<Fault>,
     forwarded: &Mutex<Vec<ForwardedCall>>,
+    caller: Option<String>,
 ) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let received = Instant::now();
     let target = req
@@ -218,6 +240,7 @@ async fn handle(
         .lock()
         .expect("call log lock")
         .push(ForwardedCall {
+            caller,
             operation,
             received,
             answered: Instant::now(),

@@ -16,6 +16,10 @@ use crate::{Bootstrapped, Emulator};
 
 const REGION: &str = "us-east-1";
 
+/// The authorizer function; its AWS calls reach the fault proxy through an entrance of this
+/// name ([`FaultProxy::entrance`]).
+pub const AUTHORIZER: &str = "authorizer";
+
 /// What differs from `make dev`'s settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -46,7 +50,8 @@ pub struct LocalApi {
     pub app_url: String,
     /// The functions' Invoke API.
     pub lambda: Lambda,
-    /// Between the functions and the emulator: takes AWS services down on demand.
+    /// Between the functions and the emulator: takes AWS services down on demand, and logs
+    /// every call it forwarded (the authorizer's by the caller [`AUTHORIZER`]).
     pub faults: FaultProxy,
     /// The table and keys.
     pub boot: Bootstrapped,
@@ -148,14 +153,25 @@ impl LocalApi {
             .map(|(k, v)| format!("{k}={v}\n"))
             .collect();
         std::fs::write(state.join("env"), env_file).expect("the env file");
+        // The authorizer reaches the same proxy through an entrance of its own, so that its
+        // DynamoDB reads can be counted apart from the other functions' (the e2e load case).
+        let authorizer_aws = faults.entrance(AUTHORIZER).await;
         for name in FUNCTIONS {
+            let mut environment = environment.clone();
+            if name == AUTHORIZER {
+                for (k, v) in &mut environment {
+                    if k == "AWS_ENDPOINT_URL" {
+                        v.clone_from(&authorizer_aws);
+                    }
+                }
+            }
             lambda.deploy(FunctionConfig {
                 name: name.to_owned(),
                 binary: debug_binary(name),
                 memory_mb: 128,
                 // Debug builds, two shared cores: far more than the template's 10 s.
                 timeout: Duration::from_secs(60),
-                environment: environment.clone(),
+                environment,
             });
         }
         Self {

@@ -5,6 +5,11 @@
 //! start, as on AWS, where `cargo lambda watch` would queue it behind the busy one); the
 //! environment is exactly Lambda's reserved variables plus the function's configuration —
 //! nothing inherited from the test process.
+//!
+//! A test that must reach each environment of a function in turn (the e2e proof that every
+//! authorizer instance refuses a revoked token) starts them up front, as provisioned concurrency
+//! does ([`Lambda::provision`]), and pins the function's invocations to them
+//! ([`Lambda::pin`]); Lambda itself offers no way to pick an environment.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -22,6 +27,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::serve::serve;
+use runtime_api::runtime;
+
+mod runtime_api;
 
 /// Execution environments per function at most (Lambda's default account limit is 1,000; the
 /// tests never run more than a handful of requests at once).
@@ -65,6 +73,15 @@ struct Counts {
     free: usize,
     queued: usize,
     started: usize,
+    /// Invocations handed to each environment, by its id.
+    handed: HashMap<usize, usize>,
+}
+
+/// The environments a function's invocations are pinned to, taken in turn.
+#[derive(Default)]
+struct Pins {
+    to: Vec<usize>,
+    next: usize,
 }
 
 /// One function: its queue of invocations and its environments.
@@ -75,12 +92,32 @@ struct Function {
     queue: mpsc::UnboundedSender<Invocation>,
     next: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
     counts: Mutex<Counts>,
+    /// Each environment's own queue, by its id: where pinned invocations go.
+    own_queues: Mutex<HashMap<usize, mpsc::UnboundedSender<Invocation>>>,
+    pins: Mutex<Pins>,
+}
+
+impl Function {
+    /// The queue of the environment the next invocation is pinned to, if it is pinned.
+    fn pinned_queue(&self) -> Option<mpsc::UnboundedSender<Invocation>> {
+        let mut pins = self.pins.lock().expect("pins");
+        if pins.to.is_empty() {
+            return None;
+        }
+        let id = pins.to[pins.next % pins.to.len()];
+        pins.next += 1;
+        self.own_queues.lock().expect("queues").get(&id).cloned()
+    }
 }
 
 /// One execution environment: the process and the invocation it holds.
 struct Environment {
+    /// Its number among the function's environments, from 1 in starting order.
+    id: usize,
     function: Arc<Function>,
     current: Mutex<Option<(String, oneshot::Sender<Outcome>)>>,
+    /// Invocations pinned to this environment.
+    own: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
 }
 
 struct Running {
@@ -161,6 +198,8 @@ impl Lambda {
             queue,
             next: tokio::sync::Mutex::new(next),
             counts: Mutex::new(Counts::default()),
+            own_queues: Mutex::new(HashMap::new()),
+            pins: Mutex::new(Pins::default()),
         };
         self.shared
             .functions
@@ -171,12 +210,64 @@ impl Lambda {
 
     /// How many execution environments of `function` were started so far (cold starts).
     pub fn cold_starts(&self, function: &str) -> usize {
-        self.shared
-            .functions
-            .lock()
-            .expect("functions lock")
-            .get(function)
+        self.function(function)
             .map_or(0, |f| f.counts.lock().expect("counts").started)
+    }
+
+    /// Starts `n` more execution environments of `function` now, as provisioned concurrency
+    /// does (their init runs before any invocation); resolves to their ids. The future holds
+    /// no borrow of the service, so it may be awaited after a lock on it is released.
+    pub fn provision(
+        &self,
+        function: &str,
+        n: usize,
+    ) -> impl std::future::Future<Output = std::io::Result<Vec<usize>>> + Send + 'static {
+        let shared = self.shared.clone();
+        let function = self
+            .function(function)
+            .ok_or_else(|| std::io::Error::other(format!("no function {function}")));
+        async move {
+            let function = function?;
+            let mut ids = Vec::with_capacity(n);
+            for _ in 0..n {
+                let id = {
+                    let mut c = function.counts.lock().expect("counts");
+                    c.environments += 1;
+                    c.free += 1;
+                    c.started += 1;
+                    c.started
+                };
+                shared
+                    .start_environment(&function, id, "provisioned-concurrency")
+                    .await?;
+                ids.push(id);
+            }
+            Ok(ids)
+        }
+    }
+
+    /// Hands `function`'s invocations to the environments `ids`, in turn (a busy one queues
+    /// them; none starts); no ids: to any free environment, as Lambda does.
+    pub fn pin(&self, function: &str, ids: &[usize]) {
+        if let Some(f) = self.function(function) {
+            *f.pins.lock().expect("pins") = Pins {
+                to: ids.to_vec(),
+                next: 0,
+            };
+        }
+    }
+
+    /// How many invocations the environment `id` of `function` has taken so far.
+    pub fn invocations(&self, function: &str, id: usize) -> usize {
+        self.function(function).map_or(0, |f| {
+            let c = f.counts.lock().expect("counts");
+            c.handed.get(&id).copied().unwrap_or(0)
+        })
+    }
+
+    fn function(&self, name: &str) -> Option<Arc<Function>> {
+        let functions = self.shared.functions.lock().expect("functions lock");
+        functions.get(name).cloned()
     }
 }
 
@@ -208,13 +299,19 @@ impl Shared {
         });
     }
 
-    /// Starts an execution environment of `function`: a Runtime API of its own, then the
-    /// binary with Lambda's variables and the function's.
-    async fn start_environment(&self, function: &Arc<Function>) -> std::io::Result<()> {
+    /// Starts the execution environment `id` of `function`: a Runtime API of its own, then the
+    /// binary with Lambda's variables and the function's. `initialization` is
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE` (`on-demand` or `provisioned-concurrency`, AWS Lambda
+    /// Developer Guide, "Defined runtime environment variables").
+    async fn start_environment(
+        &self,
+        function: &Arc<Function>,
+        id: usize,
+        initialization: &str,
+    ) -> std::io::Result<()> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let runtime_api = listener.local_addr()?.to_string();
         let config = &function.config;
-        let n = function.counts.lock().expect("counts").started;
         let log = OpenOptions::new()
             .create(true)
             .append(true)
@@ -223,7 +320,7 @@ impl Shared {
         // The deployment package's directory: `/var/task` on AWS.
         let task_root = config.binary.parent().unwrap_or(&self.log_dir);
         let task_root_text = task_root.to_string_lossy();
-        let stream = format!("local/[$LATEST]{}-{n}", std::process::id());
+        let stream = format!("local/[$LATEST]{}-{id}", std::process::id());
         let group = format!("/aws/lambda/{}", config.name);
         let reserved = [
             ("AWS_LAMBDA_FUNCTION_NAME", config.name.as_str()),
@@ -232,7 +329,7 @@ impl Shared {
             ("AWS_LAMBDA_LOG_GROUP_NAME", &group),
             ("AWS_LAMBDA_LOG_STREAM_NAME", &stream),
             ("AWS_LAMBDA_RUNTIME_API", &runtime_api),
-            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", initialization),
             ("AWS_REGION", &function.region),
             ("AWS_DEFAULT_REGION", &function.region),
             ("_HANDLER", "bootstrap"),
@@ -251,9 +348,17 @@ impl Shared {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
+        let (own_queue, own) = mpsc::unbounded_channel();
+        function
+            .own_queues
+            .lock()
+            .expect("queues")
+            .insert(id, own_queue);
         let environment = Arc::new(Environment {
+            id,
             function: function.clone(),
             current: Mutex::new(None),
+            own: tokio::sync::Mutex::new(own),
         });
         let env = environment.clone();
         let runtime_api = serve(listener, move |req| runtime(env.clone(), req));
@@ -320,19 +425,20 @@ async fn invoke(
     let deadline = SystemTime::now() + timeout;
     let (tx, rx) = oneshot::channel();
     let request_id = request_id();
+    let pinned = function.pinned_queue();
     let cold = {
         let mut c = function.counts.lock().expect("counts");
         c.queued += 1;
-        let cold = c.free < c.queued && c.environments < MAX_ENVIRONMENTS;
+        let cold = pinned.is_none() && c.free < c.queued && c.environments < MAX_ENVIRONMENTS;
         if cold {
             c.free += 1;
             c.environments += 1;
             c.started += 1;
         }
-        cold
+        cold.then_some(c.started)
     };
-    if cold {
-        if let Err(e) = shared.start_environment(&function).await {
+    if let Some(id) = cold {
+        if let Err(e) = shared.start_environment(&function, id, "on-demand").await {
             let mut c = function.counts.lock().expect("counts");
             c.free -= 1;
             c.environments -= 1;
@@ -352,7 +458,12 @@ async fn invoke(
             .as_millis(),
         reply: tx,
     };
-    if function.queue.send(invocation).is_err() {
+    if pinned
+        .as_ref()
+        .unwrap_or(&function.queue)
+        .send(invocation)
+        .is_err()
+    {
         return Err(std::io::Error::other("the function's queue is closed"));
     }
     let unhandled = [
@@ -376,78 +487,4 @@ async fn invoke(
             reply(StatusCode::OK, &unhandled, Bytes::from(body.to_string()))
         }
     })
-}
-
-/// One environment's Runtime API: `next`, then the invocation's `response` or `error`.
-async fn runtime(
-    env: Arc<Environment>,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, std::io::Error> {
-    let path = req.uri().path().to_owned();
-    let function = &env.function;
-    if req.method() == Method::GET && path == format!("{RUNTIME_API}/invocation/next") {
-        let Some(inv) = function.next.lock().await.recv().await else {
-            return Err(std::io::Error::other("the service stopped"));
-        };
-        {
-            let mut c = function.counts.lock().expect("counts");
-            c.free -= 1;
-            c.queued -= 1;
-        }
-        *env.current.lock().expect("current") = Some((inv.request_id.clone(), inv.reply));
-        let arn = format!(
-            "arn:aws:lambda:{}:{ACCOUNT}:function:{}",
-            function.region, function.config.name
-        );
-        let deadline = inv.deadline_ms.to_string();
-        return Ok(reply(
-            StatusCode::OK,
-            &[
-                ("lambda-runtime-aws-request-id", &inv.request_id),
-                ("lambda-runtime-deadline-ms", &deadline),
-                ("lambda-runtime-invoked-function-arn", &arn),
-                ("content-type", "application/json"),
-            ],
-            inv.event,
-        ));
-    }
-    let answer = path
-        .strip_prefix(&format!("{RUNTIME_API}/invocation/"))
-        .and_then(|rest| rest.rsplit_once('/'));
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map_err(std::io::Error::other)?
-        .to_bytes();
-    let accepted = || {
-        reply(
-            StatusCode::ACCEPTED,
-            &[("content-type", "application/json")],
-            Bytes::from_static(br#"{"status":"OK"}"#),
-        )
-    };
-    match answer {
-        Some((id, kind @ ("response" | "error"))) => {
-            let mut current = env.current.lock().expect("current");
-            let Some((_, reply_to)) = current.take_if(|(held, _)| held == id) else {
-                let body =
-                    br#"{"errorType":"InvalidRequestID","errorMessage":"Invalid request ID"}"#;
-                return Ok(reply(
-                    StatusCode::BAD_REQUEST,
-                    &[],
-                    Bytes::from_static(body),
-                ));
-            };
-            function.counts.lock().expect("counts").free += 1;
-            let _ = reply_to.send(match kind {
-                "response" => Outcome::Response(body),
-                _ => Outcome::Error(body),
-            });
-            Ok(accepted())
-        }
-        // The process exits after reporting; the reaper fails what it held.
-        _ if path == format!("{RUNTIME_API}/init/error") => Ok(accepted()),
-        _ => Ok(reply(StatusCode::NOT_FOUND, &[], Bytes::new())),
-    }
 }
