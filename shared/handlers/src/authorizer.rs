@@ -12,12 +12,11 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest,
-    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse,
-    ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayV2CustomAuthorizerV2Request,
 };
-use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
-use serde_json::{json, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
 use tokengate_claims::AccessClaims;
 use tokengate_domain::keyring::LiveKeyring;
 use tokengate_domain::policy::RoutePolicy;
@@ -28,9 +27,13 @@ use crate::http::strip_bearer;
 use crate::iam;
 use crate::telemetry::record_outcome;
 
+mod answer;
+#[cfg(test)]
+mod answer_tests;
 mod cache;
 mod method_arn;
 mod rule_sets;
+use answer::{Context, Effect, PolicyDocument, RestAnswer, SimpleAnswer};
 pub use cache::{CacheAdvice, CacheKind};
 use method_arn::MethodArn;
 use rule_sets::{token_scopes, RuleSets};
@@ -173,8 +176,9 @@ impl Authorizer {
         }
     }
 
-    /// Handles any supported authorizer event.
-    pub async fn handle(&self, event: Value) -> Result<Value, AuthorizerError> {
+    /// Answers any supported authorizer event with the JSON the function returns: what
+    /// production sends (functions/authorizer), written straight to bytes (`answer.rs`).
+    pub async fn answer(&self, event: Value) -> Result<Box<RawValue>, AuthorizerError> {
         let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
         let version = event.get("version").and_then(Value::as_str).unwrap_or("");
         match (kind, version) {
@@ -221,6 +225,13 @@ impl Authorizer {
         }
     }
 
+    /// [`answer`](Self::answer), read back as a JSON value: what the tests judge is exactly the
+    /// bytes production sends.
+    pub async fn handle(&self, event: Value) -> Result<Value, AuthorizerError> {
+        let answer = self.answer(event).await?;
+        serde_json::from_str(answer.get()).map_err(|_| AuthorizerError::Unavailable)
+    }
+
     /// REST API answer. API Gateway caches it per identity source (the token, for a TOKEN
     /// authorizer) and evaluates the cached policy for every route the token calls next, so
     /// whenever the route rules can be said as whole-API patterns the policy covers the whole
@@ -233,86 +244,54 @@ impl Authorizer {
         &self,
         verdict: Result<Verdict, PortError>,
         arn: &MethodArn,
-    ) -> Result<Value, AuthorizerError> {
+    ) -> Result<Box<RawValue>, AuthorizerError> {
         let (claims, allowed) = match verdict {
             Ok(Verdict::Allow(c)) => (c, true),
             Ok(Verdict::Forbidden(c)) => (c, false),
             Ok(Verdict::Unauthorized) => return Err(AuthorizerError::Unauthorized),
             Err(e) => return Err(fail_closed(e)),
         };
-        // The Deny of a whole-API answer goes into the response as built: dozens of
-        // resources, each allocated once rather than again by `to_value`.
-        let mut deny = None;
         let scopes = token_scopes(&claims);
-        let statements = match self.rule_sets().api_wide_denials(&claims.roles, &scopes) {
-            Some(denied) => {
-                let base = arn.base.as_str();
-                if !denied.is_empty() {
-                    // A pattern that starts with `*` matches only paths wherever it is
-                    // anchored (see `policy::canonical::iam_patterns`): the short anchor
-                    // keeps a token's policy well under 8 KB. It is `…:execute-api:*:`, not
-                    // `…:execute-api:`, because only a `*` that ends an ARN segment may match
-                    // across `:` (IAM, "Policy elements: Resource"): the first `*` spans
-                    // region, account and any `:` of the path, the pattern's own `*` the rest
-                    // of the path after the last `:` before the defect.
-                    let service = arn.service.as_str();
-                    let resources = denied
-                        .iter()
-                        .map(|d| {
-                            Value::String(match d.starts_with('*') {
-                                true => [service, "*:", d].concat(),
-                                false => [base, "/", d].concat(),
-                            })
-                        })
-                        .collect();
-                    deny = Some(json!({
-                        "Action": ["execute-api:Invoke"],
-                        "Effect": "Deny",
-                        "Resource": Value::Array(resources),
-                    }));
-                }
-                vec![statement(
-                    IamPolicyEffect::Allow,
-                    vec![[base, "/*"].concat()],
-                )]
+        let denied = self.rule_sets().api_wide_denials(&claims.roles, &scopes);
+        if denied.is_none() {
+            if let Some(advice) = self.advice.note(CacheKind::RestRouteScoped) {
+                tracing::warn!(event = "authorizer_answer_scoped_to_route", "{advice}");
             }
-            None => {
-                if let Some(advice) = self.advice.note(CacheKind::RestRouteScoped) {
-                    tracing::warn!(event = "authorizer_answer_scoped_to_route", "{advice}");
-                }
-                let resource = format!("{}/{}{}", arn.base, arn.method, arn.path);
-                // IAM would read a `*` or `?` in the path as a wildcard, and a cached Allow of
-                // it would then reach other routes: such a path is refused instead.
-                let effect = if allowed && !iam::has_wildcard(&arn.path) {
-                    IamPolicyEffect::Allow
-                } else {
-                    if allowed {
-                        tracing::info!(
-                            event = "authorizer_wildcard_path_refused",
-                            path = %arn.path
-                        );
-                    }
-                    IamPolicyEffect::Deny
-                };
-                vec![statement(effect, vec![resource])]
-            }
-        };
-        let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
-        policy.version = Some("2012-10-17".to_owned());
-        policy.statement = statements;
-        let mut resp: ApiGatewayCustomAuthorizerResponse<Value> =
-            ApiGatewayCustomAuthorizerResponse::default();
-        resp.principal_id = Some(claims.sub.clone());
-        resp.policy_document = policy;
-        resp.context = context(&claims);
-        let mut answer = serde_json::to_value(resp).map_err(|_| AuthorizerError::Unavailable)?;
-        if let (Some(deny), Some(list)) =
-            (deny, answer["policyDocument"]["Statement"].as_array_mut())
-        {
-            list.push(deny);
         }
-        Ok(answer)
+        rest_answer(&claims, allowed, arn, denied.as_deref())
     }
+}
+
+/// The REST answer for a valid token: the whole-API policy when the rule sets can say their
+/// refusals as `denied` patterns, else `allowed` for this one method ARN.
+fn rest_answer(
+    claims: &AccessClaims,
+    allowed: bool,
+    arn: &MethodArn,
+    denied: Option<&[&str]>,
+) -> Result<Box<RawValue>, AuthorizerError> {
+    let policy_document = match denied {
+        Some(denied) => PolicyDocument::whole_api(arn, denied),
+        None => {
+            // IAM would read a `*` or `?` in the path as a wildcard, and a cached Allow of
+            // it would then reach other routes: such a path is refused instead.
+            let effect = if allowed && !iam::has_wildcard(&arn.path) {
+                Effect::Allow
+            } else {
+                if allowed {
+                    tracing::info!(event = "authorizer_wildcard_path_refused", path = %arn.path);
+                }
+                Effect::Deny
+            };
+            PolicyDocument::route(arn, effect)
+        }
+    };
+    answer::write(&RestAnswer {
+        principal_id: &claims.sub,
+        policy_document,
+        context: Context::of(claims),
+        usage_identifier_key: None,
+    })
 }
 
 /// The request an HTTP API (payload 2.0) authorizer event is about: the method and path the
@@ -349,18 +328,12 @@ fn http_api_route(ev: &ApiGatewayV2CustomAuthorizerV2Request) -> Option<(String,
 /// refusal is `isAuthorized: false` (403); that is why the template uses a REST API. A
 /// dependency failure is an error, never a refusal: HTTP API answers it with 500, which a
 /// client retries, where a 403 would tell it the token lacks a role.
-fn simple_response(verdict: Result<Verdict, PortError>) -> Result<Value, AuthorizerError> {
-    let mut resp: ApiGatewayV2CustomAuthorizerSimpleResponse<Value> =
-        ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+fn simple_response(verdict: Result<Verdict, PortError>) -> Result<Box<RawValue>, AuthorizerError> {
     match verdict {
-        Ok(Verdict::Allow(c)) => {
-            resp.is_authorized = true;
-            resp.context = context(&c);
-        }
-        Ok(_) => resp.context = json!({}),
-        Err(e) => return Err(fail_closed(e)),
+        Ok(Verdict::Allow(c)) => answer::write(&SimpleAnswer::allowed(&c)),
+        Ok(_) => answer::write(&SimpleAnswer::refused()),
+        Err(e) => Err(fail_closed(e)),
     }
-    serde_json::to_value(resp).map_err(|_| AuthorizerError::Unavailable)
 }
 
 fn fail_closed(err: PortError) -> AuthorizerError {
@@ -374,24 +347,4 @@ fn unsupported() -> AuthorizerError {
     tracing::warn!(event = "authorizer_unsupported_event");
     record_outcome("unsupported_event");
     AuthorizerError::UnsupportedEvent
-}
-
-/// Context passed to the protected function (values must be strings, numbers or booleans).
-fn context(claims: &AccessClaims) -> Value {
-    json!({
-        "sub": claims.sub,
-        "roles": claims.roles.join(","),
-        "sid": claims.sid.clone().unwrap_or_default(),
-        "jti": claims.jti,
-        "scope": claims.scope.clone().unwrap_or_default(),
-        "client_id": claims.client_id.clone().unwrap_or_default(),
-    })
-}
-
-fn statement(effect: IamPolicyEffect, resource: Vec<String>) -> IamPolicyStatement {
-    let mut s = IamPolicyStatement::default();
-    s.action = vec!["execute-api:Invoke".to_owned()];
-    s.effect = effect;
-    s.resource = resource;
-    s
 }

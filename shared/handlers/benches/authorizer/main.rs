@@ -135,7 +135,7 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `calls` decisions for `token`, each timed from the parsed event to the answer
+/// `calls` decisions for `token`, each timed from the parsed event to the answer's bytes
 /// (token parse, keys, verify, claims, revocation, route policy, response); building the
 /// event is outside, as Lambda parses it before the handler runs. `clock`, when given,
 /// advances [`STEP_MS`] before each request.
@@ -152,10 +152,11 @@ async fn decide(
         }
         let event = token_event(token);
         let start = Instant::now();
-        let answer = auth.handle(event).await;
+        let answer = auth.answer(event).await;
         out.push(start.elapsed());
         // Checked outside the timing: every measured decision is the allow path.
-        assert_eq!(answer.expect("allowed")["context"]["sub"], USER_ID);
+        let answer: Value = serde_json::from_str(answer.expect("allowed").get()).unwrap();
+        assert_eq!(answer["context"]["sub"], USER_ID);
     }
     out.summary()
 }
@@ -194,10 +195,11 @@ fn read_events(case: &Case, calls: usize) -> Value {
     out.summary()
 }
 
-/// What the Lambda runtime does with the answer after the decision: serialise it to bytes
-/// (outside the decision's timing; the breakdown shows it beside it).
+/// What the Lambda runtime does with the answer after the decision: `serde_json::to_vec` of
+/// it, a copy of the bytes the authorizer wrote (outside the decision's timing; the breakdown
+/// shows it beside it).
 async fn answer_to_bytes(auth: &Authorizer, case: &Case, calls: usize) -> Value {
-    let answer = auth.handle(token_event(&case.token)).await.unwrap();
+    let answer = auth.answer(token_event(&case.token)).await.unwrap();
     timing::each(calls, || {
         std::hint::black_box(serde_json::to_vec(&answer).unwrap());
     })
@@ -211,7 +213,7 @@ async fn reject(auth: &Authorizer, garbage: &str) -> Value {
         let events: Vec<Value> = (0..BATCH).map(|_| token_event(garbage)).collect();
         let start = Instant::now();
         for event in events {
-            std::hint::black_box(auth.handle(event).await.unwrap_err());
+            std::hint::black_box(auth.answer(event).await.unwrap_err());
         }
         out.push_batch(start.elapsed(), BATCH);
     }
