@@ -69,8 +69,7 @@ fn old_rest_answer(
     resp.policy_document = policy;
     resp.context = old_context(claims);
     let mut answer = serde_json::to_value(resp).unwrap();
-    if let (Some(deny), Some(list)) = (deny, answer["policyDocument"]["Statement"].as_array_mut())
-    {
+    if let (Some(deny), Some(list)) = (deny, answer["policyDocument"]["Statement"].as_array_mut()) {
         list.push(deny);
     }
     answer
@@ -144,7 +143,12 @@ fn the_answers_written_as_bytes_say_what_the_built_answers_said() {
     let scope_rules = ["", "GET /api/items/*=items:read"];
     let tokens = [
         claims("u-alice", &["reader"], None, Some("s-1")),
-        claims("u-root", &["reader", "admin"], Some("items:read openid"), None),
+        claims(
+            "u-root",
+            &["reader", "admin"],
+            Some("items:read openid"),
+            None,
+        ),
         claims("u-\"q\"\\\n\u{7f}\u{2028}", &[], Some(""), Some("s\t2")),
     ];
     let partitions = [
@@ -162,7 +166,10 @@ fn the_answers_written_as_bytes_say_what_the_built_answers_said() {
     ];
     let mut compared = 0;
     for (roles, scopes) in role_rules.iter().flat_map(|r| scope_rules.map(|s| (r, s))) {
-        let (roles, scopes) = (RoutePolicy::parse(roles).unwrap(), scope_rules_or_none(scopes));
+        let (roles, scopes) = (
+            RoutePolicy::parse(roles).unwrap(),
+            scope_rules_or_none(scopes),
+        );
         let sets = RuleSets {
             roles: &roles,
             scopes: &scopes,
@@ -176,7 +183,11 @@ fn the_answers_written_as_bytes_say_what_the_built_answers_said() {
             let allowed = sets.permits(&arn.method, &arn.path, token, false);
             let denied = sets.api_wide_denials(&token.roles, &token_scopes(token));
             let new = parsed(rest_answer(token, allowed, &arn, denied.as_deref()));
-            assert_eq!(new, old_rest_answer(token, allowed, &arn, denied), "{arn:?}");
+            assert_eq!(
+                new,
+                old_rest_answer(token, allowed, &arn, denied),
+                "{arn:?}"
+            );
             // Forbidden as well as allowed, whatever the rules say of this route.
             let denied = sets.api_wide_denials(&token.roles, &token_scopes(token));
             let new = parsed(rest_answer(token, !allowed, &arn, denied.as_deref()));
