@@ -187,9 +187,9 @@ impl Authorizer {
                     serde_json::from_value(event).map_err(|_| unsupported())?;
                 let arn = MethodArn::parse(ev.method_arn.as_deref().unwrap_or(""))?;
                 let verdict = self
-                    .decide(ev.authorization_token.as_deref(), &arn.method, &arn.path)
+                    .decide(ev.authorization_token.as_deref(), arn.method, arn.path)
                     .await;
-                self.rest_response(verdict, &arn)
+                self.rest_response(verdict, arn)
             }
             ("REQUEST", "2.0") => {
                 let ev: ApiGatewayV2CustomAuthorizerV2Request =
@@ -218,8 +218,8 @@ impl Authorizer {
                     .headers
                     .get("authorization")
                     .and_then(|v| v.to_str().ok());
-                let verdict = self.decide(header, &arn.method, &arn.path).await;
-                self.rest_response(verdict, &arn)
+                let verdict = self.decide(header, arn.method, arn.path).await;
+                self.rest_response(verdict, arn)
             }
             _ => Err(unsupported()),
         }
@@ -243,7 +243,7 @@ impl Authorizer {
     fn rest_response(
         &self,
         verdict: Result<Verdict, PortError>,
-        arn: &MethodArn,
+        arn: MethodArn,
     ) -> Result<Box<RawValue>, AuthorizerError> {
         let (claims, allowed) = match verdict {
             Ok(Verdict::Allow(c)) => (c, true),
@@ -267,7 +267,7 @@ impl Authorizer {
 fn rest_answer(
     claims: &AccessClaims,
     allowed: bool,
-    arn: &MethodArn,
+    arn: MethodArn,
     denied: Option<&[&str]>,
 ) -> Result<Box<RawValue>, AuthorizerError> {
     let policy_document = match denied {
@@ -275,7 +275,7 @@ fn rest_answer(
         None => {
             // IAM would read a `*` or `?` in the path as a wildcard, and a cached Allow of
             // it would then reach other routes: such a path is refused instead.
-            let effect = if allowed && !iam::has_wildcard(&arn.path) {
+            let effect = if allowed && !iam::has_wildcard(arn.path) {
                 Effect::Allow
             } else {
                 if allowed {

@@ -50,14 +50,14 @@ pub(super) struct PolicyDocument<'a> {
 
 impl<'a> PolicyDocument<'a> {
     /// Allow the whole stage, Deny each of `denied` (no Deny statement when it is empty).
-    pub fn whole_api(arn: &'a MethodArn, denied: &'a [&'a str]) -> Self {
+    pub fn whole_api(arn: MethodArn<'a>, denied: &'a [&'a str]) -> Self {
         let deny = (!denied.is_empty())
             .then(|| Statement::new(Effect::Deny, Resources::Denied(arn, denied)));
         Self::of(Statement::new(Effect::Allow, Resources::Stage(arn)), deny)
     }
 
     /// `effect` for this one method ARN.
-    pub fn route(arn: &'a MethodArn, effect: Effect) -> Self {
+    pub fn route(arn: MethodArn<'a>, effect: Effect) -> Self {
         Self::of(Statement::new(effect, Resources::Route(arn)), None)
     }
 
@@ -114,25 +114,23 @@ pub(super) enum Effect {
 /// A statement's resources, each written as one JSON string from its parts.
 enum Resources<'a> {
     /// Every route of the stage: `BASE/*`.
-    Stage(&'a MethodArn),
+    Stage(MethodArn<'a>),
     /// The one method ARN asked about: `BASE/METHOD/PATH`.
-    Route(&'a MethodArn),
+    Route(MethodArn<'a>),
     /// The whole-API Deny patterns. One that starts with `*` matches only paths wherever it is
     /// anchored (see `policy::canonical::iam_patterns`): the short anchor keeps a token's
     /// policy well under 8 KB. It is `…:execute-api:*:`, not `…:execute-api:`, because only a
     /// `*` that ends an ARN segment may match across `:` (IAM, "Policy elements: Resource"):
     /// the first `*` spans region, account and any `:` of the path, the pattern's own `*` the
     /// rest of the path after the last `:` before the defect. The others hang off `BASE/`.
-    Denied(&'a MethodArn, &'a [&'a str]),
+    Denied(MethodArn<'a>, &'a [&'a str]),
 }
 
 impl Serialize for Resources<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match *self {
-            Resources::Stage(arn) => s.collect_seq([Concat([&arn.base, "/*"])]),
-            Resources::Route(arn) => {
-                s.collect_seq([Concat([&arn.base, "/", &arn.method, &arn.path])])
-            }
+            Resources::Stage(arn) => s.collect_seq([Concat([arn.base, "/*"])]),
+            Resources::Route(arn) => s.collect_seq([Concat([arn.base, "/", arn.method, arn.path])]),
             Resources::Denied(arn, denied) => {
                 // Each pattern is put together in one reused buffer and written with
                 // `serialize_str`: through `collect_str`'s formatting machinery the 35
@@ -142,8 +140,8 @@ impl Serialize for Resources<'_> {
                 for d in denied {
                     resource.clear();
                     let [anchor, sep] = match d.starts_with('*') {
-                        true => [arn.service.as_str(), "*:"],
-                        false => [arn.base.as_str(), "/"],
+                        true => [arn.service, "*:"],
+                        false => [arn.base, "/"],
                     };
                     resource.extend([anchor, sep, d]);
                     seq.serialize_element(resource.as_str())?;

@@ -21,15 +21,15 @@ use super::*;
 fn old_rest_answer(
     claims: &AccessClaims,
     allowed: bool,
-    arn: &MethodArn,
+    arn: MethodArn,
     denials: Option<Vec<&str>>,
 ) -> Value {
     let mut deny = None;
     let statements = match denials {
         Some(denied) => {
-            let base = arn.base.as_str();
+            let base = arn.base;
             if !denied.is_empty() {
-                let service = arn.service.as_str();
+                let service = arn.service;
                 let resources = denied
                     .iter()
                     .map(|d| {
@@ -52,7 +52,7 @@ fn old_rest_answer(
         }
         None => {
             let resource = format!("{}/{}{}", arn.base, arn.method, arn.path);
-            let effect = if allowed && !iam::has_wildcard(&arn.path) {
+            let effect = if allowed && !iam::has_wildcard(arn.path) {
                 IamPolicyEffect::Allow
             } else {
                 IamPolicyEffect::Deny
@@ -179,19 +179,16 @@ fn the_answers_written_as_bytes_say_what_the_built_answers_said() {
             .flat_map(|t| partitions.map(|p| (t, p)))
             .flat_map(|(t, p)| routes.map(|r| (t, p, r)))
         {
-            let arn = MethodArn::parse(&format!("{base}/{route}")).unwrap();
-            let allowed = sets.permits(&arn.method, &arn.path, token, false);
+            let text = format!("{base}/{route}");
+            let arn = MethodArn::parse(&text).unwrap();
+            let allowed = sets.permits(arn.method, arn.path, token, false);
             let denied = sets.api_wide_denials(&token.roles, &token_scopes(token));
-            let new = parsed(rest_answer(token, allowed, &arn, denied.as_deref()));
-            assert_eq!(
-                new,
-                old_rest_answer(token, allowed, &arn, denied),
-                "{arn:?}"
-            );
+            let new = parsed(rest_answer(token, allowed, arn, denied.as_deref()));
+            assert_eq!(new, old_rest_answer(token, allowed, arn, denied), "{arn:?}");
             // Forbidden as well as allowed, whatever the rules say of this route.
             let denied = sets.api_wide_denials(&token.roles, &token_scopes(token));
-            let new = parsed(rest_answer(token, !allowed, &arn, denied.as_deref()));
-            assert_eq!(new, old_rest_answer(token, !allowed, &arn, denied));
+            let new = parsed(rest_answer(token, !allowed, arn, denied.as_deref()));
+            assert_eq!(new, old_rest_answer(token, !allowed, arn, denied));
             compared += 2;
         }
     }
@@ -220,7 +217,7 @@ fn the_answers_keep_every_field_of_the_built_answers() {
     // Parsed values compare equal whatever the key order; this is the answer as written.
     let arn = MethodArn::parse("arn:aws:execute-api:eu-west-1:1:api/v1/GET/api/me").unwrap();
     let token = claims("u-1", &["reader", "audit"], Some("a b"), Some("s-1"));
-    let written = rest_answer(&token, true, &arn, Some(&["*/admin", "GET/x"])).unwrap();
+    let written = rest_answer(&token, true, arn, Some(&["*/admin", "GET/x"])).unwrap();
     assert_eq!(
         written.get(),
         concat!(

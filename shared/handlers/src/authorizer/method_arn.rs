@@ -4,30 +4,42 @@ use tokengate_domain::policy::METHODS;
 
 use super::{unsupported, AuthorizerError};
 
-/// `arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH…`
-#[derive(Debug, PartialEq, Eq)]
-pub(super) struct MethodArn {
+/// `arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH…`, each part borrowed
+/// from the event's ARN (a decision allocates nothing for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct MethodArn<'a> {
     /// `arn:…:API_ID/STAGE`
-    pub(super) base: String,
+    pub(super) base: &'a str,
     /// `arn:PARTITION:execute-api:`, the start of every method ARN of the partition.
-    pub(super) service: String,
-    pub(super) method: String,
-    pub(super) path: String,
+    pub(super) service: &'a str,
+    pub(super) method: &'a str,
+    /// From the `/` before it; `/` when the ARN ends at the method.
+    pub(super) path: &'a str,
 }
 
-impl MethodArn {
-    pub(super) fn parse(arn: &str) -> Result<Self, AuthorizerError> {
+impl<'a> MethodArn<'a> {
+    pub(super) fn parse(arn: &'a str) -> Result<Self, AuthorizerError> {
         // API Gateway puts the raw request path into the ARN, colons included, so the ARN
         // splits at its first five colons only: splitting at the last one would let a path
         // like `/api/admin/x:a/b/c` choose the base every Deny is built on.
-        let fields: Vec<&str> = arn.splitn(6, ':').collect();
-        let [scheme, partition, service, region, account, resource] = fields[..] else {
+        let mut fields = arn.splitn(6, ':');
+        let (Some(scheme), Some(partition), Some(service), Some(_region), Some(_account)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            return Err(unsupported());
+        };
+        let Some(resource) = fields.next() else {
             return Err(unsupported());
         };
         if scheme != "arn" || service != "execute-api" || partition.is_empty() {
             return Err(unsupported());
         }
-        let prefix = format!("arn:{partition}:{service}:{region}:{account}");
+        // `resource` is the ARN's tail, and each part below a piece of it.
+        let resource_at = arn.len() - resource.len();
         let mut parts = resource.splitn(4, '/');
         let api = parts
             .next()
@@ -43,12 +55,15 @@ impl MethodArn {
             .next()
             .filter(|m| METHODS.contains(m))
             .ok_or_else(unsupported)?;
-        let path = parts.next().unwrap_or("");
+        let path = match parts.next() {
+            Some(rest) => &arn[arn.len() - rest.len() - 1..],
+            None => "/",
+        };
         Ok(Self {
-            base: format!("{prefix}:{api}/{stage}"),
-            service: format!("arn:{partition}:{service}:"),
-            method: method.to_owned(),
-            path: format!("/{path}"),
+            base: &arn[..resource_at + api.len() + 1 + stage.len()],
+            service: &arn[..scheme.len() + partition.len() + service.len() + 3],
+            method,
+            path,
         })
     }
 }
@@ -82,8 +97,9 @@ mod tests {
             "/api//admin/",
             "/",
         ] {
-            let a = MethodArn::parse(&format!("{base}/DELETE{path}")).unwrap();
-            assert_eq!((a.base.as_str(), a.method.as_str()), (base, "DELETE"));
+            let arn = format!("{base}/DELETE{path}");
+            let a = MethodArn::parse(&arn).unwrap();
+            assert_eq!((a.base, a.method), (base, "DELETE"));
             assert_eq!(a.path, path);
         }
     }
