@@ -11,25 +11,13 @@ use base64::Engine;
 use serde_json::{json, Value};
 use tokengate_domain::ports::Denylist;
 use tokengate_domain::revocation_feed::CATCH_UP_INTERVAL_MS;
-use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
+use tokengate_handlers::authorizer::AuthorizerError;
 use tokengate_testing::keys::ecdsa_twin;
 use tokengate_testing::memory::MemoryRig;
 
-use crate::support::{fill, gateway_allows, login_tokens, token_event, v2_event, ARN};
-
-async fn setup() -> (MemoryRig, Authorizer, String) {
-    let rig = MemoryRig::new().await;
-    let grant = rig.login_alice().await;
-    let authorizer = rig.authorizer("GET /api/me=; * /api/admin/*=admin");
-    (rig, authorizer, grant.access.token)
-}
-
-/// Why the authorizer refuses `token` for `GET /api/me` (it must refuse).
-async fn refusal(auth: &Authorizer, token: &str) -> AuthorizerError {
-    auth.handle(token_event(token, "GET", "/api/me"))
-        .await
-        .unwrap_err()
-}
+use crate::support::{
+    fill, gateway_allows, login_tokens, refusal, setup, token_event, v2_event, ARN,
+};
 
 /// The REST policy refuses every admin route of this API, bare prefix included, and allows
 /// the others: whichever route API Gateway serves it for from its cache.

@@ -3,24 +3,9 @@
 
 use tokengate_domain::logout::LogoutRequest;
 use tokengate_domain::revocation_feed::CATCH_UP_INTERVAL_MS;
-use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
-use tokengate_testing::memory::MemoryRig;
+use tokengate_handlers::authorizer::AuthorizerError;
 
-use crate::support::token_event;
-
-async fn setup() -> (MemoryRig, Authorizer, String) {
-    let rig = MemoryRig::new().await;
-    let grant = rig.login_alice().await;
-    let authorizer = rig.authorizer("GET /api/me=; * /api/admin/*=admin");
-    (rig, authorizer, grant.access.token)
-}
-
-/// Why the authorizer refuses `token` for `GET /api/me` (it must refuse).
-async fn refusal(auth: &Authorizer, token: &str) -> AuthorizerError {
-    auth.handle(token_event(token, "GET", "/api/me"))
-        .await
-        .unwrap_err()
-}
+use crate::support::{refusal, setup, token_event};
 
 #[tokio::test]
 async fn a_warm_authorizer_reads_the_store_once_per_catch_up_interval() {

@@ -6,6 +6,7 @@ use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use lambda_http::http::header::SET_COOKIE;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
+use tokengate_handlers::authorizer::{Authorizer, AuthorizerError};
 use tokengate_handlers::iam::{self, Decision};
 use tokengate_handlers::login;
 use tokengate_testing::memory::MemoryRig;
@@ -133,6 +134,22 @@ pub async fn login_tokens(rig: &MemoryRig) -> (String, String) {
 }
 
 /// The REST API stage the authorizer tests' method ARNs belong to.
+/// Alice logged in, an authorizer whose rules reserve `/api/admin/*` for admins, and her
+/// access token.
+pub async fn setup() -> (MemoryRig, Authorizer, String) {
+    let rig = MemoryRig::new().await;
+    let grant = rig.login_alice().await;
+    let authorizer = rig.authorizer("GET /api/me=; * /api/admin/*=admin");
+    (rig, authorizer, grant.access.token)
+}
+
+/// Why the authorizer refuses `token` for `GET /api/me` (it must refuse).
+pub async fn refusal(auth: &Authorizer, token: &str) -> AuthorizerError {
+    auth.handle(token_event(token, "GET", "/api/me"))
+        .await
+        .unwrap_err()
+}
+
 pub const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api123/v1";
 
 /// A REST TOKEN authorizer event for `method path` with `token` as the bearer.
