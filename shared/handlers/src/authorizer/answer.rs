@@ -35,8 +35,8 @@ pub(super) struct RestAnswer<'a> {
     pub principal_id: &'a str,
     pub policy_document: PolicyDocument<'a>,
     pub context: Context<'a>,
-    /// Always `null`, as `ApiGatewayCustomAuthorizerResponse` wrote it: no usage plan takes
-    /// its key from this authorizer.
+    /// Always `null`, as `ApiGatewayCustomAuthorizerResponse` wrote it: the authorizer names
+    /// no usage-plan API key.
     pub usage_identifier_key: Option<&'a str>,
 }
 
@@ -133,8 +133,8 @@ impl Serialize for Resources<'_> {
             Resources::Route(arn) => s.collect_seq([Concat([arn.base, "/", arn.method, arn.path])]),
             Resources::Denied(arn, denied) => {
                 // Each pattern is put together in one reused buffer and written with
-                // `serialize_str`: through `collect_str`'s formatting machinery the 35
-                // patterns of a reader's policy took three times as long.
+                // `serialize_str`: through `collect_str`'s formatting machinery a reader's
+                // answer (35 patterns) took 1.9 µs instead of 1.6 (measured once, release).
                 let mut seq = s.serialize_seq(Some(denied.len()))?;
                 let mut resource = String::with_capacity(arn.base.len() + 64);
                 for d in denied {
