@@ -7,8 +7,10 @@ sizes), docs/performance.md shows what costs what."""
 
 BUDGETS = {
     # Authorizer decision on the in-memory twin / bare aws-lc-rs verify of the same signature.
-    # Measured 1.105; the answer built as a JSON value (before it was written as bytes) was 1.16.
-    "authorize_es256_over_raw": 1.15,
+    # Measured 1.105 (the answer built as a JSON value, before it was written as bytes: 1.16);
+    # the budget stays at the issue's 1.2 rather than at the measurement, since this figure's
+    # rounds have ranged up to 1.25 on the shared machine.
+    "authorize_es256_over_raw": 1.2,
     # Floor, measured 1.30 (+0.05 for run-to-run noise): the claims crate's verification alone
     # is 1.09, and the answer, a reader's whole-API policy (35 Deny patterns, 2.2 KB) written
     # straight to bytes, adds 2.8 µs to a 15 µs RSA verify, most of it serde_json escaping it.
