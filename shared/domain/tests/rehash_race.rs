@@ -3,8 +3,8 @@
 //! binary holds one test: it captures the log lines of its own thread (`set_default`), and a
 //! callsite first reached by another test's thread could keep a cached interest.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use tokengate_testing::logs::CapturedLogs;
 
 use async_trait::async_trait;
 use tokengate_domain::login::LoginAttempt;
@@ -71,20 +71,6 @@ impl UserStore for ChangeBeforeRehash {
     }
 }
 
-/// Log lines captured in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn attempt(password: &str) -> LoginAttempt {
     LoginAttempt {
         ask: Default::default(),
@@ -97,7 +83,7 @@ fn attempt(password: &str) -> LoginAttempt {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_rehash_at_login_never_overwrites_a_password_change_made_meanwhile() {
-    let captured = Captured::default();
+    let captured = CapturedLogs::default();
     let sink = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .json()
@@ -138,7 +124,7 @@ async fn the_rehash_at_login_never_overwrites_a_password_change_made_meanwhile()
         .login(attempt(NEW_PASSWORD))
         .await
         .expect("the new password logs in");
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(
         text.contains("password_rehash_skipped_user_changed"),
         "the skipped re-hash is logged: {text}"

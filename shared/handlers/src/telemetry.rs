@@ -162,6 +162,7 @@ fn unix_millis() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokengate_testing::logs::CapturedLogs;
 
     #[tokio::test]
     async fn the_reported_outcome_wins_over_the_default() {
@@ -176,23 +177,9 @@ mod tests {
         record_outcome("ignored");
     }
 
-    /// Log lines captured in memory.
-    #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn rust_log_trace_never_records_the_runtimes_raw_events() {
-        let captured = Captured::default();
+        let captured = CapturedLogs::default();
         let sink = captured.clone();
         // A subscriber of this thread only: each event below is a callsite of this test alone,
         // first registered while it is the default, so no other test's interest is cached.
@@ -214,7 +201,7 @@ mod tests {
             tracing::debug!(target: "tokengate_domain::login", event = "own_debug_kept");
         });
 
-        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let text = captured.text();
         assert!(!text.contains("hunter2-raw-event"), "{text}");
         assert!(!text.contains("smithy-body"), "{text}");
         for kept in ["runtime_info_kept", "own_trace_kept", "own_debug_kept"] {

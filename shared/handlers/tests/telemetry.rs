@@ -3,28 +3,13 @@
 //! so a capture scoped to one thread of a shared test binary loses lines at random (see
 //! `telemetry::json_logs`).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use tokengate_testing::logs::CapturedLogs;
 
 use tokengate_handlers::telemetry::{json_logs, observe, record_outcome};
 
-/// Log lines captured in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn every_line_of_an_invocation_names_its_request_and_function() {
-    let captured = Captured::default();
+    let captured = CapturedLogs::default();
     let sink = captured.clone();
     tracing::subscriber::set_global_default(json_logs("info", move || sink.clone()))
         .expect("this binary's only test installs the only subscriber");
@@ -36,7 +21,7 @@ async fn every_line_of_an_invocation_names_its_request_and_function() {
     })
     .await;
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let lines: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -15,6 +15,8 @@
 //!
 //! [`race::RacingSessions`] makes concurrent refreshes of one session really race.
 //!
+//! [`logs::CapturedLogs`] keeps log lines in memory for tests that read them.
+//!
 //! [`contract`] holds one contract suite per port, each case written once and run against both
 //! the in-memory twin and the DynamoDB adapter ([`port_contracts!`]), so that the twin is proven
 //! to behave as the adapter does.
@@ -25,6 +27,7 @@ pub mod contract;
 pub mod fuzz;
 pub mod hashing;
 pub mod keys;
+pub mod logs;
 pub mod memory;
 pub mod paths;
 pub mod race;

@@ -1,6 +1,6 @@
 //! One catch-up at a time, and what the log says when the feed fails and recovers.
 
-use std::io::Write;
+use tokengate_testing::logs::CapturedLogs;
 
 use tokio::sync::Notify;
 
@@ -55,22 +55,9 @@ async fn only_one_catch_up_runs_at_a_time_and_requests_arriving_meanwhile_read_t
     assert_eq!(w.check(&t).await.unwrap().from, Knowledge::Feed);
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_failing_feed_is_logged_once_and_its_recovery_once() {
-    let captured = Captured::default();
+    let captured = CapturedLogs::default();
     let sink = captured.clone();
     // This thread's subscriber only: the test runs on a current-thread runtime.
     let subscriber = tracing_subscriber::fmt()
@@ -92,7 +79,7 @@ async fn a_failing_feed_is_logged_once_and_its_recovery_once() {
     ledger.feed_down(false);
     clock.advance_ms(CATCH_UP_INTERVAL_MS);
     assert_eq!(w.check(&t).await.unwrap().from, Knowledge::Feed);
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let count = |event: &str| log.matches(&format!("event=\"{event}\"")).count();
     assert_eq!(count("revocation_feed_catch_up_failed"), 1, "{log}");
     assert_eq!(count("revocation_feed_recovered"), 1, "{log}");

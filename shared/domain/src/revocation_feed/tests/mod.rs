@@ -1,6 +1,6 @@
 //! The reader's rules, each a test on a ledger that is both the feed and the store.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokengate_claims::AccessClaims;
