@@ -122,8 +122,8 @@ impl Authorizer {
             record_outcome("unauthorized");
             return Ok(Verdict::Unauthorized);
         };
-        // All local checks first: a bad token costs no DynamoDB call (nor a catch-up). (The keyring is re-read
-        // at most once per refresh interval, whatever the token says.)
+        // All local checks first: a bad token costs no DynamoDB call (nor a catch-up). (The
+        // keyring is re-read at most once per refresh interval, whatever the token says.)
         let keys = self.keyring.keys().await;
         if !keys.has_trusted_keys() {
             // Fail closed, loudly: with no key to trust every token would be refused, and a
@@ -131,7 +131,8 @@ impl Authorizer {
             tracing::error!(
                 event = "authorizer_keyring_empty",
                 keyring_read = keys.is_known(),
-                "no trusted signing key: the keyring (keyring#signing) is unreadable, empty or                  all retired"
+                "no trusted signing key: the keyring (keyring#signing) is unreadable, empty or \
+                 all retired"
             );
             return Err(PortError::Unavailable(anyhow::anyhow!(
                 "no trusted signing key in the keyring"
